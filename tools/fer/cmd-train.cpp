@@ -1,0 +1,89 @@
+#include "args.h"
+#include "commands.h"
+#include "error.h"
+#include "models.h"
+#include "trainer.h"
+
+#include <cstdio>
+
+namespace fer {
+
+int cmd_train(int argc, char ** argv) {
+    train_options d;
+    arg_parser a("train", "--data PATH [OPTIONS]",
+                 "Train a network on FER2013. PATH is fer2013.csv or an image-folder tree\n"
+                 "(<root>/<Split>/<class>/* or <root>/<class>/*). Training uses the Training split,\n"
+                 "model selection the PublicTest split. Every epoch writes OUT/last.pt (resumable),\n"
+                 "OUT/best.pt (best validation accuracy so far) and OUT/metrics.csv.");
+    a.option("data", "PATH", "training data: fer2013.csv or an image-folder tree");
+    a.option("val-data", "PATH", "validation data when it is elsewhere (default: --data)");
+    a.option("split", "SPLIT", "split to train on", d.train_split);
+    a.option("val-split", "SPLIT", "split to validate on", d.val_split);
+    a.option("arch", "NAME", "network: fernet (default) or seed", d.arch);
+    a.option("out", "DIR", "run folder", d.out_dir);
+    a.option("epochs", "N", "epochs", std::to_string(d.epochs));
+    a.option("batch", "N", "batch size", std::to_string(d.batch));
+    a.option("optimizer", "NAME", "sgd (Nesterov momentum) or adamw", d.optimizer);
+    a.option("lr", "X", "peak learning rate", "0.05");
+    a.option("momentum", "X", "SGD momentum", "0.9");
+    a.option("weight-decay", "X", "weight decay", "0.0005");
+    a.option("schedule", "NAME", "learning-rate schedule: onecycle, cosine or constant", d.schedule);
+    a.option("warmup", "X", "fraction of steps spent warming up", "0.15");
+    a.option("label-smoothing", "X", "label smoothing", "0.1");
+    a.option("class-weights", "MODE", "loss weights against class imbalance: none, sqrt or inverse frequency",
+             d.class_weights);
+    a.flag("no-augment", "train on the faces as they are");
+    a.option("threads", "N", "libtorch threads", std::to_string(d.threads));
+    a.option("workers", "N", "batch-preparation threads", std::to_string(d.workers));
+    a.option("seed", "N", "random seed (runs are deterministic for a seed and thread count)", "1");
+    a.option("device", "NAME", "cpu or cuda", d.device);
+    a.option("limit", "N", "train on a random subset of N faces (0: all)", "0");
+    a.option("val-limit", "N", "validate on a random subset of N faces (0: all)", "0");
+    a.flag("resume", "continue the run in --out from its last checkpoint");
+    a.flag("summary", "print the network's layer table and parameter counts, then exit");
+    if (!a.parse(argc, argv)) {
+        return 0;
+    }
+    if (!a.positionals().empty()) {
+        throw usage_error("train: unexpected argument '" + a.positionals()[0] + "'");
+    }
+    if (a.enabled("summary")) {
+        Net net = make_net(a.get("arch"));
+        std::fputs(net_summary(net).c_str(), stdout);
+        return 0;
+    }
+    train_options o;
+    o.data = a.get("data");
+    o.val_data = a.get("val-data");
+    o.train_split = a.get("split");
+    o.val_split = a.get("val-split");
+    o.arch = a.get("arch");
+    o.out_dir = a.get("out");
+    o.epochs = a.get_int("epochs");
+    o.batch = a.get_int("batch");
+    o.optimizer = a.get("optimizer");
+    o.lr = a.get_double("lr");
+    o.momentum = a.get_double("momentum");
+    o.weight_decay = a.get_double("weight-decay");
+    o.schedule = a.get("schedule");
+    o.warmup = a.get_double("warmup");
+    o.label_smoothing = a.get_double("label-smoothing");
+    o.class_weights = a.get("class-weights");
+    o.augment = !a.enabled("no-augment");
+    o.threads = a.get_int("threads");
+    o.workers = a.get_int("workers");
+    o.seed = a.get_int("seed");
+    o.device = a.get("device");
+    o.limit = a.get_int("limit");
+    o.val_limit = a.get_int("val-limit");
+    const bool resume = a.enabled("resume");
+    if (resume) {
+        if (o.threads <= 0 || o.workers <= 0) {
+            throw usage_error("--threads and --workers must be positive");
+        }
+    }
+    train(o, resume);
+    return 0;
+}
+
+}  // namespace fer

@@ -1,0 +1,18 @@
+// One function per `fer` subcommand; each returns the process exit code and
+// may throw fer::error, which main() turns into a message and exit code.
+#pragma once
+
+#include <string>
+
+namespace fer {
+
+int cmd_train(int argc, char ** argv);
+int cmd_eval(int argc, char ** argv);
+int cmd_explain(int argc, char ** argv);
+int cmd_predict(int argc, char ** argv);
+
+// The model used when --model is not given: models/fernet.pt beside the
+// executable's source tree or install prefix, or $FER_MODEL.
+std::string default_model_path();
+
+}  // namespace fer

@@ -1,0 +1,15 @@
+// Reading and writing pictures (OpenCV's codecs), kept out of the rest of the
+// training library so only this file and the apps see OpenCV headers.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace fer {
+
+// Decodes an image file to a 48x48 grey face (area-resampled when it has
+// another size). Returns false with a reason when the file is not a readable
+// image or is absurdly large.
+bool read_face_image(const std::string & path, uint8_t * out48x48, std::string * error);
+
+}  // namespace fer

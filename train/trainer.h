@@ -1,0 +1,53 @@
+// `fer train`: trains a network on FER2013, validating every epoch, keeping
+// the best epoch, writing an atomic checkpoint every epoch so that a killed
+// run loses at most the epoch in progress, and resuming exactly.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace fer {
+
+struct train_options {
+    std::string arch = "fernet";
+    std::string data;                  // fer2013.csv or an image-folder tree
+    std::string val_data;              // defaults to `data`
+    std::string train_split = "Training";
+    std::string val_split = "PublicTest";
+    std::string out_dir = "runs/fernet";
+    int64_t epochs = 40;
+    int64_t batch = 128;
+    std::string optimizer = "sgd";     // sgd (Nesterov momentum) | adamw
+    double lr = 0.05;                  // peak learning rate
+    double momentum = 0.9;
+    double weight_decay = 5e-4;
+    std::string schedule = "onecycle"; // onecycle | cosine | constant
+    double warmup = 0.15;              // fraction of all steps spent warming up
+    double label_smoothing = 0.1;
+    std::string class_weights = "sqrt";  // none | sqrt | inverse (class frequency)
+    bool augment = true;
+    int64_t threads = 2;               // libtorch intra-op threads
+    int64_t workers = 1;               // batch-preparation threads
+    int64_t seed = 1;
+    std::string device = "cpu";        // cpu | cuda
+    int64_t limit = 0;                 // use a random subset of this many training faces (0: all)
+    int64_t val_limit = 0;
+
+    std::string to_config() const;
+    // Parses to_config() text; throws fer::error on unknown keys or bad values.
+    static train_options from_config(const std::string & text);
+    void validate() const;  // throws usage errors
+};
+
+struct train_result {
+    double best_accuracy = 0;
+    int64_t best_epoch = 0;
+    double final_train_accuracy = 0;
+    int64_t epochs_done = 0;
+};
+
+// `resume`: continue the run in opts.out_dir from its last.pt (the stored
+// options win, except threads, workers, device and a larger epoch count).
+train_result train(train_options opts, bool resume);
+
+}  // namespace fer
