@@ -115,7 +115,12 @@ void save_model(const std::string & path, Net & net) {
 Net load_model(const std::string & path) {
     auto ar = open_archive(path);
     const std::string arch = read_string(ar, "arch", path);
-    Net net = make_net(arch);
+    Net net = nullptr;
+    try {
+        net = make_net(arch);
+    } catch (const error &) {
+        throw input_error(path + ": model of unknown architecture '" + arch + "'");
+    }
     read_weights(ar, net, path);
     net->eval();
     return net;

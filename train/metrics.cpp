@@ -1,6 +1,7 @@
 #include "metrics.h"
 
 #include <cstdio>
+#include <stdexcept>
 #include <sstream>
 
 namespace fer {
@@ -38,7 +39,14 @@ metrics compute_metrics(const std::vector<std::vector<int64_t>> & cm) {
 
 metrics compute_metrics(const std::vector<int64_t> & truth, const std::vector<int64_t> & predicted, int n_classes) {
     std::vector<std::vector<int64_t>> cm(n_classes, std::vector<int64_t>(n_classes, 0));
-    for (size_t i = 0; i < truth.size() && i < predicted.size(); ++i) {
+    if (truth.size() != predicted.size()) {
+        throw std::invalid_argument("compute_metrics: " + std::to_string(truth.size()) + " labels but " +
+                                    std::to_string(predicted.size()) + " predictions");
+    }
+    for (size_t i = 0; i < truth.size(); ++i) {
+        if (truth[i] < 0 || truth[i] >= n_classes || predicted[i] < 0 || predicted[i] >= n_classes) {
+            throw std::invalid_argument("compute_metrics: class out of range at index " + std::to_string(i));
+        }
         cm[truth[i]][predicted[i]]++;
     }
     return compute_metrics(cm);

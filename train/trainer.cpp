@@ -333,11 +333,19 @@ train_result train(train_options opts, bool resume) {
         }
         std::string arch;
         state = read_checkpoint_state(last_path, &arch);
+        const std::vector<std::string> known = net_architectures();
+        if (std::find(known.begin(), known.end(), arch) == known.end()) {
+            throw input_error(last_path + ": checkpoint of unknown architecture '" + arch + "'");
+        }
         train_options stored = train_options::from_config(state.config);
         stored.threads = opts.threads;
         stored.workers = opts.workers;
         stored.device = opts.device;
         stored.out_dir = opts.out_dir;
+        if (opts.epochs > 0) {
+            // Extending a run: the schedule is stretched over the new total from here on.
+            stored.epochs = opts.epochs;
+        }
         opts = stored;
         if (state.epochs_done >= opts.epochs) {
             log_info("run " + opts.out_dir + " already finished " + std::to_string(opts.epochs) + " epochs");
@@ -349,8 +357,6 @@ train_result train(train_options opts, bool resume) {
             throw usage_error(opts.out_dir + " already holds a run; pass --resume to continue it or choose another --out");
         }
     }
-    ensure_writable_dir(opts.out_dir);
-
     torch::set_num_threads(static_cast<int>(opts.threads));
     if (opts.device == "cuda" && !torch::cuda::is_available()) {
         throw usage_error("--device cuda: this libtorch has no CUDA device");
@@ -364,6 +370,7 @@ train_result train(train_options opts, bool resume) {
     log_info("loading validation data " + val_src + " [" + opts.val_split + "]");
     dataset val_set = subsample(load_dataset(val_src, opts.val_split, static_cast<int>(opts.threads)),
                                 static_cast<size_t>(opts.val_limit), static_cast<uint64_t>(opts.seed) + 1);
+    ensure_writable_dir(opts.out_dir);  // after loading, so bad data leaves no empty run folder
     log_info("training faces: " + std::to_string(train_set.size()) + ", validation faces: " +
              std::to_string(val_set.size()));
 
@@ -375,9 +382,8 @@ train_result train(train_options opts, bool resume) {
         load_checkpoint_into(last_path, net, *opt);
         net->to(device);
         log_info("resuming " + opts.out_dir + " after epoch " + std::to_string(state.epochs_done));
-    } else {
-        write_file_atomic((out / "config.txt").string(), opts.to_config());
     }
+    write_file_atomic((out / "config.txt").string(), opts.to_config());
     state.config = opts.to_config();
     std::vector<epoch_row> rows = resume ? read_rows(csv_path, state.epochs_done) : std::vector<epoch_row>{};
 

@@ -46,8 +46,9 @@ struct train_result {
     int64_t epochs_done = 0;
 };
 
-// `resume`: continue the run in opts.out_dir from its last.pt (the stored
-// options win, except threads, workers, device and a larger epoch count).
+// `resume`: continue the run in opts.out_dir from its last.pt. The stored
+// options win, except threads, workers and device; opts.epochs > 0 sets a new
+// total epoch count (the schedule then stretches over it), 0 keeps the stored one.
 train_result train(train_options opts, bool resume);
 
 }  // namespace fer

@@ -81,6 +81,11 @@ int cmd_train(int argc, char ** argv) {
         if (o.threads <= 0 || o.workers <= 0) {
             throw usage_error("--threads and --workers must be positive");
         }
+        if (!a.has("epochs")) {
+            o.epochs = 0;  // keep the run's own epoch count
+        } else if (o.epochs <= 0) {
+            throw usage_error("--epochs must be at least 1 (got " + std::to_string(o.epochs) + ")");
+        }
     }
     train(o, resume);
     return 0;

@@ -1,0 +1,239 @@
+// End-to-end tests of the real `fer` executable: exit codes (0 ok, 1 usage,
+// 2 bad input or model, 3 runtime failure), messages naming what is wrong,
+// and the files each command writes.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct run_result {
+    int code;
+    std::string out;  // stdout and stderr together
+};
+
+run_result run(const std::string & args) {
+    const std::string cmd = std::string(FER_EXE) + " " + args + " 2>&1";
+    FILE * p = popen(cmd.c_str(), "r");
+    run_result r{-1, {}};
+    if (!p) {
+        return r;
+    }
+    std::array<char, 4096> buf;
+    size_t n;
+    while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) {
+        r.out.append(buf.data(), n);
+    }
+    const int status = pclose(p);
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return r;
+}
+
+std::string pixels(std::mt19937 & rng, int label) {
+    std::string s;
+    std::uniform_int_distribution<int> noise(0, 60);
+    for (int i = 0; i < 48 * 48; ++i) {
+        // A class-dependent brightness band, so a tiny model can learn something.
+        const int row = i / 48;
+        const int v = ((row / 7) == label ? 180 : 40) + noise(rng);
+        s += (i ? " " : "") + std::to_string(v);
+    }
+    return s;
+}
+
+class Cli : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir_ = fs::temp_directory_path() / ("fer-cli-" + std::to_string(::getpid()) + "-" +
+                                            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        fs::remove_all(dir_);
+        fs::create_directories(dir_);
+    }
+    void TearDown() override { fs::remove_all(dir_); }
+
+    std::string path(const std::string & name) const { return (dir_ / name).string(); }
+
+    std::string write(const std::string & name, const std::string & text) const {
+        std::ofstream(path(name), std::ios::binary) << text;
+        return path(name);
+    }
+
+    // A small valid CSV: `per_class` Training and 2 PublicTest faces per class.
+    std::string tiny_csv(int per_class = 6) const {
+        std::mt19937 rng(3);
+        std::string t = "emotion,pixels,Usage\n";
+        for (int c = 0; c < 7; ++c) {
+            for (int i = 0; i < per_class; ++i) t += std::to_string(c) + "," + pixels(rng, c) + ",Training\n";
+            for (int i = 0; i < 2; ++i) t += std::to_string(c) + "," + pixels(rng, c) + ",PublicTest\n";
+        }
+        return write("tiny.csv", t);
+    }
+
+    // Trains one tiny epoch and returns the run folder.
+    std::string tiny_run() const {
+        const std::string csv = tiny_csv();
+        const std::string out = path("run");
+        run_result r = run("train --data " + csv + " --out " + out + " --epochs 2 --batch 16 --threads 1");
+        EXPECT_EQ(r.code, 0) << r.out;
+        return out;
+    }
+
+    fs::path dir_;
+};
+
+}  // namespace
+
+TEST_F(Cli, NoCommandIsUsageError) {
+    run_result r = run("");
+    EXPECT_EQ(r.code, 1);
+    EXPECT_NE(r.out.find("usage: fer"), std::string::npos);
+    EXPECT_EQ(run("frobnicate").code, 1);
+}
+
+TEST_F(Cli, EveryCommandHasHelp) {
+    for (const char * c : {"train", "eval", "explain", "predict"}) {
+        run_result r = run(std::string(c) + " --help");
+        EXPECT_EQ(r.code, 0) << c;
+        EXPECT_NE(r.out.find(std::string("usage: fer ") + c), std::string::npos) << r.out;
+    }
+}
+
+TEST_F(Cli, SeedSummaryMatchesTheKerasTable) {
+    run_result r = run("train --arch seed --summary");
+    ASSERT_EQ(r.code, 0) << r.out;
+    EXPECT_NE(r.out.find("Total params: 1,329,543"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("Trainable params: 1,329,287"), std::string::npos);
+    EXPECT_NE(r.out.find("Non-trainable params: 256"), std::string::npos);
+    EXPECT_NE(r.out.find("(12, 12, 128)"), std::string::npos);
+    EXPECT_NE(r.out.find("1,179,712"), std::string::npos);
+    run_result d = run("train --arch fernet --summary");
+    EXPECT_EQ(d.code, 0);
+    EXPECT_NE(d.out.find("GlobalAveragePooling2D"), std::string::npos);
+}
+
+TEST_F(Cli, UnknownOptionAndBadValuesAreUsageErrors) {
+    EXPECT_EQ(run("train --bogus 1").code, 1);
+    EXPECT_EQ(run("train --data x.csv --epochs 0").code, 1);
+    EXPECT_EQ(run("train --data x.csv --epochs many").code, 1);
+    EXPECT_EQ(run("train --arch resnet500 --summary").code, 1);
+    EXPECT_EQ(run("eval --data x.csv --tta rotate").code, 1);
+}
+
+TEST_F(Cli, MissingAndEmptyDataAreInputErrors) {
+    run_result r = run("train --data " + path("nope.csv") + " --out " + path("o"));
+    EXPECT_EQ(r.code, 2);
+    EXPECT_NE(r.out.find("nope.csv"), std::string::npos) << r.out;
+    const std::string empty = write("empty.csv", "");
+    r = run("train --data " + empty + " --out " + path("o"));
+    EXPECT_EQ(r.code, 2);
+    EXPECT_NE(r.out.find("empty file"), std::string::npos) << r.out;
+    EXPECT_FALSE(fs::exists(path("o"))) << "a failed run must not leave a run folder";
+}
+
+TEST_F(Cli, MalformedRowsNameFileAndLine) {
+    std::mt19937 rng(1);
+    const std::string good = pixels(rng, 0);
+    const std::string cases[] = {
+        "7," + good + ",Training",                                // label 7
+        "0," + good.substr(0, good.rfind(' ')) + ",Training",     // 2,303 pixels
+        "0,256" + good.substr(good.find(' ')) + ",Training",      // pixel 256
+        "0," + good + ",Validation",                              // unknown Usage
+    };
+    for (const auto & bad : cases) {
+        const std::string csv = write("bad.csv", "emotion,pixels,Usage\n0," + good + ",Training\n" + bad + "\n");
+        run_result r = run("train --data " + csv + " --out " + path("o"));
+        EXPECT_EQ(r.code, 2) << r.out;
+        EXPECT_NE(r.out.find("bad.csv:3"), std::string::npos) << r.out;
+    }
+    const std::string garbage = write("garbage.csv", std::string("\x89PNG\r\n\x1a\n\0\0\xff\xfe", 14));
+    run_result r = run("train --data " + garbage + " --out " + path("o"));
+    EXPECT_EQ(r.code, 2);
+    EXPECT_NE(r.out.find("garbage.csv:1"), std::string::npos) << r.out;
+}
+
+TEST_F(Cli, UnwritableOutputFolderIsRuntimeError) {
+    const std::string csv = tiny_csv(2);
+    const std::string file = write("a-file", "x");
+    run_result r = run("train --data " + csv + " --out " + file + "/run --epochs 1 --threads 1");
+    EXPECT_EQ(r.code, 3) << r.out;
+    EXPECT_NE(r.out.find("a-file/run"), std::string::npos) << r.out;
+}
+
+TEST_F(Cli, BrokenModelFilesAreInputErrors) {
+    const std::string csv = tiny_csv(1);
+    for (const std::string & content : {std::string(), std::string("not a model at all"), std::string(5000, '\x07')}) {
+        const std::string model = write("broken.pt", content);
+        run_result r = run("eval --data " + csv + " --model " + model);
+        EXPECT_EQ(r.code, 2) << r.out;
+        EXPECT_NE(r.out.find("broken.pt"), std::string::npos) << r.out;
+    }
+    run_result r = run("eval --data " + csv + " --model " + path("missing.pt"));
+    EXPECT_EQ(r.code, 2);
+}
+
+TEST_F(Cli, TrainEvalExplainPredictOnATinyRun) {
+    const std::string run_dir = tiny_run();
+    for (const char * f : {"best.pt", "last.pt", "metrics.csv", "config.txt"}) {
+        EXPECT_TRUE(fs::exists(fs::path(run_dir) / f)) << f;
+    }
+    // Continuing a run needs --resume; resuming a finished run changes nothing.
+    EXPECT_EQ(run("train --data " + path("tiny.csv") + " --out " + run_dir + " --epochs 2").code, 1);
+    run_result res = run("train --out " + run_dir + " --resume --threads 1");
+    EXPECT_EQ(res.code, 0) << res.out;
+
+    run_result e = run("eval --data " + path("tiny.csv") + " --model " + run_dir + " --json --tta flip --out " +
+                       path("eval"));
+    ASSERT_EQ(e.code, 0) << e.out;
+    for (const char * key : {"\"accuracy\"", "\"macro_f1\"", "\"n\": 14", "\"per_class\"", "\"confusion_matrix\"",
+                             "\"tta_flip\""}) {
+        EXPECT_NE(e.out.find(key), std::string::npos) << key << " in " << e.out;
+    }
+    for (const char * f : {"metrics.json", "confusion.png", "confusion-tta.png", "curves.png"}) {
+        EXPECT_TRUE(fs::exists(fs::path(path("eval")) / f)) << f;
+    }
+    run_result text = run("eval --data " + path("tiny.csv") + " --model " + run_dir);
+    EXPECT_EQ(text.code, 0);
+    EXPECT_NE(text.out.find("confusion matrix, row-normalised"), std::string::npos) << text.out;
+
+    // Face images for explain and predict, plus a file that is not an image.
+    fs::create_directories(path("faces"));
+    {
+        std::ofstream pgm(path("faces/face.pgm"), std::ios::binary);
+        pgm << "P5 48 48 255\n";
+        for (int i = 0; i < 48 * 48; ++i) pgm.put(static_cast<char>((i * 7) % 256));
+    }
+    write("faces/broken.png", "this is not a png");
+    run_result x = run("explain --model " + run_dir + " " + path("faces/face.pgm") + " --out " + path("cam"));
+    ASSERT_EQ(x.code, 0) << x.out;
+    EXPECT_TRUE(fs::exists(path("cam/face-cam.png")));
+    EXPECT_TRUE(fs::exists(path("cam/face.json")));
+    EXPECT_EQ(run("explain --model " + run_dir + " " + path("faces/face.pgm") + " --out " + path("cam") +
+                  " --class contempt").code, 1);
+
+    run_result p = run("predict --json --model " + run_dir + " " + path("faces"));
+    EXPECT_EQ(p.code, 2) << "one unreadable image must make the exit code 2";
+    EXPECT_NE(p.out.find("broken.png"), std::string::npos) << p.out;
+    EXPECT_NE(p.out.find("\"probabilities\""), std::string::npos) << "the readable face is still classified";
+}
+
+TEST_F(Cli, ShippedModelClassifiesTheBundledSamples) {
+    const fs::path model = fs::path(FER_SOURCE_DIR) / "models" / "fernet.pt";
+    const fs::path samples = fs::path(FER_SOURCE_DIR) / "samples";
+    if (!fs::exists(model) || !fs::exists(samples)) {
+        GTEST_SKIP() << "no shipped model in models/ yet";
+    }
+    run_result r = run("predict --json " + samples.string());
+    ASSERT_EQ(r.code, 0) << r.out;
+    size_t n = 0;
+    for (size_t at = 0; (at = r.out.find("\"emotion\"", at)) != std::string::npos; ++at) ++n;
+    EXPECT_GE(n, 7u) << r.out;
+}

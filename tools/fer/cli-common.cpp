@@ -1,0 +1,113 @@
+#include "cli-common.h"
+
+#include "commands.h"
+#include "error.h"
+#include "fer.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+
+namespace fs = std::filesystem;
+
+namespace fer {
+
+std::string default_model_path() {
+    if (const char * env = std::getenv("FER_MODEL"); env && *env) {
+        return env;
+    }
+    std::error_code ec;
+    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    if (!ec) {
+        const fs::path installed = exe.parent_path().parent_path() / "share" / "fer" / "models" / "fernet.pt";
+        if (fs::exists(installed, ec)) {
+            return installed.string();
+        }
+    }
+    return std::string(FER_SOURCE_DIR) + "/models/fernet.pt";
+}
+
+model_ref resolve_model(const std::string & arg) {
+    model_ref r;
+    const std::string path = arg.empty() ? default_model_path() : arg;
+    std::error_code ec;
+    if (fs::is_directory(path, ec)) {
+        r.run_dir = path;
+        r.file = (fs::path(path) / "best.pt").string();
+        if (!fs::exists(r.file, ec)) {
+            throw input_error(path + ": run folder without best.pt");
+        }
+    } else {
+        r.file = path;
+    }
+    return r;
+}
+
+namespace {
+bool is_image_name(const fs::path & p) {
+    std::string ext = p.extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+    return ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".bmp" || ext == ".pgm" || ext == ".ppm" ||
+           ext == ".tif" || ext == ".tiff" || ext == ".webp";
+}
+}  // namespace
+
+std::vector<std::string> list_images(const std::vector<std::string> & args) {
+    std::vector<std::string> out;
+    for (const auto & a : args) {
+        std::error_code ec;
+        if (fs::is_directory(a, ec)) {
+            std::vector<std::string> found;
+            for (const auto & e : fs::recursive_directory_iterator(a, fs::directory_options::skip_permission_denied, ec)) {
+                if (e.is_regular_file(ec) && is_image_name(e.path()) && e.path().filename().string()[0] != '.') {
+                    found.push_back(e.path().string());
+                }
+            }
+            std::sort(found.begin(), found.end());
+            out.insert(out.end(), found.begin(), found.end());
+        } else if (fs::exists(a, ec)) {
+            out.push_back(a);
+        } else {
+            throw input_error(a + ": no such file or directory");
+        }
+    }
+    return out;
+}
+
+std::vector<std::string> class_names() {
+    std::vector<std::string> n;
+    for (int i = 0; i < FER_N_CLASSES; ++i) {
+        n.emplace_back(fer_class_name(i));
+    }
+    return n;
+}
+
+int parse_class(const std::string & s) {
+    if (s.size() == 1 && s[0] >= '0' && s[0] <= '6') {
+        return s[0] - '0';
+    }
+    const int c = fer_class_from_name(s.c_str());
+    if (c < 0) {
+        throw usage_error("unknown class '" + s + "' (expected angry, disgust, fear, happy, sad, surprise, neutral or 0..6)");
+    }
+    return c;
+}
+
+std::string json_escape(const std::string & s) {
+    std::string o;
+    for (unsigned char c : s) {
+        if (c == '"' || c == '\\') {
+            o += '\\';
+            o += static_cast<char>(c);
+        } else if (c < 0x20) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", c);
+            o += buf;
+        } else {
+            o += static_cast<char>(c);
+        }
+    }
+    return o;
+}
+
+}  // namespace fer
