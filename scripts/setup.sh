@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what fer needs on Debian 12 (only what is missing), then configures
+# and builds it. Idempotent: a second run installs nothing and rebuilds only
+# what changed. Usage: scripts/setup.sh [--bench]   (--bench adds python3-torch)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(build-essential cmake ninja-build ccache pkg-config
+          libtorch-dev libopencv-dev libgtest-dev libgmock-dev libbenchmark-dev)
+if [[ "${1:-}" == "--bench" ]]; then
+  packages+=(python3-torch python3-numpy)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  sudo_cmd=()
+  [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -q
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# Two cores: two compile jobs. libtorch translation units need ~1.5 GB each.
+jobs="${FER_JOBS:-$(nproc)}"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DFER_BUILD_TESTS=ON -DFER_BUILD_BENCH=ON >/dev/null
+ninja -C build -j "$jobs"
+echo "setup: built build/tools/fer/fer"
