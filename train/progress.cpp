@@ -31,7 +31,7 @@ void progress_bar::update(int64_t done, const std::string & extra) {
         }
     } else {
         int decile = static_cast<int>(10 * done / total_);
-        if (decile == last_decile_) {
+        if (decile == last_decile_ || done >= total_) {  // finish() prints the last line
             return;
         }
         last_decile_ = decile;

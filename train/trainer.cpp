@@ -462,9 +462,15 @@ train_result train(train_options opts, bool resume) {
                       static_cast<double>(correct) / static_cast<double>(seen), val_loss, m.accuracy, m.macro_f1,
                       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
                       static_cast<double>(seen) / train_seconds};
-        char extra[160];
-        std::snprintf(extra, sizeof extra, "loss %.4f acc %.2f%% | val loss %.4f acc %.2f%% F1 %.4f", row.train_loss,
-                      100 * row.train_acc, val_loss, 100 * m.accuracy, m.macro_f1);
+        double run_seconds = row.seconds;
+        for (const auto & r : rows) {
+            run_seconds += r.seconds;
+        }
+        const double per_epoch = run_seconds / static_cast<double>(rows.size() + 1);
+        char extra[200];
+        std::snprintf(extra, sizeof extra, "loss %.4f acc %.2f%% | val loss %.4f acc %.2f%% F1 %.4f | run ETA %s",
+                      row.train_loss, 100 * row.train_acc, val_loss, 100 * m.accuracy, m.macro_f1,
+                      format_duration(per_epoch * static_cast<double>(opts.epochs - epoch - 1)).c_str());
         bar.finish(extra);
 
         state.epochs_done = epoch + 1;
