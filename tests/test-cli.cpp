@@ -4,6 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
 
 #include <array>
 #include <cstdio>
@@ -236,4 +241,44 @@ TEST_F(Cli, ShippedModelClassifiesTheBundledSamples) {
     size_t n = 0;
     for (size_t at = 0; (at = r.out.find("\"emotion\"", at)) != std::string::npos; ++at) ++n;
     EXPECT_GE(n, 7u) << r.out;
+}
+
+TEST_F(Cli, KilledRunResumesFromItsLastCompleteEpoch) {
+    const std::string csv = tiny_csv(4);
+    const std::string out = path("killed");
+    const std::string cmd = std::string(FER_EXE) + " train --data " + csv + " --out " + out +
+                            " --epochs 40 --batch 8 --threads 1 > " + path("log.txt") + " 2>&1";
+    const pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        execl("/bin/sh", "sh", "-c", ("exec " + cmd).c_str(), static_cast<char *>(nullptr));
+        _exit(127);
+    }
+    // Wait until two epochs are logged, then kill without warning, mid-epoch.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    auto lines = [&] {
+        std::ifstream in(out + "/metrics.csv");
+        std::string l;
+        int n = 0;
+        while (std::getline(in, l)) ++n;
+        return n - 1;
+    };
+    while (lines() < 2 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    kill(pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    ASSERT_GE(lines(), 2) << "the run never finished two epochs";
+    ASSERT_LT(lines(), 40) << "the run finished before it could be killed";
+    // Whatever moment it died at, the files on disk are whole and usable.
+    run_result e = run("eval --data " + csv + " --model " + out + " --json");
+    EXPECT_EQ(e.code, 0) << e.out;
+    run_result r = run("train --out " + out + " --resume --threads 1");
+    EXPECT_EQ(r.code, 0) << r.out;
+    EXPECT_EQ(lines(), 40);
+    for (const auto & f : fs::directory_iterator(out)) {
+        EXPECT_EQ(f.path().string().find(".tmp."), std::string::npos) << "left behind: " << f.path();
+    }
 }

@@ -331,6 +331,13 @@ train_result train(train_options opts, bool resume) {
         if (!fs::is_regular_file(last_path, ec)) {
             throw input_error(last_path + ": no checkpoint to resume from");
         }
+        // A run killed while saving leaves a temporary file behind; the real
+        // files are whole (they are replaced by rename), so drop the leftovers.
+        for (const auto & f : fs::directory_iterator(out, ec)) {
+            if (f.path().filename().string().find(".tmp.") != std::string::npos) {
+                fs::remove(f.path(), ec);
+            }
+        }
         std::string arch;
         state = read_checkpoint_state(last_path, &arch);
         const std::vector<std::string> known = net_architectures();
