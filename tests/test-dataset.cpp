@@ -3,6 +3,7 @@
 // runtime (include/fer.h) and subsample. Fixtures are generated into a fresh
 // temporary folder per test; the real sample CSV comes from FER_SHARED_DATA.
 
+#include "test-util.h"
 #include "dataset.h"
 #include "error.h"
 #include "fer.h"
@@ -32,27 +33,9 @@ namespace {
 
 // ---- helpers --------------------------------------------------------------
 
-class temp_dir {
+class temp_dir : public fer_test::temp_dir {
 public:
-    temp_dir() {
-        static std::atomic<int> counter{0};
-        std::random_device rd;
-        path_ = fs::temp_directory_path() /
-                ("fer-test-dataset-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" +
-                 std::to_string(rd()));
-        fs::create_directories(path_);
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    temp_dir(const temp_dir &) = delete;
-    temp_dir & operator=(const temp_dir &) = delete;
-    const fs::path & path() const { return path_; }
-    std::string operator/(const std::string & name) const { return (path_ / name).string(); }
-
-private:
-    fs::path path_;
+    temp_dir() : fer_test::temp_dir("fer-test-dataset") {}
 };
 
 void write_file(const fs::path & path, const std::string & bytes) {

@@ -2,6 +2,7 @@
 // model, the summary table, forward shapes, the features/head split that class
 // activation maps rely on, and model files (save/load round trip, bad files).
 
+#include "test-util.h"
 #include "checkpoint.h"
 #include "error.h"
 #include "models.h"
@@ -23,26 +24,9 @@ namespace nn = torch::nn;
 
 namespace {
 
-class temp_dir {
+class temp_dir : public fer_test::temp_dir {
 public:
-    temp_dir() {
-        static std::atomic<int> counter{0};
-        std::random_device rd;
-        path_ = fs::temp_directory_path() /
-                ("fer-test-models-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" +
-                 std::to_string(rd()));
-        fs::create_directories(path_);
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    temp_dir(const temp_dir &) = delete;
-    temp_dir & operator=(const temp_dir &) = delete;
-    std::string operator/(const std::string & name) const { return (path_ / name).string(); }
-
-private:
-    fs::path path_;
+    temp_dir() : fer_test::temp_dir("fer-test-models") {}
 };
 
 void expect_error(const std::function<void()> & f, fer::error_kind kind, const std::string & needle) {

@@ -2,6 +2,7 @@
 // interrupted-and-resumed run that must equal a straight one bit for bit, and
 // bad input (options, data, output folders) that must fail cleanly.
 
+#include "test-util.h"
 #include "checkpoint.h"
 #include "dataset.h"
 #include "error.h"
@@ -32,27 +33,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-class temp_dir {
+class temp_dir : public fer_test::temp_dir {
 public:
-    temp_dir() {
-        static std::atomic<int> counter{0};
-        std::random_device rd;
-        path_ = fs::temp_directory_path() /
-                ("fer-test-trainer-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" +
-                 std::to_string(rd()));
-        fs::create_directories(path_);
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    temp_dir(const temp_dir &) = delete;
-    temp_dir & operator=(const temp_dir &) = delete;
-    const fs::path & path() const { return path_; }
-    std::string operator/(const std::string & name) const { return (path_ / name).string(); }
-
-private:
-    fs::path path_;
+    temp_dir() : fer_test::temp_dir("fer-test-trainer") {}
 };
 
 std::string read_bytes(const std::string & path) {
