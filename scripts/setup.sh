@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(build-essential cmake ninja-build ccache pkg-config
-          libtorch-dev libopencv-dev libgtest-dev libgmock-dev libbenchmark-dev)
+          libtorch-dev libopencv-dev libgtest-dev libgmock-dev libbenchmark-dev opencv-data)
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(python3-torch python3-numpy)
 fi

@@ -1,0 +1,91 @@
+// fer face detector: OpenCV-compatible Haar cascades in plain C++17 (runtime,
+// no dependency; builds with -fno-exceptions and for WebAssembly).
+//
+//     fer_detector * det = fer_detector_load_from_file("haarcascade_frontalface_default.xml", NULL, 0);
+//     fer_detect_params p = fer_detect_default_params();
+//     fer_box boxes[64]; int32_t n = 0;
+//     if (det && fer_detector_detect(det, grey, w, h, w, &p, boxes, 64, &n) == FER_DETECT_OK) { ... }
+//     fer_detector_free(det);
+//
+// The detector reads OpenCV's cascade XML (stageType BOOST, featureType HAAR,
+// the format of /usr/share/opencv4/haarcascades/*.xml) and its own compact
+// binary form (magic "FERHAAR1", written by fer_detector_save_binary or the
+// fer-cascade tool); the format is sniffed. Files are untrusted input: every
+// count, index and rectangle is checked at load, then detection runs without
+// re-checking. A loaded detector is immutable: share it across threads; each
+// call allocates its own scratch memory. See docs/face-detection.md.
+#ifndef FER_DETECT_H
+#define FER_DETECT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum fer_detect_status {
+    FER_DETECT_OK = 0,
+    FER_DETECT_ERR_ARGUMENT = 1,   // NULL pointer, bad parameter value, negative size
+    FER_DETECT_ERR_IO = 2,         // file cannot be opened or read
+    FER_DETECT_ERR_FORMAT = 3,     // not a cascade, corrupt or unsupported cascade
+    FER_DETECT_ERR_TOO_LARGE = 4,  // image above FER_DETECT_MAX_SIDE / FER_DETECT_MAX_PIXELS
+    FER_DETECT_ERR_MEMORY = 5,     // allocation failed
+} fer_detect_status;
+
+// Largest image accepted by fer_detector_detect (side in pixels, and pixels in
+// total: 100 megapixels). The integral images take 8 bytes per pixel.
+#define FER_DETECT_MAX_SIDE 32768
+#define FER_DETECT_MAX_PIXELS 100000000
+
+typedef struct fer_detector fer_detector;
+
+typedef struct fer_box {
+    int32_t x, y, width, height;  // pixels, in the image passed to fer_detector_detect
+    int32_t n_neighbors;          // raw hits grouped into this box (0 when min_neighbors is 0)
+} fer_box;
+
+typedef struct fer_detect_params {
+    double scale_factor;    // > 1 (1.001..100): window growth per pyramid level (OpenCV's scaleFactor)
+    int32_t min_neighbors;  // >= 0: a box needs more than this many raw hits (0: no grouping)
+    int32_t min_size;       // smallest face side in pixels (0: the cascade window)
+    int32_t max_size;       // largest face side in pixels (0: the image)
+} fer_detect_params;
+
+// scale_factor 1.1, min_neighbors 3, min_size 0, max_size 0 (OpenCV's defaults).
+fer_detect_params fer_detect_default_params(void);
+
+// Load a cascade. Return NULL on failure; the reason is written to err
+// (NUL-terminated, truncated to err_size) when err is not NULL, and the status
+// to *status when status is not NULL.
+fer_detector * fer_detector_load_from_file(const char * path, fer_detect_status * status, char * err,
+                                           size_t err_size);
+fer_detector * fer_detector_load_from_memory(const void * data, size_t size, fer_detect_status * status,
+                                             char * err, size_t err_size);
+void fer_detector_free(fer_detector * det);
+
+// Cascade window (24x24 for haarcascade_frontalface_default.xml), stage count.
+int32_t fer_detector_window_width(const fer_detector * det);
+int32_t fer_detector_window_height(const fer_detector * det);
+int32_t fer_detector_n_stages(const fer_detector * det);
+
+// Serialise to the compact binary form. With out == NULL, only *size is set.
+// Otherwise out must hold *size bytes (FER_DETECT_ERR_ARGUMENT if smaller).
+fer_detect_status fer_detector_save_binary(const fer_detector * det, void * out, size_t * size);
+
+// Detect faces in an 8-bit grey image (row stride in bytes, >= width).
+// Boxes are sorted by area, largest first; at most max_boxes are written and
+// *n_boxes receives the number found (which may exceed max_boxes). An image
+// smaller than the cascade window, or of size 0, gives no box and FER_DETECT_OK.
+fer_detect_status fer_detector_detect(const fer_detector * det, const uint8_t * grey, int32_t width,
+                                      int32_t height, int32_t stride, const fer_detect_params * params,
+                                      fer_box * boxes, int32_t max_boxes, int32_t * n_boxes);
+
+// Short English text of a status ("ok", "bad argument", ...).
+const char * fer_detect_status_name(fer_detect_status status);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif  // FER_DETECT_H

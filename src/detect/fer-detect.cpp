@@ -1,0 +1,218 @@
+// C API of the face detector (include/fer-detect.h).
+#include "fer-detect.h"
+
+#include "cascade.h"
+#include "group.h"
+#include "haar-cascade.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <new>
+#include <string>
+
+struct fer_detector {
+    fer::detect::haar_detector haar;
+};
+
+namespace {
+
+constexpr size_t k_max_file = size_t(64) << 20;  // 64 MiB: the largest OpenCV cascade is 2.7 MB
+constexpr double k_group_eps = 0.2;               // OpenCV's GROUP_EPS
+
+void report(fer_detect_status * status, char * err, size_t err_size, fer_detect_status st, const std::string & msg) {
+    if (status) {
+        *status = st;
+    }
+    if (err && err_size > 0) {
+        const size_t n = std::min(msg.size(), err_size - 1);
+        std::memcpy(err, msg.data(), n);
+        err[n] = 0;
+    }
+}
+
+fer_detector * load(const void * data, size_t size, fer_detect_status * status, char * err, size_t err_size,
+                    const char * origin) {
+    std::string msg;
+    fer_detector * det = new (std::nothrow) fer_detector;
+    if (!det) {
+        report(status, err, err_size, FER_DETECT_ERR_MEMORY, "out of memory");
+        return nullptr;
+    }
+    bool ok;
+    if (fer::detect::is_binary(data, size)) {
+        ok = fer::detect::read_binary(static_cast<const uint8_t *>(data), size, det->haar.model, msg);
+    } else {
+        ok = fer::detect::read_xml(static_cast<const char *>(data), size, det->haar.model, msg);
+    }
+    if (!ok) {
+        delete det;
+        report(status, err, err_size, FER_DETECT_ERR_FORMAT, std::string(origin) + ": " + msg);
+        return nullptr;
+    }
+    fer::detect::prepare(det->haar);
+    report(status, err, err_size, FER_DETECT_OK, "");
+    return det;
+}
+
+}  // namespace
+
+extern "C" {
+
+fer_detect_params fer_detect_default_params(void) {
+    fer_detect_params p;
+    p.scale_factor = 1.1;
+    p.min_neighbors = 3;
+    p.min_size = 0;
+    p.max_size = 0;
+    return p;
+}
+
+const char * fer_detect_status_name(fer_detect_status status) {
+    switch (status) {
+        case FER_DETECT_OK: return "ok";
+        case FER_DETECT_ERR_ARGUMENT: return "bad argument";
+        case FER_DETECT_ERR_IO: return "cannot read file";
+        case FER_DETECT_ERR_FORMAT: return "bad cascade file";
+        case FER_DETECT_ERR_TOO_LARGE: return "image too large";
+        case FER_DETECT_ERR_MEMORY: return "out of memory";
+    }
+    return "unknown status";
+}
+
+fer_detector * fer_detector_load_from_memory(const void * data, size_t size, fer_detect_status * status, char * err,
+                                             size_t err_size) {
+    if (!data || size == 0) {
+        report(status, err, err_size, FER_DETECT_ERR_ARGUMENT, "cascade buffer is empty");
+        return nullptr;
+    }
+    return load(data, size, status, err, err_size, "cascade");
+}
+
+fer_detector * fer_detector_load_from_file(const char * path, fer_detect_status * status, char * err,
+                                           size_t err_size) {
+    if (!path) {
+        report(status, err, err_size, FER_DETECT_ERR_ARGUMENT, "cascade path is NULL");
+        return nullptr;
+    }
+    std::FILE * f = std::fopen(path, "rb");
+    if (!f) {
+        report(status, err, err_size, FER_DETECT_ERR_IO, std::string(path) + ": cannot open the cascade file");
+        return nullptr;
+    }
+    std::string buf;
+    char chunk[65536];
+    size_t n;
+    bool too_big = false;
+    while ((n = std::fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (buf.size() + n > k_max_file) {
+            too_big = true;
+            break;
+        }
+        buf.append(chunk, n);
+    }
+    const bool read_error = std::ferror(f) != 0;
+    std::fclose(f);
+    if (read_error) {
+        report(status, err, err_size, FER_DETECT_ERR_IO, std::string(path) + ": read error");
+        return nullptr;
+    }
+    if (too_big) {
+        report(status, err, err_size, FER_DETECT_ERR_FORMAT, std::string(path) + ": larger than 64 MiB, not a cascade");
+        return nullptr;
+    }
+    if (buf.empty()) {
+        report(status, err, err_size, FER_DETECT_ERR_FORMAT, std::string(path) + ": empty file");
+        return nullptr;
+    }
+    return load(buf.data(), buf.size(), status, err, err_size, path);
+}
+
+void fer_detector_free(fer_detector * det) { delete det; }
+
+int32_t fer_detector_window_width(const fer_detector * det) { return det ? det->haar.model.win_w : 0; }
+int32_t fer_detector_window_height(const fer_detector * det) { return det ? det->haar.model.win_h : 0; }
+int32_t fer_detector_n_stages(const fer_detector * det) {
+    return det ? int32_t(det->haar.model.stages.size()) : 0;
+}
+
+fer_detect_status fer_detector_save_binary(const fer_detector * det, void * out, size_t * size) {
+    if (!det || !size) {
+        return FER_DETECT_ERR_ARGUMENT;
+    }
+    const std::vector<uint8_t> bin = fer::detect::write_binary(det->haar.model);
+    if (!out) {
+        *size = bin.size();
+        return FER_DETECT_OK;
+    }
+    if (*size < bin.size()) {
+        *size = bin.size();
+        return FER_DETECT_ERR_ARGUMENT;
+    }
+    std::memcpy(out, bin.data(), bin.size());
+    *size = bin.size();
+    return FER_DETECT_OK;
+}
+
+fer_detect_status fer_detector_detect(const fer_detector * det, const uint8_t * grey, int32_t width, int32_t height,
+                                      int32_t stride, const fer_detect_params * params, fer_box * boxes,
+                                      int32_t max_boxes, int32_t * n_boxes) {
+    if (n_boxes) {
+        *n_boxes = 0;
+    }
+    if (!det || !params || !n_boxes || width < 0 || height < 0 || max_boxes < 0 || (max_boxes > 0 && !boxes)) {
+        return FER_DETECT_ERR_ARGUMENT;
+    }
+    const double sf = params->scale_factor;
+    if (!(sf >= 1.001 && sf <= 100.0) || params->min_neighbors < 0 || params->min_size < 0 || params->max_size < 0) {
+        return FER_DETECT_ERR_ARGUMENT;
+    }
+    if (width > FER_DETECT_MAX_SIDE || height > FER_DETECT_MAX_SIDE ||
+        int64_t(width) * int64_t(height) > int64_t(FER_DETECT_MAX_PIXELS)) {
+        return FER_DETECT_ERR_TOO_LARGE;
+    }
+    if (width == 0 || height == 0) {
+        return FER_DETECT_OK;
+    }
+    if (!grey || stride < width) {
+        return FER_DETECT_ERR_ARGUMENT;
+    }
+    fer::detect::scan_options o;
+    o.scale_factor = sf;
+    o.min_w = o.min_h = params->min_size;
+    o.max_w = o.max_h = params->max_size;
+    fer::detect::scan_scratch scratch;
+    std::vector<fer::detect::rect> rects;
+    fer::detect::detect_raw(det->haar, grey, width, height, size_t(stride), o, rects, scratch);
+    std::vector<int> weights;
+    fer::detect::group_rectangles(rects, weights, params->min_neighbors, k_group_eps);
+
+    // Clip to the image, as cv::CascadeClassifier::detectMultiScale does (a
+    // window's rounded position plus rounded size can pass the border by a pixel or so).
+    std::vector<fer_box> out;
+    out.reserve(rects.size());
+    for (size_t i = 0; i < rects.size(); ++i) {
+        const int x0 = std::max(rects[i].x, 0), y0 = std::max(rects[i].y, 0);
+        const int x1 = std::min(rects[i].x + rects[i].w, int(width));
+        const int y1 = std::min(rects[i].y + rects[i].h, int(height));
+        if (x1 > x0 && y1 > y0) {
+            out.push_back(fer_box{x0, y0, x1 - x0, y1 - y0, params->min_neighbors > 0 ? int32_t(weights[i]) : 0});
+        }
+    }
+    std::stable_sort(out.begin(), out.end(), [](const fer_box & a, const fer_box & b) {
+        const int64_t aa = int64_t(a.width) * a.height, ba = int64_t(b.width) * b.height;
+        if (aa != ba) {
+            return aa > ba;
+        }
+        return a.y != b.y ? a.y < b.y : a.x < b.x;
+    });
+    const size_t n_out = std::min(out.size(), size_t(max_boxes));
+    for (size_t i = 0; i < n_out; ++i) {
+        boxes[i] = out[i];
+    }
+    *n_boxes = int32_t(out.size());
+    return FER_DETECT_OK;
+}
+
+}  // extern "C"
