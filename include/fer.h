@@ -1,9 +1,24 @@
-// fer runtime: the dependency-free part of fer (no libtorch, no OpenCV).
-// It grows into the inference engine (model reader, kernels, face detector);
-// today it holds the facts every part of the system shares: the seven
-// FER2013 classes, their names, and the input preprocessing.
+// fer runtime: the dependency-free part of fer (no libtorch, no OpenCV):
+// the seven FER2013 classes and their names, the input preprocessing, and the
+// inference engine that runs fer's TensorFlow Lite models (float32; see
+// docs/runtime.md for the supported subset and how files are verified).
+//
+// Usage:
+//
+//   fer_model * model = fer_model_load_from_file("fernet.tflite", fer_model_default_params());
+//   if (!model) { /* the reason went to the log callback (default: stderr) */ }
+//   fer_context * ctx = fer_context_new(model);        // one per thread; the model is shared
+//   struct fer_result r;
+//   if (fer_classify(ctx, face48x48, 48, &r) == FER_OK)  // 8-bit grey, row stride in bytes
+//       printf("%s %.1f%%\n", fer_model_class_label(model, r.top_class), 100 * r.confidence);
+//   fer_context_free(ctx);
+//   fer_model_free(model);
+//
+// The C++ wrapper (RAII, exceptions-free) is include/fer-cpp.h.
 #ifndef FER_H
 #define FER_H
+
+#include <stddef.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -35,6 +50,68 @@ const char * fer_class_name(int cls);
 // (anger, disgusted, fearful, happiness, sadness, surprised, ...), case-insensitive.
 // Returns -1 for an unknown name.
 int fer_class_from_name(const char * name);
+
+// ---------------------------------------------------------------------------
+// Inference engine
+// ---------------------------------------------------------------------------
+
+// Statuses returned by the calls that do not construct an object.
+enum fer_status {
+    FER_OK = 0,
+    FER_ERR_INVALID_ARGUMENT = 1,  // NULL pointer, bad size, class out of range
+    FER_ERR_UNSUPPORTED = 2,       // the model cannot do this (e.g. no class activation map)
+    FER_ERR_STATE = 3,             // e.g. a CAM asked before any classification
+};
+const char * fer_status_string(int status);
+
+enum fer_log_level { FER_LOG_ERROR = 0, FER_LOG_WARN = 1, FER_LOG_INFO = 2 };
+typedef void (*fer_log_callback)(int level, const char * message, void * user_data);
+
+struct fer_model_params {
+    fer_log_callback log_callback;  // NULL: errors go to stderr
+    void * log_user_data;
+};
+struct fer_model_params fer_model_default_params(void);
+
+// An immutable model: verified completely at load, then shareable by any
+// number of threads. NULL on failure, the reason (naming the op or tensor and
+// the problem) sent to the log callback.
+typedef struct fer_model fer_model;
+fer_model * fer_model_load_from_file(const char * path, struct fer_model_params params);
+// The bytes are copied; the caller may free them when this returns.
+fer_model * fer_model_load_from_buffer(const void * data, size_t size, struct fer_model_params params);
+void fer_model_free(fer_model * model);
+
+// Label of class `cls` from the model's metadata (FER2013 name when absent); NULL out of range.
+const char * fer_model_class_label(const fer_model * model, int cls);
+// A value of the model's "fer.info" metadata (key=value lines), or NULL.
+const char * fer_model_meta(const fer_model * model, const char * key);
+// Bytes of arena a context needs (the whole inference memory besides weights).
+size_t fer_model_arena_size(const fer_model * model);
+// 1 when the model has a global-average-pool head, so class activation maps
+// come with every classification at no extra pass; their size in *h, *w.
+int fer_model_has_cam(const fer_model * model, int * h, int * w);
+
+// Per-thread state: the planned arena. fer_classify allocates nothing.
+typedef struct fer_context fer_context;
+fer_context * fer_context_new(const fer_model * model);
+void fer_context_free(fer_context * ctx);
+
+struct fer_result {
+    float probabilities[FER_N_CLASSES];  // sum to 1, FER2013 label order
+    int top_class;
+    float confidence;  // probabilities[top_class]
+};
+
+// Classifies a 48x48 8-bit grey face (row stride in bytes, >= 48), with the
+// model's preprocessing (FER_PIXEL_MEAN / FER_PIXEL_STD).
+int fer_classify(fer_context * ctx, const unsigned char * face, int stride, struct fer_result * out);
+// Same on an already normalised 48x48 float face (row-major).
+int fer_classify_f32(fer_context * ctx, const float * input, struct fer_result * out);
+// Class activation map of class `cls` for the last classified face: n = h*w
+// values (see fer_model_has_cam), CAM[y][x] = sum_c W_fc[cls][c] * A[y][x][c]
+// over the last feature map A (no bias: its mean plus the bias is the logit).
+int fer_context_cam(const fer_context * ctx, int cls, float * out, size_t n);
 
 #ifdef __cplusplus
 }

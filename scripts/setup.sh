@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(build-essential cmake ninja-build ccache pkg-config
-          libtorch-dev libopencv-dev libgtest-dev libgmock-dev libbenchmark-dev opencv-data)
+          libtorch-dev libopencv-dev libgtest-dev libgmock-dev libbenchmark-dev opencv-data
+          nodejs npm)
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(python3-torch python3-numpy)
 fi
@@ -21,6 +22,15 @@ if ((${#missing[@]})); then
   [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
   "${sudo_cmd[@]}" apt-get update -q
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# The TFLite interpreter the interop test runs (tests/interop/, versions pinned
+# in its package-lock.json). Skipped when installed and the lock is unchanged.
+if [[ ! -f tests/interop/node_modules/.package-lock.json ||
+      tests/interop/package-lock.json -nt tests/interop/node_modules/.package-lock.json ]]; then
+  echo "setup: installing tests/interop npm packages"
+  (cd tests/interop && npm ci --no-audit --no-fund --loglevel=error) ||
+    echo "setup: warning: npm ci failed; the TFLite interop test will be skipped"
 fi
 
 # Two cores: two compile jobs. libtorch translation units need ~1.5 GB each.

@@ -10,6 +10,7 @@ int cmd_train(int argc, char ** argv);
 int cmd_eval(int argc, char ** argv);
 int cmd_explain(int argc, char ** argv);
 int cmd_predict(int argc, char ** argv);
+int cmd_export(int argc, char ** argv);
 
 // The model used when --model is not given: models/fernet.pt beside the
 // executable's source tree or install prefix, or $FER_MODEL.

@@ -1,0 +1,1422 @@
+// The model reader (a bounds-checked FlatBuffers reader for the TFLite subset
+// of schema/tflite-subset.fbs), graph validation, arena planning, the
+// interpreter loop and the C API of include/fer.h.
+//
+// Model files are untrusted (the web app fetches them): every offset, size,
+// index and shape is checked before use, with 64-bit arithmetic, and any
+// problem rejects the file with a message naming the op or tensor. After load
+// nothing is re-checked and inference allocates nothing.
+#include "fer.h"
+#include "kernels.h"
+
+#include <cmath>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <new>
+#include <string>
+#include <vector>
+
+using namespace fer_rt;
+
+namespace {
+
+// TFLite numbers (schema/tflite-subset.fbs).
+enum : int { t_float32 = 0, t_int32 = 2, t_int8 = 9 };
+enum : int {
+    b_add = 0, b_average_pool_2d = 1, b_conv_2d = 3, b_depthwise_conv_2d = 4, b_dequantize = 6,
+    b_fully_connected = 9, b_max_pool_2d = 17, b_reshape = 22, b_softmax = 25, b_mean = 40, b_quantize = 114,
+};
+enum : int {
+    o_conv = 1, o_depthwise = 2, o_pool = 5, o_fc = 8, o_softmax = 9, o_add = 11, o_reshape = 17, o_reducer = 27,
+};
+
+constexpr uint64_t k_max_file = 512ull << 20;       // bytes
+constexpr uint64_t k_max_elements = 1ull << 28;      // per tensor
+constexpr uint64_t k_max_arena = 1ull << 30;         // bytes
+constexpr uint32_t k_max_count = 1u << 20;           // tensors, ops, buffers
+constexpr int k_max_dim_param = 1 << 16;             // strides, dilations, filter sizes
+
+struct op_info {
+    int builtin;
+    const char * name;
+    int max_version;  // within the ceilings of common interpreters (interop-recipes.md)
+};
+const op_info k_ops[] = {
+    {b_add, "ADD", 4},
+    {b_average_pool_2d, "AVERAGE_POOL_2D", 3},
+    {b_conv_2d, "CONV_2D", 6},
+    {b_depthwise_conv_2d, "DEPTHWISE_CONV_2D", 6},
+    {b_fully_connected, "FULLY_CONNECTED", 9},
+    {b_max_pool_2d, "MAX_POOL_2D", 3},
+    {b_reshape, "RESHAPE", 1},
+    {b_softmax, "SOFTMAX", 3},
+    {b_mean, "MEAN", 3},
+};
+
+const op_info * find_op(int builtin) {
+    for (const auto & o : k_ops) {
+        if (o.builtin == builtin) {
+            return &o;
+        }
+    }
+    return nullptr;
+}
+
+const char * builtin_name(int builtin) {
+    if (const op_info * o = find_op(builtin)) {
+        return o->name;
+    }
+    switch (builtin) {
+    case b_dequantize: return "DEQUANTIZE";
+    case b_quantize: return "QUANTIZE";
+    case 2: return "CONCATENATION";
+    case 34: return "PAD";
+    case 18: return "MUL";
+    case 19: return "RELU";
+    case 14: return "LOGISTIC";
+    case 43: return "SQUEEZE";
+    case 39: return "TRANSPOSE";
+    case 32: return "CUSTOM";
+    default: return "builtin op";
+    }
+}
+
+const char * type_name(int t) {
+    static const char * const names[] = {"FLOAT32", "FLOAT16", "INT32", "UINT8", "INT64", "STRING", "BOOL",
+                                         "INT16", "COMPLEX64", "INT8", "FLOAT64", "COMPLEX128", "UINT64"};
+    return t >= 0 && t < 13 ? names[t] : "unknown type";
+}
+
+struct rt_tensor {
+    std::string name;
+    int type = t_float32;
+    int rank = 0;
+    int dims[4] = {1, 1, 1, 1};
+    size_t n = 1;
+    size_t bytes = 0;
+    bool is_const = false;
+    size_t const_off = 0;   // into fer_model::consts (bytes)
+    int producer = -2;      // -2: none, -1: graph input, else op index
+    int last_use = -1;
+    bool pinned = false;    // kept alive to the end (outputs, CAM features)
+    size_t arena_off = 0;
+    bool in_arena = false;
+};
+
+enum op_kind { k_conv, k_dwconv, k_maxpool, k_avgpool, k_mean, k_add, k_fc, k_reshape, k_softmax };
+
+struct rt_op {
+    int kind = k_conv;
+    int builtin = 0;
+    int in[3] = {-1, -1, -1};
+    int out = -1;
+    conv_params conv;
+    pool_params pool;
+    int act = act_none;
+    float beta = 1.0f;
+    unsigned axes_mask = 0;
+    int fc_batch = 0, fc_in = 0, fc_out = 0;
+};
+
+void default_log(int level, const char * msg, void *) {
+    std::fprintf(stderr, "fer: %s%s\n", level == FER_LOG_ERROR ? "error: " : "", msg);
+}
+
+}  // namespace
+
+struct fer_model {
+    std::vector<rt_tensor> tensors;
+    std::vector<rt_op> ops;
+    std::vector<float> consts;  // constant tensor data, 16-byte aligned slots (float for alignment)
+    int input = -1;
+    int probs = -1;
+    bool probs_is_softmax = false;
+    int cam_features = -1, cam_weights = -1;
+    size_t arena_bytes = 0;
+    std::vector<std::string> labels;
+    std::vector<std::pair<std::string, std::string>> info;
+    float pixel_mean = FER_PIXEL_MEAN, pixel_std = FER_PIXEL_STD;
+
+    const void * data(const rt_tensor & t) const {
+        return reinterpret_cast<const uint8_t *>(consts.data()) + t.const_off;
+    }
+};
+
+struct fer_context {
+    const fer_model * model = nullptr;
+    std::vector<float> arena;
+    bool has_result = false;
+
+    float * ptr(int t) {
+        const rt_tensor & x = model->tensors[static_cast<size_t>(t)];
+        if (x.is_const) {
+            return const_cast<float *>(static_cast<const float *>(model->data(x)));
+        }
+        return reinterpret_cast<float *>(reinterpret_cast<uint8_t *>(arena.data()) + x.arena_off);
+    }
+    const float * cptr(int t) const { return const_cast<fer_context *>(this)->ptr(t); }
+};
+
+namespace {
+
+// ---------------------------------------------------------------------------
+// Bounds-checked FlatBuffers access
+// ---------------------------------------------------------------------------
+
+struct fb_table {
+    uint64_t pos = 0, vt = 0;
+    uint32_t vt_size = 0, t_size = 0;
+};
+
+class loader {
+public:
+    loader(const uint8_t * d, uint64_t n) : d_(d), n_(n) {}
+    std::string error;
+
+    bool fail(const char * fmt, ...) {
+        char buf[512];
+        va_list ap;
+        va_start(ap, fmt);
+        std::vsnprintf(buf, sizeof buf, fmt, ap);
+        va_end(ap);
+        if (error.empty()) {
+            error = buf;
+        }
+        return false;
+    }
+
+    uint32_t u32(uint64_t at) const { uint32_t v; std::memcpy(&v, d_ + at, 4); return v; }
+    uint16_t u16(uint64_t at) const { uint16_t v; std::memcpy(&v, d_ + at, 2); return v; }
+
+    bool table_at(uint64_t pos, fb_table * t, const char * what) {
+        if (pos % 4 || pos + 4 > n_) {
+            return fail("%s: table offset %llu is outside the file (%llu bytes) or misaligned", what,
+                        static_cast<unsigned long long>(pos), static_cast<unsigned long long>(n_));
+        }
+        int32_t soff;
+        std::memcpy(&soff, d_ + pos, 4);
+        const int64_t vt = static_cast<int64_t>(pos) - soff;
+        if (vt < 0 || vt % 2 || static_cast<uint64_t>(vt) + 4 > n_) {
+            return fail("%s: vtable offset is outside the file", what);
+        }
+        t->pos = pos;
+        t->vt = static_cast<uint64_t>(vt);
+        t->vt_size = u16(t->vt);
+        t->t_size = u16(t->vt + 2);
+        if (t->vt_size < 4 || t->vt_size % 2 || t->vt + t->vt_size > n_) {
+            return fail("%s: vtable of %u bytes does not fit the file", what, t->vt_size);
+        }
+        if (t->t_size < 4 || pos + t->t_size > n_) {
+            return fail("%s: table of %u bytes runs past the end of the file", what, t->t_size);
+        }
+        return true;
+    }
+
+    // Absolute position of field `id` of `size` bytes, 0 when absent.
+    bool field(const fb_table & t, int id, uint32_t size, uint64_t * at, const char * what) {
+        *at = 0;
+        const uint32_t slot = 4 + 2 * static_cast<uint32_t>(id);
+        if (slot + 2 > t.vt_size) {
+            return true;
+        }
+        const uint16_t off = u16(t.vt + slot);
+        if (off == 0) {
+            return true;
+        }
+        if (off < 4 || off + size > t.t_size) {
+            return fail("%s: field %d lies outside its table", what, id);
+        }
+        *at = t.pos + off;
+        return true;
+    }
+
+    template <class T> bool scalar(const fb_table & t, int id, T def, T * out, const char * what) {
+        uint64_t at;
+        if (!field(t, id, sizeof(T), &at, what)) {
+            return false;
+        }
+        *out = def;
+        if (at) {
+            std::memcpy(out, d_ + at, sizeof(T));
+        }
+        return true;
+    }
+
+    // Target of an offset field; 0 when absent.
+    bool ref(const fb_table & t, int id, uint64_t * target, const char * what) {
+        uint64_t at;
+        if (!field(t, id, 4, &at, what)) {
+            return false;
+        }
+        *target = 0;
+        if (!at) {
+            return true;
+        }
+        const uint32_t v = u32(at);
+        if (v == 0 || at + v >= n_) {
+            return fail("%s: offset of field %d points past the end of the file", what, id);
+        }
+        *target = at + v;
+        return true;
+    }
+
+    bool vector_at(uint64_t target, uint32_t elem, uint64_t * data, uint32_t * count, const char * what) {
+        if (target % 4 || target + 4 > n_) {
+            return fail("%s: vector header outside the file or misaligned", what);
+        }
+        *count = u32(target);
+        if (target + 4 + static_cast<uint64_t>(*count) * elem > n_) {
+            return fail("%s: vector of %u elements runs past the end of the file", what, *count);
+        }
+        *data = target + 4;
+        return true;
+    }
+
+    // A vector field; absent: count 0.
+    bool vec(const fb_table & t, int id, uint32_t elem, uint64_t * data, uint32_t * count, const char * what) {
+        uint64_t target;
+        *data = 0;
+        *count = 0;
+        if (!ref(t, id, &target, what)) {
+            return false;
+        }
+        return target ? vector_at(target, elem, data, count, what) : true;
+    }
+
+    bool str(const fb_table & t, int id, std::string * s, const char * what) {
+        uint64_t data;
+        uint32_t count;
+        if (!vec(t, id, 1, &data, &count, what)) {
+            return false;
+        }
+        if (data) {
+            if (data + count >= n_ || d_[data + count] != 0) {
+                return fail("%s: string is not terminated inside the file", what);
+            }
+            s->assign(reinterpret_cast<const char *>(d_ + data), count);
+        }
+        return true;
+    }
+
+    bool table_in_vector(uint64_t data, uint32_t i, fb_table * t, const char * what) {
+        const uint64_t at = data + 4ull * i;
+        const uint32_t v = u32(at);
+        if (v == 0) {
+            return fail("%s: null table offset", what);
+        }
+        return table_at(at + v, t, what);
+    }
+
+    bool i32_vec(const fb_table & t, int id, std::vector<int32_t> * out, const char * what) {
+        uint64_t data;
+        uint32_t count;
+        if (!vec(t, id, 4, &data, &count, what)) {
+            return false;
+        }
+        out->resize(count);
+        if (count) {
+            std::memcpy(out->data(), d_ + data, 4ull * count);
+        }
+        return true;
+    }
+
+    const uint8_t * bytes(uint64_t at) const { return d_ + at; }
+    uint64_t size() const { return n_; }
+
+private:
+    const uint8_t * d_;
+    uint64_t n_;
+};
+
+// ---------------------------------------------------------------------------
+// Loading and validation
+// ---------------------------------------------------------------------------
+
+struct buffer_ref {
+    uint64_t data = 0;
+    uint32_t size = 0;
+};
+
+class model_builder {
+public:
+    model_builder(const uint8_t * d, uint64_t n) : L(d, n) {}
+    loader L;
+    fer_model * m = nullptr;
+
+    bool fail(const char * fmt, ...) {
+        char buf[512];
+        va_list ap;
+        va_start(ap, fmt);
+        std::vsnprintf(buf, sizeof buf, fmt, ap);
+        va_end(ap);
+        if (L.error.empty()) {
+            L.error = buf;
+        }
+        return false;
+    }
+
+    bool load();
+
+private:
+    std::vector<buffer_ref> buffers_;
+    std::vector<int> codes_, versions_;
+    std::string where_;  // "op 3 (CONV_2D 'conv1a')"
+
+    std::string tname(int t) const { return m->tensors[static_cast<size_t>(t)].name; }
+    std::string shape_str(int t) const {
+        const rt_tensor & x = m->tensors[static_cast<size_t>(t)];
+        std::string s = "[";
+        for (int i = 0; i < x.rank; ++i) {
+            s += (i ? "," : "") + std::to_string(x.dims[i]);
+        }
+        return s + "]";
+    }
+    bool load_tensors(const fb_table & sg);
+    bool load_ops(const fb_table & sg);
+    bool check_op(rt_op & op, const fb_table & opt_table, bool has_opts, int opt_type,
+                  const std::vector<int32_t> & ins, const std::vector<int32_t> & outs, int index);
+    bool check_graph(const std::vector<int32_t> & inputs, const std::vector<int32_t> & outputs);
+    bool load_metadata(const fb_table & root);
+    void find_cam();
+    bool plan();
+
+    bool need_float(int t, int rank, const char * role) {
+        const rt_tensor & x = m->tensors[static_cast<size_t>(t)];
+        if (x.type != t_float32) {
+            return fail("%s: %s '%s' is %s, expected FLOAT32", where_.c_str(), role, x.name.c_str(), type_name(x.type));
+        }
+        if (rank >= 0 && x.rank != rank) {
+            return fail("%s: %s '%s' has shape %s, expected rank %d", where_.c_str(), role, x.name.c_str(),
+                        shape_str(t).c_str(), rank);
+        }
+        return true;
+    }
+    bool need_const(int t, const char * role) {
+        if (!m->tensors[static_cast<size_t>(t)].is_const) {
+            return fail("%s: %s '%s' must be a constant tensor (with a buffer)", where_.c_str(), role, tname(t).c_str());
+        }
+        return true;
+    }
+    bool need_shape(int t, std::initializer_list<int64_t> want) {
+        const rt_tensor & x = m->tensors[static_cast<size_t>(t)];
+        bool ok = x.rank == static_cast<int>(want.size());
+        int i = 0;
+        std::string w = "[";
+        for (int64_t v : want) {
+            ok = ok && x.dims[i] == v;
+            w += (i ? "," : "") + std::to_string(v);
+            ++i;
+        }
+        if (!ok) {
+            return fail("%s: output '%s' has shape %s, expected %s]", where_.c_str(), x.name.c_str(),
+                        shape_str(t).c_str(), w.c_str());
+        }
+        return true;
+    }
+};
+
+bool model_builder::load() {
+    if (L.size() < 8) {
+        return fail("not a TFLite model: %llu bytes is too short", static_cast<unsigned long long>(L.size()));
+    }
+    if (L.size() > k_max_file) {
+        return fail("model file of %llu bytes exceeds the %llu-byte limit", static_cast<unsigned long long>(L.size()),
+                    static_cast<unsigned long long>(k_max_file));
+    }
+    const uint8_t * id = L.bytes(4);
+    if (std::memcmp(id, "TFL3", 4) != 0) {
+        char shown[5];
+        for (int i = 0; i < 4; ++i) {
+            shown[i] = (id[i] >= 32 && id[i] < 127) ? static_cast<char>(id[i]) : '?';
+        }
+        shown[4] = 0;
+        return fail("not a TFLite model: file identifier is '%s', expected 'TFL3'", shown);
+    }
+    fb_table root;
+    if (!L.table_at(L.u32(0), &root, "model")) {
+        return false;
+    }
+    uint32_t version;
+    if (!L.scalar<uint32_t>(root, 0, 0, &version, "model")) {
+        return false;
+    }
+    if (version != 3) {
+        return fail("model: schema version %u is not supported (expected 3)", version);
+    }
+    // operator codes
+    uint64_t data;
+    uint32_t count;
+    if (!L.vec(root, 1, 4, &data, &count, "model.operator_codes")) {
+        return false;
+    }
+    if (count > k_max_count) {
+        return fail("model: %u operator codes is absurd", count);
+    }
+    for (uint32_t i = 0; i < count; ++i) {
+        fb_table oc;
+        int8_t dep;
+        int32_t ver, code;
+        std::string custom;
+        if (!L.table_in_vector(data, i, &oc, "operator code") || !L.scalar<int8_t>(oc, 0, 0, &dep, "operator code") ||
+            !L.str(oc, 1, &custom, "operator code") || !L.scalar<int32_t>(oc, 2, 1, &ver, "operator code") ||
+            !L.scalar<int32_t>(oc, 3, 0, &code, "operator code")) {
+            return false;
+        }
+        // TFLite takes the larger of the two fields (old files only set the byte).
+        const int c = code > dep ? code : dep;
+        if (c == 32 || !custom.empty()) {
+            return fail("operator code %u: custom op '%s' is not supported", i, custom.c_str());
+        }
+        codes_.push_back(c);
+        versions_.push_back(ver);
+    }
+    // buffers
+    if (!L.vec(root, 4, 4, &data, &count, "model.buffers")) {
+        return false;
+    }
+    if (count > k_max_count) {
+        return fail("model: %u buffers is absurd", count);
+    }
+    for (uint32_t i = 0; i < count; ++i) {
+        fb_table b;
+        buffer_ref r;
+        uint64_t off = 0;
+        if (!L.table_in_vector(data, i, &b, "buffer") || !L.vec(b, 0, 1, &r.data, &r.size, "buffer data") ||
+            !L.scalar<uint64_t>(b, 1, 0, &off, "buffer")) {
+            return fail("buffer %u: %s", i, L.error.c_str());
+        }
+        if (off > 1) {
+            return fail("buffer %u: data outside the FlatBuffer (offset field) is not supported", i);
+        }
+        buffers_.push_back(r);
+    }
+    // the subgraph
+    if (!L.vec(root, 2, 4, &data, &count, "model.subgraphs")) {
+        return false;
+    }
+    if (count != 1) {
+        return fail("model: %u subgraphs; exactly one is supported", count);
+    }
+    fb_table sg;
+    if (!L.table_in_vector(data, 0, &sg, "subgraph 0")) {
+        return false;
+    }
+    std::vector<int32_t> inputs, outputs;
+    if (!load_tensors(sg) || !L.i32_vec(sg, 1, &inputs, "subgraph inputs") ||
+        !L.i32_vec(sg, 2, &outputs, "subgraph outputs") || !load_ops(sg) || !check_graph(inputs, outputs) ||
+        !load_metadata(root)) {
+        return false;
+    }
+    find_cam();
+    return plan();
+}
+
+bool model_builder::load_tensors(const fb_table & sg) {
+    uint64_t data;
+    uint32_t count;
+    if (!L.vec(sg, 0, 4, &data, &count, "subgraph tensors")) {
+        return false;
+    }
+    if (count > k_max_count) {
+        return fail("model: %u tensors is absurd", count);
+    }
+    // First pass: sizes of the constants, to reserve aligned storage once.
+    m->tensors.resize(count);
+    std::vector<uint32_t> buf_of(count, 0);
+    uint64_t const_bytes = 0;
+    for (uint32_t i = 0; i < count; ++i) {
+        rt_tensor & t = m->tensors[i];
+        fb_table tt;
+        char what[64];
+        std::snprintf(what, sizeof what, "tensor %u", i);
+        int8_t type;
+        uint32_t buffer;
+        std::vector<int32_t> shape;
+        bool is_var;
+        uint64_t sparsity;
+        if (!L.table_in_vector(data, i, &tt, what) || !L.i32_vec(tt, 0, &shape, what) ||
+            !L.scalar<int8_t>(tt, 1, 0, &type, what) || !L.scalar<uint32_t>(tt, 2, 0, &buffer, what) ||
+            !L.str(tt, 3, &t.name, what) || !L.scalar<bool>(tt, 5, false, &is_var, what) ||
+            !L.ref(tt, 6, &sparsity, what)) {
+            return false;
+        }
+        if (t.name.empty()) {
+            t.name = what;
+        }
+        if (is_var || sparsity) {
+            return fail("tensor %u '%s': variable or sparse tensors are not supported", i, t.name.c_str());
+        }
+        if (type != t_float32 && type != t_int32) {
+            return fail("tensor %u '%s': type %s is not supported (float32 models only)", i, t.name.c_str(),
+                        type_name(type));
+        }
+        t.type = type;
+        if (shape.size() > 4) {
+            return fail("tensor %u '%s': rank %zu is not supported (at most 4)", i, t.name.c_str(), shape.size());
+        }
+        t.rank = static_cast<int>(shape.size());
+        uint64_t n = 1;
+        for (size_t k = 0; k < shape.size(); ++k) {
+            if (shape[k] < 1) {
+                return fail("tensor %u '%s': dimension %zu is %d (must be >= 1)", i, t.name.c_str(), k, shape[k]);
+            }
+            n *= static_cast<uint64_t>(shape[k]);
+            if (n > k_max_elements) {
+                return fail("tensor %u '%s': shape is absurd (more than %llu elements)", i, t.name.c_str(),
+                            static_cast<unsigned long long>(k_max_elements));
+            }
+            t.dims[k] = shape[k];
+        }
+        t.n = static_cast<size_t>(n);
+        t.bytes = t.n * 4;
+        if (buffer >= buffers_.size()) {
+            return fail("tensor %u '%s': buffer index %u is out of range (%zu buffers)", i, t.name.c_str(), buffer,
+                        buffers_.size());
+        }
+        const buffer_ref & b = buffers_[buffer];
+        if (b.size) {
+            if (b.size != t.bytes) {
+                return fail("tensor %u '%s': buffer %u holds %u bytes, shape %s of %s needs %zu", i, t.name.c_str(),
+                            buffer, b.size, shape_str(static_cast<int>(i)).c_str(), type_name(t.type), t.bytes);
+            }
+            t.is_const = true;
+            t.const_off = static_cast<size_t>(const_bytes);
+            const_bytes += (t.bytes + 15) / 16 * 16;
+            buf_of[i] = buffer;
+        }
+        // quantisation parameters are ignored for float tensors (TFLite does the same)
+    }
+    m->consts.assign(static_cast<size_t>(const_bytes / 4), 0.0f);
+    for (uint32_t i = 0; i < count; ++i) {
+        rt_tensor & t = m->tensors[i];
+        if (t.is_const) {
+            std::memcpy(reinterpret_cast<uint8_t *>(m->consts.data()) + t.const_off,
+                        L.bytes(buffers_[buf_of[i]].data), t.bytes);
+        }
+    }
+    return true;
+}
+
+bool model_builder::load_ops(const fb_table & sg) {
+    uint64_t data;
+    uint32_t count;
+    if (!L.vec(sg, 3, 4, &data, &count, "subgraph operators")) {
+        return false;
+    }
+    if (count > k_max_count) {
+        return fail("model: %u operators is absurd", count);
+    }
+    if (count == 0) {
+        return fail("model: the graph has no operators");
+    }
+    m->ops.resize(count);
+    for (uint32_t i = 0; i < count; ++i) {
+        fb_table ot;
+        char what[64];
+        std::snprintf(what, sizeof what, "op %u", i);
+        uint32_t opcode;
+        std::vector<int32_t> ins, outs;
+        uint8_t opt_type;
+        uint64_t opt_pos;
+        if (!L.table_in_vector(data, i, &ot, what) || !L.scalar<uint32_t>(ot, 0, 0, &opcode, what) ||
+            !L.i32_vec(ot, 1, &ins, what) || !L.i32_vec(ot, 2, &outs, what) ||
+            !L.scalar<uint8_t>(ot, 3, 0, &opt_type, what) || !L.ref(ot, 4, &opt_pos, what)) {
+            return false;
+        }
+        if (opcode >= codes_.size()) {
+            return fail("op %u: opcode index %u is out of range (%zu operator codes)", i, opcode, codes_.size());
+        }
+        const int builtin = codes_[opcode], version = versions_[opcode];
+        const op_info * info = find_op(builtin);
+        where_ = "op " + std::to_string(i) + " (" + builtin_name(builtin);
+        if (!info) {
+            return fail("%s %d): unsupported operator", where_.c_str(), builtin);
+        }
+        if (version < 1 || version > info->max_version) {
+            return fail("%s): version %d is not supported (1..%d)", where_.c_str(), version, info->max_version);
+        }
+        for (int32_t t : ins) {
+            if (t < -1 || t >= static_cast<int32_t>(m->tensors.size())) {
+                return fail("%s): input tensor index %d is out of range", where_.c_str(), t);
+            }
+        }
+        if (outs.size() != 1 || outs[0] < 0 || outs[0] >= static_cast<int32_t>(m->tensors.size())) {
+            return fail("%s): needs exactly one valid output tensor", where_.c_str());
+        }
+        where_ += " '" + tname(outs[0]) + "'";
+        where_ += ")";
+        fb_table opt;
+        if (opt_pos && !L.table_at(opt_pos, &opt, what)) {
+            return false;
+        }
+        rt_op & op = m->ops[i];
+        op.builtin = builtin;
+        if (!check_op(op, opt, opt_pos != 0, opt_type, ins, outs, static_cast<int>(i))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+bool model_builder::check_op(rt_op & op, const fb_table & ot, bool has_opts, int opt_type,
+                             const std::vector<int32_t> & ins, const std::vector<int32_t> & outs, int index) {
+    const char * w = where_.c_str();
+    auto need_opts = [&](int type) {
+        if (!has_opts || opt_type != type) {
+            return fail("%s: builtin options missing or of the wrong type (%d, expected %d)", w, opt_type, type);
+        }
+        return true;
+    };
+    auto n_inputs = [&](size_t lo, size_t hi) {
+        if (ins.size() < lo || ins.size() > hi) {
+            return fail("%s: has %zu inputs, expected %zu..%zu", w, ins.size(), lo, hi);
+        }
+        for (size_t k = 0; k < lo; ++k) {
+            if (ins[k] < 0) {
+                return fail("%s: required input %zu is missing", w, k);
+            }
+        }
+        return true;
+    };
+    auto i8 = [&](int id, int def, int * v) {
+        int8_t x;
+        if (!L.scalar<int8_t>(ot, id, static_cast<int8_t>(def), &x, w)) {
+            return false;
+        }
+        *v = x;
+        return true;
+    };
+    auto i32 = [&](int id, int def, int * v) {
+        int32_t x;
+        if (!L.scalar<int32_t>(ot, id, def, &x, w)) {
+            return false;
+        }
+        *v = x;
+        return true;
+    };
+    auto in_range = [&](const char * what, int v, int lo, int hi) {
+        if (v < lo || v > hi) {
+            return fail("%s: %s %d is out of range (%d..%d)", w, what, v, lo, hi);
+        }
+        return true;
+    };
+    auto geometry = [&](const char * what, int64_t in, int64_t k, int64_t s, int64_t d, bool same, int * out,
+                        int * pad) {
+        const int64_t eff = (k - 1) * d + 1;
+        if (!same && in < eff) {
+            return fail("%s: %s window of %lld does not fit the input of %lld (VALID)", w, what,
+                        static_cast<long long>(eff), static_cast<long long>(in));
+        }
+        fer_window_geometry(static_cast<int>(in), static_cast<int>(k), static_cast<int>(s), static_cast<int>(d), same,
+                            out, pad);
+        return true;
+    };
+    op.out = outs[0];
+    for (size_t k = 0; k < ins.size() && k < 3; ++k) {
+        op.in[k] = ins[k];
+    }
+    const int out = outs[0];
+    if (m->tensors[static_cast<size_t>(out)].is_const) {
+        return fail("%s: output '%s' is a constant tensor", w, tname(out).c_str());
+    }
+    (void)index;
+    switch (op.builtin) {
+    case b_conv_2d:
+    case b_depthwise_conv_2d: {
+        const bool dw = op.builtin == b_depthwise_conv_2d;
+        op.kind = dw ? k_dwconv : k_conv;
+        if (!n_inputs(2, 3) || !need_opts(dw ? o_depthwise : o_conv) || !need_float(ins[0], 4, "input") ||
+            !need_float(ins[1], 4, "filter") || !need_const(ins[1], "filter") || !need_float(out, 4, "output")) {
+            return false;
+        }
+        int padding, sw, sh, act, dw_mult = 0, dil_w, dil_h;
+        const int base = dw ? 1 : 0;  // depthwise has depth_multiplier at id 3
+        if (!i8(0, 0, &padding) || !i32(1, 0, &sw) || !i32(2, 0, &sh) || !i8(3 + base, 0, &act) ||
+            !i32(4 + base, 1, &dil_w) || !i32(5 + base, 1, &dil_h) || (dw && !i32(3, 0, &dw_mult))) {
+            return false;
+        }
+        if (!in_range("padding", padding, 0, 1) || !in_range("stride_w", sw, 1, k_max_dim_param) ||
+            !in_range("stride_h", sh, 1, k_max_dim_param) || !in_range("fused activation", act, 0, 3) ||
+            !in_range("dilation_w", dil_w, 1, k_max_dim_param) || !in_range("dilation_h", dil_h, 1, k_max_dim_param)) {
+            return false;
+        }
+        const rt_tensor & x = m->tensors[static_cast<size_t>(ins[0])];
+        const rt_tensor & f = m->tensors[static_cast<size_t>(ins[1])];
+        conv_params & p = op.conv;
+        p.n = x.dims[0];
+        p.in_h = x.dims[1];
+        p.in_w = x.dims[2];
+        p.in_c = x.dims[3];
+        p.k_h = f.dims[1];
+        p.k_w = f.dims[2];
+        p.stride_h = sh;
+        p.stride_w = sw;
+        p.dil_h = dil_h;
+        p.dil_w = dil_w;
+        p.act = act;
+        if (dw) {
+            p.out_c = f.dims[3];
+            if (f.dims[0] != 1 || p.out_c % p.in_c != 0) {
+                return fail("%s: filter '%s' %s does not fit %d input channels (expected [1,kh,kw,C*multiplier])", w,
+                            f.name.c_str(), shape_str(ins[1]).c_str(), p.in_c);
+            }
+            p.depth_multiplier = p.out_c / p.in_c;
+            if (dw_mult != 0 && dw_mult != p.depth_multiplier) {
+                return fail("%s: depth_multiplier %d disagrees with the filter shape (%d)", w, dw_mult,
+                            p.depth_multiplier);
+            }
+        } else {
+            p.out_c = f.dims[0];
+            if (f.dims[3] != p.in_c) {
+                return fail("%s: filter '%s' %s expects %d input channels, input '%s' has %d", w, f.name.c_str(),
+                            shape_str(ins[1]).c_str(), f.dims[3], x.name.c_str(), p.in_c);
+            }
+        }
+        if (ins.size() == 3 && ins[2] >= 0) {
+            if (!need_float(ins[2], 1, "bias") || !need_const(ins[2], "bias")) {
+                return false;
+            }
+            if (m->tensors[static_cast<size_t>(ins[2])].dims[0] != p.out_c) {
+                return fail("%s: bias '%s' has %d values for %d output channels", w, tname(ins[2]).c_str(),
+                            m->tensors[static_cast<size_t>(ins[2])].dims[0], p.out_c);
+            }
+        } else {
+            op.in[2] = -1;
+        }
+        if (!geometry("vertical", p.in_h, p.k_h, sh, dil_h, padding == 0, &p.out_h, &p.pad_top) ||
+            !geometry("horizontal", p.in_w, p.k_w, sw, dil_w, padding == 0, &p.out_w, &p.pad_left)) {
+            return false;
+        }
+        return need_shape(out, {p.n, p.out_h, p.out_w, p.out_c});
+    }
+    case b_max_pool_2d:
+    case b_average_pool_2d: {
+        op.kind = op.builtin == b_max_pool_2d ? k_maxpool : k_avgpool;
+        if (!n_inputs(1, 1) || !need_opts(o_pool) || !need_float(ins[0], 4, "input") || !need_float(out, 4, "output")) {
+            return false;
+        }
+        int padding, sw, sh, fw, fh, act;
+        if (!i8(0, 0, &padding) || !i32(1, 0, &sw) || !i32(2, 0, &sh) || !i32(3, 0, &fw) || !i32(4, 0, &fh) ||
+            !i8(5, 0, &act)) {
+            return false;
+        }
+        if (!in_range("padding", padding, 0, 1) || !in_range("stride_w", sw, 1, k_max_dim_param) ||
+            !in_range("stride_h", sh, 1, k_max_dim_param) || !in_range("filter_width", fw, 1, k_max_dim_param) ||
+            !in_range("filter_height", fh, 1, k_max_dim_param) || !in_range("fused activation", act, 0, 3)) {
+            return false;
+        }
+        const rt_tensor & x = m->tensors[static_cast<size_t>(ins[0])];
+        pool_params & p = op.pool;
+        p.n = x.dims[0];
+        p.in_h = x.dims[1];
+        p.in_w = x.dims[2];
+        p.c = x.dims[3];
+        p.f_h = fh;
+        p.f_w = fw;
+        p.stride_h = sh;
+        p.stride_w = sw;
+        p.act = act;
+        if (!geometry("vertical", p.in_h, fh, sh, 1, padding == 0, &p.out_h, &p.pad_top) ||
+            !geometry("horizontal", p.in_w, fw, sw, 1, padding == 0, &p.out_w, &p.pad_left)) {
+            return false;
+        }
+        return need_shape(out, {p.n, p.out_h, p.out_w, p.c});
+    }
+    case b_mean: {
+        op.kind = k_mean;
+        if (!n_inputs(2, 2) || !need_opts(o_reducer) || !need_float(ins[0], -1, "input") ||
+            !need_float(out, -1, "output") || !need_const(ins[1], "axes")) {
+            return false;
+        }
+        const rt_tensor & x = m->tensors[static_cast<size_t>(ins[0])];
+        const rt_tensor & a = m->tensors[static_cast<size_t>(ins[1])];
+        if (a.type != t_int32 || a.rank > 1) {
+            return fail("%s: axes '%s' must be an INT32 vector", w, a.name.c_str());
+        }
+        const int32_t * axes = static_cast<const int32_t *>(m->data(a));
+        unsigned mask = 0;
+        for (size_t k = 0; k < a.n; ++k) {
+            int ax = axes[k];
+            if (ax < -x.rank || ax >= x.rank) {
+                return fail("%s: axis %d is out of range for input rank %d", w, ax, x.rank);
+            }
+            mask |= 1u << (ax < 0 ? ax + x.rank : ax);
+        }
+        int keep;
+        if (!i8(0, 0, &keep)) {
+            return false;
+        }
+        op.axes_mask = mask;
+        rt_tensor & o = m->tensors[static_cast<size_t>(out)];
+        int want[4], r = 0;
+        for (int k = 0; k < x.rank; ++k) {
+            if (!(mask & (1u << k))) {
+                want[r++] = x.dims[k];
+            } else if (keep) {
+                want[r++] = 1;
+            }
+        }
+        bool ok = o.rank == r;
+        for (int k = 0; ok && k < r; ++k) {
+            ok = o.dims[k] == want[k];
+        }
+        if (!ok) {
+            return fail("%s: output '%s' has shape %s, which is not the mean of %s over the axes", w, o.name.c_str(),
+                        shape_str(out).c_str(), shape_str(ins[0]).c_str());
+        }
+        return true;
+    }
+    case b_add: {
+        op.kind = k_add;
+        if (!n_inputs(2, 2) || !need_opts(o_add) || !need_float(ins[0], -1, "input 0") ||
+            !need_float(ins[1], -1, "input 1") || !need_float(out, -1, "output")) {
+            return false;
+        }
+        int act;
+        if (!i8(0, 0, &act) || !in_range("fused activation", act, 0, 3)) {
+            return false;
+        }
+        op.act = act;
+        const rt_tensor & a = m->tensors[static_cast<size_t>(ins[0])];
+        const rt_tensor & b = m->tensors[static_cast<size_t>(ins[1])];
+        const rt_tensor & o = m->tensors[static_cast<size_t>(out)];
+        bool same = a.rank == b.rank && a.rank == o.rank;
+        for (int k = 0; same && k < a.rank; ++k) {
+            same = a.dims[k] == b.dims[k] && a.dims[k] == o.dims[k];
+        }
+        if (!same) {
+            return fail("%s: shapes %s + %s -> %s differ (broadcasting is not supported)", w,
+                        shape_str(ins[0]).c_str(), shape_str(ins[1]).c_str(), shape_str(out).c_str());
+        }
+        return true;
+    }
+    case b_fully_connected: {
+        op.kind = k_fc;
+        if (!n_inputs(2, 3) || !need_opts(o_fc) || !need_float(ins[0], -1, "input") ||
+            !need_float(ins[1], 2, "weights") || !need_const(ins[1], "weights") || !need_float(out, -1, "output")) {
+            return false;
+        }
+        int act, fmt, keep;
+        if (!i8(0, 0, &act) || !i8(1, 0, &fmt) || !i8(2, 0, &keep) || !in_range("fused activation", act, 0, 3)) {
+            return false;
+        }
+        if (fmt != 0) {
+            return fail("%s: shuffled weights format %d is not supported", w, fmt);
+        }
+        const rt_tensor & x = m->tensors[static_cast<size_t>(ins[0])];
+        const rt_tensor & wt = m->tensors[static_cast<size_t>(ins[1])];
+        op.act = act;
+        op.fc_out = wt.dims[0];
+        op.fc_in = wt.dims[1];
+        if (x.n % static_cast<size_t>(op.fc_in) != 0 || (keep && x.dims[x.rank - 1] != op.fc_in)) {
+            return fail("%s: input '%s' %s does not divide into rows of %d (weights '%s' %s)", w, x.name.c_str(),
+                        shape_str(ins[0]).c_str(), op.fc_in, wt.name.c_str(), shape_str(ins[1]).c_str());
+        }
+        op.fc_batch = static_cast<int>(x.n / static_cast<size_t>(op.fc_in));
+        if (ins.size() == 3 && ins[2] >= 0) {
+            if (!need_float(ins[2], 1, "bias") || !need_const(ins[2], "bias")) {
+                return false;
+            }
+            if (m->tensors[static_cast<size_t>(ins[2])].dims[0] != op.fc_out) {
+                return fail("%s: bias '%s' has %d values for %d outputs", w, tname(ins[2]).c_str(),
+                            m->tensors[static_cast<size_t>(ins[2])].dims[0], op.fc_out);
+            }
+        } else {
+            op.in[2] = -1;
+        }
+        const rt_tensor & o = m->tensors[static_cast<size_t>(out)];
+        if (o.n != static_cast<size_t>(op.fc_batch) * static_cast<size_t>(op.fc_out) ||
+            o.dims[o.rank - 1] != op.fc_out) {
+            return fail("%s: output '%s' has shape %s, expected %d rows of %d", w, o.name.c_str(),
+                        shape_str(out).c_str(), op.fc_batch, op.fc_out);
+        }
+        return true;
+    }
+    case b_reshape: {
+        op.kind = k_reshape;
+        if (!n_inputs(1, 2)) {
+            return false;
+        }
+        const rt_tensor & x = m->tensors[static_cast<size_t>(ins[0])];
+        const rt_tensor & o = m->tensors[static_cast<size_t>(out)];
+        if (x.type != o.type || x.n != o.n) {
+            return fail("%s: cannot reshape '%s' %s %s into %s %s", w, x.name.c_str(), type_name(x.type),
+                        shape_str(ins[0]).c_str(), type_name(o.type), shape_str(out).c_str());
+        }
+        return true;
+    }
+    case b_softmax: {
+        op.kind = k_softmax;
+        if (!n_inputs(1, 1) || !need_opts(o_softmax) || !need_float(ins[0], -1, "input") ||
+            !need_float(out, -1, "output")) {
+            return false;
+        }
+        float beta;
+        if (!L.scalar<float>(ot, 0, 0.0f, &beta, w)) {
+            return false;
+        }
+        if (!std::isfinite(beta) || beta <= 0.0f) {
+            return fail("%s: beta %g is not a positive number", w, static_cast<double>(beta));
+        }
+        op.beta = beta;
+        const rt_tensor & x = m->tensors[static_cast<size_t>(ins[0])];
+        const rt_tensor & o = m->tensors[static_cast<size_t>(out)];
+        bool same = x.rank == o.rank && x.rank >= 1;
+        for (int k = 0; same && k < x.rank; ++k) {
+            same = x.dims[k] == o.dims[k];
+        }
+        if (!same) {
+            return fail("%s: output shape %s differs from input shape %s", w, shape_str(out).c_str(),
+                        shape_str(ins[0]).c_str());
+        }
+        op.fc_in = x.dims[x.rank - 1];
+        op.fc_batch = static_cast<int>(x.n / static_cast<size_t>(op.fc_in));
+        return true;
+    }
+    default:
+        return fail("%s: unsupported operator", w);
+    }
+}
+
+bool model_builder::check_graph(const std::vector<int32_t> & inputs, const std::vector<int32_t> & outputs) {
+    const int nt = static_cast<int>(m->tensors.size());
+    if (inputs.size() != 1 || inputs[0] < 0 || inputs[0] >= nt) {
+        return fail("graph: exactly one valid input tensor is supported (%zu given)", inputs.size());
+    }
+    m->input = inputs[0];
+    rt_tensor & in = m->tensors[static_cast<size_t>(m->input)];
+    if (in.is_const || in.type != t_float32 || in.rank != 4 || in.dims[0] != 1 || in.dims[1] != FER_INPUT_SIZE ||
+        in.dims[2] != FER_INPUT_SIZE || in.dims[3] != 1) {
+        return fail("graph: input '%s' is %s %s, expected FLOAT32 [1,%d,%d,1]", in.name.c_str(), type_name(in.type),
+                    shape_str(m->input).c_str(), FER_INPUT_SIZE, FER_INPUT_SIZE);
+    }
+    in.producer = -1;
+    for (size_t i = 0; i < m->ops.size(); ++i) {
+        const rt_op & op = m->ops[i];
+        for (int k = 0; k < 3; ++k) {
+            const int t = op.in[k];
+            if (t < 0) {
+                continue;
+            }
+            rt_tensor & x = m->tensors[static_cast<size_t>(t)];
+            if (!x.is_const && x.producer == -2) {
+                return fail("op %zu (%s): input '%s' is neither a constant, the graph input nor an earlier op's output",
+                            i, builtin_name(op.builtin), x.name.c_str());
+            }
+            x.last_use = static_cast<int>(i);
+        }
+        rt_tensor & o = m->tensors[static_cast<size_t>(op.out)];
+        if (o.producer != -2) {
+            return fail("op %zu (%s): output '%s' is already written by %s", i, builtin_name(op.builtin),
+                        o.name.c_str(), o.producer == -1 ? "the graph input" : "an earlier op");
+        }
+        o.producer = static_cast<int>(i);
+    }
+    if (outputs.empty()) {
+        return fail("graph: no outputs");
+    }
+    for (int32_t t : outputs) {
+        if (t < 0 || t >= nt || m->tensors[static_cast<size_t>(t)].producer < 0) {
+            return fail("graph: output %d is not produced by any op", t);
+        }
+        m->tensors[static_cast<size_t>(t)].pinned = true;
+    }
+    m->probs = outputs[0];
+    const rt_tensor & p = m->tensors[static_cast<size_t>(m->probs)];
+    if (p.type != t_float32 || p.n != FER_N_CLASSES) {
+        return fail("graph: output 0 '%s' is %s %s, expected FLOAT32 with %d class scores", p.name.c_str(),
+                    type_name(p.type), shape_str(m->probs).c_str(), FER_N_CLASSES);
+    }
+    m->probs_is_softmax = m->ops[static_cast<size_t>(p.producer)].kind == k_softmax;
+    return true;
+}
+
+bool model_builder::load_metadata(const fb_table & root) {
+    uint64_t data;
+    uint32_t count;
+    if (!L.vec(root, 6, 4, &data, &count, "model.metadata")) {
+        return false;
+    }
+    for (uint32_t i = 0; i < count && i < k_max_count; ++i) {
+        fb_table mt;
+        std::string name;
+        uint32_t buffer;
+        if (!L.table_in_vector(data, i, &mt, "metadata") || !L.str(mt, 0, &name, "metadata") ||
+            !L.scalar<uint32_t>(mt, 1, 0, &buffer, "metadata")) {
+            return false;
+        }
+        if (buffer >= buffers_.size()) {
+            return fail("metadata '%s': buffer index %u is out of range", name.c_str(), buffer);
+        }
+        const std::string text(reinterpret_cast<const char *>(L.bytes(buffers_[buffer].data)), buffers_[buffer].size);
+        if (name == "fer.labels") {
+            size_t start = 0;
+            while (start < text.size()) {
+                size_t end = text.find('\n', start);
+                if (end == std::string::npos) {
+                    end = text.size();
+                }
+                if (end > start) {
+                    m->labels.push_back(text.substr(start, end - start));
+                }
+                start = end + 1;
+            }
+            if (m->labels.size() != FER_N_CLASSES) {
+                return fail("metadata 'fer.labels': %zu labels, expected %d", m->labels.size(), FER_N_CLASSES);
+            }
+        } else if (name == "fer.info") {
+            size_t start = 0;
+            while (start < text.size()) {
+                size_t end = text.find('\n', start);
+                if (end == std::string::npos) {
+                    end = text.size();
+                }
+                const std::string line = text.substr(start, end - start);
+                const size_t eq = line.find('=');
+                if (eq != std::string::npos) {
+                    m->info.emplace_back(line.substr(0, eq), line.substr(eq + 1));
+                }
+                start = end + 1;
+            }
+        }
+    }
+    for (const auto & kv : m->info) {
+        char * end = nullptr;
+        if (kv.first == "pixel_mean" || kv.first == "pixel_std") {
+            const float v = std::strtof(kv.second.c_str(), &end);
+            if (end == kv.second.c_str() || !std::isfinite(v) || (kv.first == "pixel_std" && v <= 0.0f)) {
+                return fail("metadata 'fer.info': %s=%s is not a usable number", kv.first.c_str(), kv.second.c_str());
+            }
+            (kv.first == "pixel_mean" ? m->pixel_mean : m->pixel_std) = v;
+        }
+    }
+    return true;
+}
+
+// Global-average-pool head: MEAN over H,W of a 4-D map F -> FULLY_CONNECTED
+// [K, C] -> SOFTMAX -> output 0. Then CAM_k = W[k] . F[y][x].
+void model_builder::find_cam() {
+    const rt_tensor & p = m->tensors[static_cast<size_t>(m->probs)];
+    if (!m->probs_is_softmax) {
+        return;
+    }
+    const rt_op & sm = m->ops[static_cast<size_t>(p.producer)];
+    const rt_tensor & logits = m->tensors[static_cast<size_t>(sm.in[0])];
+    if (logits.producer < 0 || m->ops[static_cast<size_t>(logits.producer)].kind != k_fc) {
+        return;
+    }
+    const rt_op & fc = m->ops[static_cast<size_t>(logits.producer)];
+    const rt_tensor & pooled = m->tensors[static_cast<size_t>(fc.in[0])];
+    if (pooled.producer < 0 || fc.fc_batch != 1 || fc.fc_out != FER_N_CLASSES) {
+        return;
+    }
+    const rt_op & mean = m->ops[static_cast<size_t>(pooled.producer)];
+    if (mean.kind != k_mean || mean.axes_mask != 6u) {
+        return;
+    }
+    rt_tensor & f = m->tensors[static_cast<size_t>(mean.in[0])];
+    if (f.rank != 4 || f.dims[0] != 1 || f.dims[3] != fc.fc_in || f.is_const) {
+        return;
+    }
+    f.pinned = true;
+    m->cam_features = mean.in[0];
+    m->cam_weights = fc.in[1];
+}
+
+// Greedy first-fit placement of every activation in one arena, by lifetime.
+bool model_builder::plan() {
+    struct block {
+        size_t off, size;
+        int tensor;
+    };
+    std::vector<block> live;
+    size_t top = 0;
+    auto place = [&](int t) {
+        rt_tensor & x = m->tensors[static_cast<size_t>(t)];
+        const size_t size = (x.bytes + 63) / 64 * 64;
+        size_t off = 0;
+        bool moved = true;
+        while (moved) {
+            moved = false;
+            for (const block & b : live) {
+                if (off < b.off + b.size && b.off < off + size) {
+                    off = b.off + b.size;
+                    moved = true;
+                }
+            }
+        }
+        live.push_back({off, size, t});
+        x.arena_off = off;
+        x.in_arena = true;
+        top = off + size > top ? off + size : top;
+    };
+    auto release_after = [&](int op_index) {
+        for (size_t i = 0; i < live.size();) {
+            const rt_tensor & x = m->tensors[static_cast<size_t>(live[i].tensor)];
+            if (!x.pinned && x.last_use <= op_index) {
+                live.erase(live.begin() + static_cast<long>(i));
+            } else {
+                ++i;
+            }
+        }
+    };
+    m->tensors[static_cast<size_t>(m->input)].pinned = true;  // the caller's face stays readable
+    place(m->input);
+    for (size_t i = 0; i < m->ops.size(); ++i) {
+        place(m->ops[i].out);
+        release_after(static_cast<int>(i));
+        if (top > k_max_arena) {
+            return fail("graph: activations need more than %llu bytes", static_cast<unsigned long long>(k_max_arena));
+        }
+    }
+    m->arena_bytes = top;
+    return true;
+}
+
+fer_model * load_model(const uint8_t * data, uint64_t size, const fer_model_params & params) {
+    fer_model * m = new (std::nothrow) fer_model;
+    if (!m) {
+        return nullptr;
+    }
+    model_builder b(data, size);
+    b.m = m;
+    if (!b.load()) {
+        fer_log_callback cb = params.log_callback ? params.log_callback : default_log;
+        const std::string msg = "cannot load model: " + b.L.error;
+        cb(FER_LOG_ERROR, msg.c_str(), params.log_user_data);
+        delete m;
+        return nullptr;
+    }
+    return m;
+}
+
+void run_graph(fer_context * c) {
+    const fer_model & m = *c->model;
+    for (const rt_op & op : m.ops) {
+        float * out = c->ptr(op.out);
+        const float * a = c->cptr(op.in[0]);
+        switch (op.kind) {
+        case k_conv:
+            fer_conv2d_f32__ref(op.conv, a, c->cptr(op.in[1]), op.in[2] >= 0 ? c->cptr(op.in[2]) : nullptr, out);
+            break;
+        case k_dwconv:
+            fer_dwconv2d_f32__ref(op.conv, a, c->cptr(op.in[1]), op.in[2] >= 0 ? c->cptr(op.in[2]) : nullptr, out);
+            break;
+        case k_maxpool: fer_maxpool2d_f32__ref(op.pool, a, out); break;
+        case k_avgpool: fer_avgpool2d_f32__ref(op.pool, a, out); break;
+        case k_mean: {
+            const rt_tensor & x = m.tensors[static_cast<size_t>(op.in[0])];
+            fer_mean_f32__ref(x.dims, x.rank, op.axes_mask, a, out);
+            break;
+        }
+        case k_add:
+            fer_add_f32__ref(m.tensors[static_cast<size_t>(op.out)].n, a, c->cptr(op.in[1]), op.act, out);
+            break;
+        case k_fc:
+            fer_fc_f32__ref(op.fc_batch, op.fc_in, op.fc_out, a, c->cptr(op.in[1]),
+                            op.in[2] >= 0 ? c->cptr(op.in[2]) : nullptr, op.act, out);
+            break;
+        case k_reshape:
+            std::memmove(out, a, m.tensors[static_cast<size_t>(op.out)].bytes);
+            break;
+        case k_softmax: fer_softmax_f32__ref(op.fc_batch, op.fc_in, op.beta, a, out); break;
+        }
+    }
+}
+
+int finish_result(fer_context * c, fer_result * r) {
+    const fer_model & m = *c->model;
+    const float * p = c->cptr(m.probs);
+    if (m.probs_is_softmax) {
+        for (int k = 0; k < FER_N_CLASSES; ++k) {
+            r->probabilities[k] = p[k];
+        }
+    } else {
+        fer_softmax_f32__ref(1, FER_N_CLASSES, 1.0f, p, r->probabilities);
+    }
+    r->top_class = 0;
+    for (int k = 1; k < FER_N_CLASSES; ++k) {
+        if (r->probabilities[k] > r->probabilities[r->top_class]) {
+            r->top_class = k;
+        }
+    }
+    r->confidence = r->probabilities[r->top_class];
+    c->has_result = true;
+    return FER_OK;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// C API
+// ---------------------------------------------------------------------------
+
+extern "C" {
+
+const char * fer_status_string(int status) {
+    switch (status) {
+    case FER_OK: return "ok";
+    case FER_ERR_INVALID_ARGUMENT: return "invalid argument";
+    case FER_ERR_UNSUPPORTED: return "not supported by this model";
+    case FER_ERR_STATE: return "no classification yet";
+    default: return "unknown status";
+    }
+}
+
+struct fer_model_params fer_model_default_params(void) {
+    fer_model_params p;
+    p.log_callback = nullptr;
+    p.log_user_data = nullptr;
+    return p;
+}
+
+fer_model * fer_model_load_from_buffer(const void * data, size_t size, struct fer_model_params params) {
+    if (!data) {
+        fer_log_callback cb = params.log_callback ? params.log_callback : default_log;
+        cb(FER_LOG_ERROR, "cannot load model: no data", params.log_user_data);
+        return nullptr;
+    }
+    return load_model(static_cast<const uint8_t *>(data), size, params);
+}
+
+fer_model * fer_model_load_from_file(const char * path, struct fer_model_params params) {
+    fer_log_callback cb = params.log_callback ? params.log_callback : default_log;
+    FILE * f = path ? std::fopen(path, "rb") : nullptr;
+    if (!f) {
+        const std::string msg = std::string("cannot open model file '") + (path ? path : "(null)") + "'";
+        cb(FER_LOG_ERROR, msg.c_str(), params.log_user_data);
+        return nullptr;
+    }
+    std::vector<uint8_t> bytes;
+    uint8_t chunk[1 << 16];
+    size_t got;
+    bool too_big = false;
+    while ((got = std::fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (bytes.size() + got > k_max_file) {
+            too_big = true;
+            break;
+        }
+        bytes.insert(bytes.end(), chunk, chunk + got);
+    }
+    const bool read_error = std::ferror(f) != 0;
+    std::fclose(f);
+    if (too_big || read_error) {
+        const std::string msg = std::string("cannot load model file '") + path + "': " +
+                                (too_big ? "larger than the 512 MiB limit" : "read error");
+        cb(FER_LOG_ERROR, msg.c_str(), params.log_user_data);
+        return nullptr;
+    }
+    fer_model * m = load_model(bytes.data(), bytes.size(), params);
+    return m;
+}
+
+void fer_model_free(fer_model * model) { delete model; }
+
+const char * fer_model_class_label(const fer_model * model, int cls) {
+    if (!model || cls < 0 || cls >= FER_N_CLASSES) {
+        return nullptr;
+    }
+    return model->labels.empty() ? fer_class_name(cls) : model->labels[static_cast<size_t>(cls)].c_str();
+}
+
+const char * fer_model_meta(const fer_model * model, const char * key) {
+    if (!model || !key) {
+        return nullptr;
+    }
+    for (const auto & kv : model->info) {
+        if (kv.first == key) {
+            return kv.second.c_str();
+        }
+    }
+    return nullptr;
+}
+
+size_t fer_model_arena_size(const fer_model * model) { return model ? model->arena_bytes : 0; }
+
+int fer_model_has_cam(const fer_model * model, int * h, int * w) {
+    if (!model || model->cam_features < 0) {
+        return 0;
+    }
+    const rt_tensor & f = model->tensors[static_cast<size_t>(model->cam_features)];
+    if (h) {
+        *h = f.dims[1];
+    }
+    if (w) {
+        *w = f.dims[2];
+    }
+    return 1;
+}
+
+fer_context * fer_context_new(const fer_model * model) {
+    if (!model) {
+        return nullptr;
+    }
+    fer_context * c = new (std::nothrow) fer_context;
+    if (!c) {
+        return nullptr;
+    }
+    c->model = model;
+    c->arena.assign(model->arena_bytes / 4 + 16, 0.0f);
+    return c;
+}
+
+void fer_context_free(fer_context * ctx) { delete ctx; }
+
+int fer_classify_f32(fer_context * ctx, const float * input, struct fer_result * out) {
+    if (!ctx || !input || !out) {
+        return FER_ERR_INVALID_ARGUMENT;
+    }
+    std::memcpy(ctx->ptr(ctx->model->input), input, sizeof(float) * FER_INPUT_SIZE * FER_INPUT_SIZE);
+    run_graph(ctx);
+    return finish_result(ctx, out);
+}
+
+int fer_classify(fer_context * ctx, const unsigned char * face, int stride, struct fer_result * out) {
+    if (!ctx || !face || !out || stride < FER_INPUT_SIZE) {
+        return FER_ERR_INVALID_ARGUMENT;
+    }
+    const fer_model & m = *ctx->model;
+    float * x = ctx->ptr(m.input);
+    const float inv_std = 1.0f / m.pixel_std;
+    for (int y = 0; y < FER_INPUT_SIZE; ++y) {
+        for (int i = 0; i < FER_INPUT_SIZE; ++i) {
+            x[y * FER_INPUT_SIZE + i] = (static_cast<float>(face[static_cast<size_t>(y) * static_cast<size_t>(stride) + i]) -
+                                         m.pixel_mean) * inv_std;
+        }
+    }
+    run_graph(ctx);
+    return finish_result(ctx, out);
+}
+
+int fer_context_cam(const fer_context * ctx, int cls, float * out, size_t n) {
+    if (!ctx || !out || cls < 0 || cls >= FER_N_CLASSES) {
+        return FER_ERR_INVALID_ARGUMENT;
+    }
+    const fer_model & m = *ctx->model;
+    if (m.cam_features < 0) {
+        return FER_ERR_UNSUPPORTED;
+    }
+    if (!ctx->has_result) {
+        return FER_ERR_STATE;
+    }
+    const rt_tensor & f = m.tensors[static_cast<size_t>(m.cam_features)];
+    const size_t hw = static_cast<size_t>(f.dims[1]) * static_cast<size_t>(f.dims[2]);
+    const size_t c = static_cast<size_t>(f.dims[3]);
+    if (n < hw) {
+        return FER_ERR_INVALID_ARGUMENT;
+    }
+    const float * a = ctx->cptr(m.cam_features);
+    const float * w = static_cast<const float *>(m.data(m.tensors[static_cast<size_t>(m.cam_weights)])) +
+                      static_cast<size_t>(cls) * c;
+    for (size_t i = 0; i < hw; ++i) {
+        float acc = 0.0f;
+        for (size_t k = 0; k < c; ++k) {
+            acc += w[k] * a[i * c + k];
+        }
+        out[i] = acc;
+    }
+    return FER_OK;
+}
+
+}  // extern "C"

@@ -1,0 +1,761 @@
+// The runtime (src/, include/fer.h) against libtorch and against broken files:
+//
+//   Kernels   each reference kernel against the libtorch op on random data
+//             (odd channel counts, SAME/VALID, strides, dilation, multipliers)
+//   Export    fer export's file, run by the runtime, against libtorch's forward
+//             pass: random-weight fernet and seed (random batch-norm statistics,
+//             so folding is exercised), the shipped model when present; faces
+//             from samples/ plus synthetic ones. max |diff| <= 1e-4, same top class.
+//   CAM       the runtime's class activation map against features x weights
+//   Robustness hand-made broken files, each rejected with a clear message;
+//             random corruptions never crash the loader
+//   Interop   the same files in a real TFLite interpreter (tfjs-tflite in Node,
+//             tests/interop/); skipped when tests/interop/node_modules is absent
+#include "checkpoint.h"
+#include "dataset.h"
+#include "export-tflite.h"
+#include "image-io.h"
+#include "infer.h"
+#include "kernels.h"
+#include "models.h"
+
+#include "fer-cpp.h"
+#include "fer.h"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sys/wait.h>
+#include <string>
+#include <vector>
+
+namespace fs = std::filesystem;
+namespace F = torch::nn::functional;
+using namespace fer;
+
+namespace {
+
+// ---------------------------------------------------------------- helpers
+
+std::string temp_dir(const std::string & name) {
+    const fs::path p = fs::temp_directory_path() / ("fer-test-runtime-" + name + "-" + std::to_string(::getpid()));
+    fs::create_directories(p);
+    return p.string();
+}
+
+struct log_capture {
+    std::string text;
+    fer_model_params params() {
+        fer_model_params p = fer_model_default_params();
+        p.log_user_data = this;
+        p.log_callback = [](int, const char * msg, void * user) { static_cast<log_capture *>(user)->text += msg; };
+        return p;
+    }
+};
+
+std::vector<float> to_vec(const torch::Tensor & t) {
+    torch::Tensor c = t.contiguous();
+    return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+}
+
+// Tolerance for one float kernel output: accumulation order differs from
+// libtorch's (oneDNN/blocked sums), so allow a relative error growing with
+// the length of the sum.
+void expect_close(const std::vector<float> & got, const torch::Tensor & want_nhwc, double tol, const std::string & what) {
+    const std::vector<float> want = to_vec(want_nhwc);
+    ASSERT_EQ(got.size(), want.size()) << what;
+    for (size_t i = 0; i < got.size(); ++i) {
+        if (std::fabs(got[i] - want[i]) > tol * (std::fabs(want[i]) + 1.0)) {
+            FAIL() << what << ": element " << i << " got " << got[i] << " want " << want[i];
+        }
+    }
+}
+
+torch::Tensor nchw_to_nhwc(const torch::Tensor & x) { return x.permute({0, 2, 3, 1}).contiguous(); }
+
+// TFLite padding (before, after) of one axis.
+std::pair<int, int> tfl_pad(int in, int k, int s, int d, bool same) {
+    int out, before;
+    fer_rt::fer_window_geometry(in, k, s, d, same, &out, &before);
+    const int total = same ? std::max((out - 1) * s + (k - 1) * d + 1 - in, 0) : 0;
+    return {before, total - before};
+}
+
+// ---------------------------------------------------------------- kernels
+
+struct conv_case {
+    int h, w, cin, cout, k, stride, dil;
+    bool same, depthwise;
+    int act;
+};
+
+TEST(Kernels, ConvAndDepthwiseMatchLibtorch) {
+    torch::manual_seed(1);
+    const conv_case cases[] = {
+        {48, 48, 1, 32, 3, 1, 1, true, false, fer_rt::act_relu},
+        {12, 12, 7, 5, 3, 2, 1, true, false, fer_rt::act_none},
+        {13, 11, 3, 9, 5, 2, 1, true, false, fer_rt::act_relu6},
+        {10, 9, 4, 3, 3, 1, 2, false, false, fer_rt::act_none},
+        {9, 9, 5, 1, 1, 3, 1, false, false, fer_rt::act_relu},
+        {24, 24, 3, 3, 3, 1, 1, true, true, fer_rt::act_relu},
+        {15, 16, 3, 6, 3, 2, 1, true, true, fer_rt::act_none},   // depth multiplier 2
+        {11, 11, 5, 15, 5, 1, 2, false, true, fer_rt::act_relu6}, // multiplier 3, dilation
+    };
+    for (const conv_case & c : cases) {
+        const std::string what = "conv h" + std::to_string(c.h) + " w" + std::to_string(c.w) + " cin" +
+                                 std::to_string(c.cin) + " cout" + std::to_string(c.cout) + " k" + std::to_string(c.k) +
+                                 " s" + std::to_string(c.stride) + " d" + std::to_string(c.dil) +
+                                 (c.same ? " SAME" : " VALID") + (c.depthwise ? " depthwise" : "") + " act" +
+                                 std::to_string(c.act);
+        torch::Tensor x = torch::randn({1, c.cin, c.h, c.w});
+        torch::Tensor w = c.depthwise ? torch::randn({c.cout, 1, c.k, c.k}) : torch::randn({c.cout, c.cin, c.k, c.k});
+        torch::Tensor b = torch::randn({c.cout});
+        const auto ph = tfl_pad(c.h, c.k, c.stride, c.dil, c.same), pw = tfl_pad(c.w, c.k, c.stride, c.dil, c.same);
+        torch::Tensor xp = F::pad(x, F::PadFuncOptions({pw.first, pw.second, ph.first, ph.second}));
+        torch::Tensor y = F::conv2d(xp, w, F::Conv2dFuncOptions().bias(b).stride(c.stride).dilation(c.dil).groups(
+                                               c.depthwise ? c.cin : 1));
+        if (c.act == fer_rt::act_relu) {
+            y = torch::relu(y);
+        } else if (c.act == fer_rt::act_relu6) {
+            y = torch::clamp(y, 0, 6);
+        }
+        fer_rt::conv_params p;
+        p.in_h = c.h;
+        p.in_w = c.w;
+        p.in_c = c.cin;
+        p.out_c = c.cout;
+        p.k_h = p.k_w = c.k;
+        p.stride_h = p.stride_w = c.stride;
+        p.dil_h = p.dil_w = c.dil;
+        p.act = c.act;
+        p.depth_multiplier = c.cout / c.cin;
+        fer_rt::fer_window_geometry(c.h, c.k, c.stride, c.dil, c.same, &p.out_h, &p.pad_top);
+        fer_rt::fer_window_geometry(c.w, c.k, c.stride, c.dil, c.same, &p.out_w, &p.pad_left);
+        ASSERT_EQ(p.out_h, y.size(2)) << what;
+        ASSERT_EQ(p.out_w, y.size(3)) << what;
+        const std::vector<float> xin = to_vec(nchw_to_nhwc(x)), bias = to_vec(b);
+        std::vector<float> wt, out(static_cast<size_t>(p.out_h * p.out_w * p.out_c));
+        if (c.depthwise) {
+            wt = to_vec(w.permute({1, 2, 3, 0}));  // [C*m,1,k,k] -> [1,k,k,C*m]
+            fer_rt::fer_dwconv2d_f32__ref(p, xin.data(), wt.data(), bias.data(), out.data());
+        } else {
+            wt = to_vec(w.permute({0, 2, 3, 1}));  // OIHW -> OHWI
+            fer_rt::fer_conv2d_f32__ref(p, xin.data(), wt.data(), bias.data(), out.data());
+        }
+        expect_close(out, nchw_to_nhwc(y), 1e-5 * std::sqrt(c.k * c.k * c.cin), what);
+    }
+}
+
+TEST(Kernels, PoolsMeanFcSoftmaxMatchLibtorch) {
+    torch::manual_seed(2);
+    struct pool_case {
+        int h, w, c, f, s;
+        bool same;
+    };
+    for (const pool_case & c : {pool_case{48, 48, 32, 2, 2, false}, pool_case{13, 12, 3, 3, 2, true},
+                                pool_case{7, 9, 5, 3, 1, true}, pool_case{6, 6, 1, 2, 3, false}}) {
+        const std::string what = "pool h" + std::to_string(c.h) + " w" + std::to_string(c.w) + " c" +
+                                 std::to_string(c.c) + " f" + std::to_string(c.f) + " s" + std::to_string(c.s) +
+                                 (c.same ? " SAME" : " VALID");
+        torch::Tensor x = torch::randn({1, c.c, c.h, c.w});
+        const auto ph = tfl_pad(c.h, c.f, c.s, 1, c.same), pw = tfl_pad(c.w, c.f, c.s, 1, c.same);
+        const std::vector<int64_t> pad = {pw.first, pw.second, ph.first, ph.second};
+        // max: pad with -inf; average: TFLite divides by the cells inside the input
+        torch::Tensor mx = F::max_pool2d(F::pad(x, F::PadFuncOptions(pad).value(-INFINITY)),
+                                         F::MaxPool2dFuncOptions(c.f).stride(c.s));
+        torch::Tensor sum = F::avg_pool2d(F::pad(x, F::PadFuncOptions(pad)), F::AvgPool2dFuncOptions(c.f).stride(c.s));
+        torch::Tensor cnt = F::avg_pool2d(F::pad(torch::ones_like(x), F::PadFuncOptions(pad)),
+                                          F::AvgPool2dFuncOptions(c.f).stride(c.s));
+        fer_rt::pool_params p;
+        p.in_h = c.h;
+        p.in_w = c.w;
+        p.c = c.c;
+        p.f_h = p.f_w = c.f;
+        p.stride_h = p.stride_w = c.s;
+        fer_rt::fer_window_geometry(c.h, c.f, c.s, 1, c.same, &p.out_h, &p.pad_top);
+        fer_rt::fer_window_geometry(c.w, c.f, c.s, 1, c.same, &p.out_w, &p.pad_left);
+        const std::vector<float> xin = to_vec(nchw_to_nhwc(x));
+        std::vector<float> out(static_cast<size_t>(p.out_h * p.out_w * c.c));
+        fer_rt::fer_maxpool2d_f32__ref(p, xin.data(), out.data());
+        expect_close(out, nchw_to_nhwc(mx), 0.0, what + " max");
+        fer_rt::fer_avgpool2d_f32__ref(p, xin.data(), out.data());
+        expect_close(out, nchw_to_nhwc(sum / cnt), 1e-6, what + " average");
+    }
+    // MEAN over H, W (keep_dims or not: same values) and over the last axis
+    torch::Tensor x = torch::randn({1, 6, 5, 7});  // NHWC
+    const int dims[4] = {1, 6, 5, 7};
+    std::vector<float> xin = to_vec(x), out(7), out2(30);
+    fer_rt::fer_mean_f32__ref(dims, 4, 6u, xin.data(), out.data());
+    expect_close(out, x.mean({1, 2}), 1e-6, "mean axes 1,2");
+    fer_rt::fer_mean_f32__ref(dims, 4, 8u, xin.data(), out2.data());
+    expect_close(out2, x.mean({3}), 1e-6, "mean axis 3");
+    // FULLY_CONNECTED, batch 3, 13 -> 5, ReLU
+    torch::Tensor a = torch::randn({3, 13}), w = torch::randn({5, 13}), b = torch::randn({5});
+    std::vector<float> ain = to_vec(a), win = to_vec(w), bin = to_vec(b), y(15);
+    fer_rt::fer_fc_f32__ref(3, 13, 5, ain.data(), win.data(), bin.data(), fer_rt::act_relu, y.data());
+    expect_close(y, torch::relu(F::linear(a, w, b)), 1e-5, "fully connected");
+    // SOFTMAX with beta, ADD with RELU6
+    torch::Tensor z = 4 * torch::randn({2, 7});
+    std::vector<float> zin = to_vec(z), s(14);
+    fer_rt::fer_softmax_f32__ref(2, 7, 0.5f, zin.data(), s.data());
+    expect_close(s, torch::softmax(0.5 * z, 1), 1e-6, "softmax");
+    torch::Tensor u = 4 * torch::randn({3, 5}), v = 4 * torch::randn({3, 5});
+    std::vector<float> uin = to_vec(u), vin = to_vec(v), sum(15);
+    fer_rt::fer_add_f32__ref(15, uin.data(), vin.data(), fer_rt::act_relu6, sum.data());
+    expect_close(sum, torch::clamp(u + v, 0, 6), 1e-6, "add relu6");
+}
+
+// ---------------------------------------------------------------- export + parity
+
+// Random batch-norm statistics and affine parameters, so folding matters;
+// the last layer scaled up so probabilities are far from uniform.
+void randomise(Net & net, uint64_t seed) {
+    torch::NoGradGuard no_grad;
+    torch::manual_seed(seed);
+    for (auto & m : net->modules(false)) {
+        if (auto * bn = m->as<torch::nn::BatchNorm2d>()) {
+            bn->running_mean.uniform_(-0.3, 0.3);
+            bn->running_var.uniform_(0.5, 2.0);
+            bn->weight.uniform_(0.6, 1.6);
+            bn->bias.uniform_(-0.2, 0.2);
+        }
+    }
+    auto & last = *net->head->children().back();
+    if (auto * fc = last.as<torch::nn::Linear>()) {
+        fc->weight.mul_(4.0);
+    }
+    net->eval();
+}
+
+dataset test_faces() {
+    dataset d;
+    std::vector<std::string> files;
+    const fs::path samples = fs::path(FER_SOURCE_DIR) / "samples";
+    std::error_code ec;
+    for (const auto & e : fs::directory_iterator(samples, ec)) {
+        files.push_back(e.path().string());
+    }
+    std::sort(files.begin(), files.end());
+    uint8_t face[k_image_pixels];
+    for (const auto & f : files) {
+        std::string err;
+        if (read_face_image(f, face, &err)) {
+            d.append(face, 0, f);
+        }
+    }
+    std::mt19937 rng(3);
+    std::uniform_int_distribution<int> px(0, 255);
+    for (int i = 0; i < 9; ++i) {  // noise, gradients, flat and saturated faces
+        for (int k = 0; k < k_image_pixels; ++k) {
+            const int y = k / k_image_side, x = k % k_image_side;
+            face[k] = static_cast<uint8_t>(i < 5 ? px(rng) : i == 5 ? (x * 5) : i == 6 ? (y * 5) : i == 7 ? 0 : 255);
+        }
+        d.append(face, 0, "synthetic");
+    }
+    return d;
+}
+
+struct parity_result {
+    double max_abs = 0;
+    int top_mismatch = 0;
+    std::vector<float> probs;  // runtime, n x 7
+};
+
+parity_result run_parity(Net & net, const std::string & tflite, const dataset & d) {
+    parity_result r;
+    log_capture log;
+    fer::model m = fer::model::from_file(tflite.c_str(), log.params());
+    EXPECT_TRUE(m) << log.text;
+    if (!m) {
+        return r;
+    }
+    fer::context ctx(m);
+    const torch::Tensor want = predict_probabilities(net, d, 64);
+    for (size_t i = 0; i < d.size(); ++i) {
+        fer_result res;
+        EXPECT_EQ(ctx.classify(d.image(i), k_image_side, &res), FER_OK);
+        const float * p = want[static_cast<int64_t>(i)].data_ptr<float>();
+        int top = 0;
+        float sum = 0;
+        for (int k = 0; k < FER_N_CLASSES; ++k) {
+            r.max_abs = std::max(r.max_abs, static_cast<double>(std::fabs(res.probabilities[k] - p[k])));
+            top = p[k] > p[top] ? k : top;
+            r.probs.push_back(res.probabilities[k]);
+            sum += res.probabilities[k];
+        }
+        EXPECT_NEAR(sum, 1.0f, 1e-5);
+        r.top_mismatch += top != res.top_class;
+    }
+    return r;
+}
+
+TEST(Export, RandomFernetAndSeedMatchLibtorch) {
+    const std::string dir = temp_dir("parity");
+    const dataset faces = test_faces();
+    ASSERT_GE(faces.size(), 9u);
+    for (const char * arch : {"fernet", "seed"}) {
+        Net net = make_net(arch);
+        randomise(net, 11);
+        export_options opt;
+        opt.commit = "test";
+        const std::string path = dir + "/" + arch + ".tflite";
+        const export_summary s = export_tflite(net, path, opt);
+        EXPECT_EQ(s.has_cam, std::string(arch) == "fernet");
+        const parity_result r = run_parity(net, path, faces);
+        // 1e-4: the bound; float32 sums in another order differ by ~1e-6
+        EXPECT_LE(r.max_abs, 1e-4) << arch;
+        EXPECT_EQ(r.top_mismatch, 0) << arch;
+        std::printf("[ parity ] %s (random weights): %zu faces, max |runtime - libtorch| = %.3g\n", arch, faces.size(),
+                    r.max_abs);
+    }
+    fs::remove_all(dir);
+}
+
+TEST(Export, ShippedModelMatchesLibtorch) {
+    const std::string shipped = std::string(FER_SOURCE_DIR) + "/models/fernet.pt";
+    if (!fs::exists(shipped)) {
+        GTEST_SKIP() << shipped << " is not there yet";
+    }
+    const std::string dir = temp_dir("shipped");
+    Net net = load_model(shipped);
+    const std::string path = dir + "/fernet.tflite";
+    export_tflite(net, path, export_options());
+    const dataset faces = test_faces();
+    const parity_result r = run_parity(net, path, faces);
+    EXPECT_LE(r.max_abs, 1e-4);
+    EXPECT_EQ(r.top_mismatch, 0);
+    std::printf("[ parity ] models/fernet.pt: %zu faces, max |runtime - libtorch| = %.3g\n", faces.size(), r.max_abs);
+    fs::remove_all(dir);
+}
+
+TEST(Export, MetadataAndCam) {
+    const std::string dir = temp_dir("meta");
+    Net net = make_net("fernet");
+    randomise(net, 5);
+    export_options opt;
+    opt.model_version = "7";
+    opt.commit = "abc123";
+    opt.training_data = "unit test";
+    const std::string path = dir + "/m.tflite";
+    export_tflite(net, path, opt);
+    fer::model m = fer::model::from_file(path.c_str());
+    ASSERT_TRUE(m);
+    for (int c = 0; c < FER_N_CLASSES; ++c) {
+        EXPECT_STREQ(m.label(c), fer_class_name(c));
+    }
+    EXPECT_STREQ(m.meta("model"), "fernet");
+    EXPECT_STREQ(m.meta("version"), "7");
+    EXPECT_STREQ(m.meta("commit"), "abc123");
+    EXPECT_STREQ(m.meta("training_data"), "unit test");
+    EXPECT_STREQ(m.meta("pixel_mean"), "127.5");
+    EXPECT_STREQ(m.meta("pixel_std"), "63.75");
+    EXPECT_EQ(m.meta("nope"), nullptr);
+    int h = 0, w = 0;
+    ASSERT_TRUE(m.has_cam(&h, &w));
+    EXPECT_EQ(h, 6);
+    EXPECT_EQ(w, 6);
+
+    // CAM before any classification: a state error
+    fer::context ctx(m);
+    std::vector<float> cam(36);
+    EXPECT_EQ(ctx.cam(0, cam.data(), cam.size()), FER_ERR_STATE);
+    // CAM = fc.weight[k] . features[y][x]; its mean + bias = the logit
+    const dataset faces = test_faces();
+    fer_result res;
+    ASSERT_EQ(ctx.classify(faces.image(0), k_image_side, &res), FER_OK);
+    torch::NoGradGuard no_grad;
+    torch::Tensor feat = net->features->forward(faces_tensor(faces, 0, 1));  // [1,192,6,6]
+    auto * fc = net->head->children().back()->as<torch::nn::Linear>();
+    ASSERT_NE(fc, nullptr);
+    for (int k = 0; k < FER_N_CLASSES; ++k) {
+        ASSERT_EQ(ctx.cam(k, cam.data(), cam.size()), FER_OK);
+        torch::Tensor want = torch::einsum("c,chw->hw", {fc->weight[k], feat[0]}).contiguous();
+        const float * pw = want.data_ptr<float>();
+        for (int i = 0; i < 36; ++i) {
+            ASSERT_NEAR(cam[static_cast<size_t>(i)], pw[i], 1e-4 * (std::fabs(pw[i]) + 1)) << "class " << k << " cell " << i;
+        }
+    }
+    EXPECT_EQ(ctx.cam(7, cam.data(), cam.size()), FER_ERR_INVALID_ARGUMENT);
+    EXPECT_EQ(ctx.cam(0, cam.data(), 35), FER_ERR_INVALID_ARGUMENT);
+
+    // seed: no GAP head, no CAM
+    Net seed = make_net("seed");
+    export_tflite(seed, dir + "/seed.tflite", opt);
+    fer::model ms = fer::model::from_file((dir + "/seed.tflite").c_str());
+    ASSERT_TRUE(ms);
+    EXPECT_FALSE(ms.has_cam());
+    fer::context cs(ms);
+    ASSERT_EQ(cs.classify(faces.image(0), k_image_side, &res), FER_OK);
+    EXPECT_EQ(cs.cam(0, cam.data(), cam.size()), FER_ERR_UNSUPPORTED);
+    fs::remove_all(dir);
+}
+
+TEST(Export, FileIsAStandardFlatBuffer) {
+    Net net = make_net("fernet");
+    const std::string bytes = tflite_serialize(net_to_tflite(net, export_options()));
+    ASSERT_GT(bytes.size(), 3000000u);  // 843 K float32 weights
+    EXPECT_EQ(bytes.substr(4, 4), "TFL3");
+    // constant buffers are 16-byte aligned (schema: force_align 16)
+    log_capture log;
+    fer::model m = fer::model::from_buffer(bytes.data(), bytes.size(), log.params());
+    EXPECT_TRUE(m) << log.text;
+    EXPECT_GT(fer_model_arena_size(m.get()), 0u);
+}
+
+#ifdef FER_EXE
+std::string run_cmd(const std::string & cmd, int * rc) {
+    FILE * p = popen((cmd + " 2>&1").c_str(), "r");
+    std::string out;
+    char buf[512];
+    while (p && std::fgets(buf, sizeof buf, p)) {
+        out += buf;
+    }
+    const int st = p ? pclose(p) : -1;
+    *rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return out;
+}
+
+TEST(Export, CommandWritesAndChecksTheFile) {
+    const std::string dir = temp_dir("cli");
+    Net net = make_net("fernet");
+    randomise(net, 3);
+    save_model(dir + "/m.pt", net);
+    int rc = 0;
+    std::string out = run_cmd(std::string(FER_EXE) + " export --model " + dir + "/m.pt --out " + dir +
+                                  "/m.tflite --check-faces 8 --commit cafe --version 2",
+                              &rc);
+    EXPECT_EQ(rc, 0) << out;
+    EXPECT_NE(out.find("CONV_2D x8"), std::string::npos) << out;
+    EXPECT_NE(out.find("check synthetic: 8 faces"), std::string::npos) << out;
+    EXPECT_NE(out.find(": ok"), std::string::npos) << out;
+    fer::model m = fer::model::from_file((dir + "/m.tflite").c_str());
+    ASSERT_TRUE(m);
+    EXPECT_STREQ(m.meta("commit"), "cafe");
+    EXPECT_STREQ(m.meta("version"), "2");
+    out = run_cmd(std::string(FER_EXE) + " export --model " + dir + "/m.pt", &rc);
+    EXPECT_EQ(rc, 1) << out;  // usage: --out missing
+    out = run_cmd(std::string(FER_EXE) + " export --model " + dir + "/missing.pt --out " + dir + "/x.tflite", &rc);
+    EXPECT_EQ(rc, 2) << out;  // bad input
+    fs::remove_all(dir);
+}
+#endif
+
+// ---------------------------------------------------------------- robustness
+
+// input [1,48,48,1] -> CONV 3x3 SAME (2) RELU -> MEAN(1,2) -> FC 2x7 -> SOFTMAX
+tfl_model tiny_model() {
+    tfl_model m;
+    std::vector<float> w(18), b = {0.1f, -0.2f}, fw(14), fb(7, 0.0f);
+    for (size_t i = 0; i < w.size(); ++i) {
+        w[i] = 0.1f * static_cast<float>(i % 5) - 0.2f;
+    }
+    for (size_t i = 0; i < fw.size(); ++i) {
+        fw[i] = 0.3f * static_cast<float>(i % 7) - 1.0f;
+    }
+    m.tensors.push_back(tfl_activation_tensor("input", {1, 48, 48, 1}));
+    m.tensors.push_back(tfl_const_f32("conv/weights", {2, 3, 3, 1}, w));
+    m.tensors.push_back(tfl_const_f32("conv/bias", {2}, b));
+    m.tensors.push_back(tfl_activation_tensor("conv", {1, 48, 48, 2}));
+    m.tensors.push_back(tfl_const_i32("axes", {2}, {1, 2}));
+    m.tensors.push_back(tfl_activation_tensor("gap", {1, 2}));
+    m.tensors.push_back(tfl_const_f32("fc/weights", {7, 2}, fw));
+    m.tensors.push_back(tfl_const_f32("fc/bias", {7}, fb));
+    m.tensors.push_back(tfl_activation_tensor("logits", {1, 7}));
+    m.tensors.push_back(tfl_activation_tensor("probabilities", {1, 7}));
+    m.ops.push_back(tfl_conv(0, 1, 2, 3, tfl_same, 1, tfl_act_relu));
+    m.ops.push_back(tfl_mean_op(3, 4, 5, false));
+    m.ops.push_back(tfl_fc(5, 6, 7, 8, tfl_act_none));
+    m.ops.push_back(tfl_softmax_op(8, 9, 1.0f));
+    m.inputs = {0};
+    m.outputs = {9};
+    return m;
+}
+
+std::string load_error(const std::string & bytes) {
+    log_capture log;
+    fer_model * m = fer_model_load_from_buffer(bytes.data(), bytes.size(), log.params());
+    if (m) {
+        fer_model_free(m);
+        return "";
+    }
+    return log.text;
+}
+
+void expect_rejected(const std::string & bytes, const std::vector<std::string> & needles, const char * what) {
+    const std::string err = load_error(bytes);
+    ASSERT_FALSE(err.empty()) << what << ": accepted";
+    for (const auto & n : needles) {
+        EXPECT_NE(err.find(n), std::string::npos) << what << ": message '" << err << "' lacks '" << n << "'";
+    }
+    std::printf("[ rejects ] %-22s %s\n", what, err.c_str());
+}
+
+TEST(Robustness, TinyModelLoadsAndRuns) {
+    const std::string bytes = tflite_serialize(tiny_model());
+    EXPECT_EQ(load_error(bytes), "");
+    fer::model m = fer::model::from_buffer(bytes.data(), bytes.size());
+    ASSERT_TRUE(m);
+    EXPECT_TRUE(m.has_cam());
+    fer::context c(m);
+    std::vector<unsigned char> face(48 * 60, 100);
+    fer_result r;
+    EXPECT_EQ(c.classify(face.data(), 60, &r), FER_OK);  // row stride > 48
+    EXPECT_EQ(c.classify(face.data(), 47, &r), FER_ERR_INVALID_ARGUMENT);
+    EXPECT_EQ(c.classify(nullptr, 48, &r), FER_ERR_INVALID_ARGUMENT);
+}
+
+TEST(Robustness, BrokenFilesAreRejectedWithClearMessages) {
+    const std::string good = tflite_serialize(tiny_model());
+
+    std::string b = good;
+    b.replace(4, 4, "XYZ1");
+    expect_rejected(b, {"file identifier", "XYZ1", "TFL3"}, "wrong identifier");
+
+    expect_rejected(good.substr(0, good.size() / 2), {"past the end"}, "truncated");
+    expect_rejected(good.substr(0, 6), {"too short"}, "6 bytes");
+    expect_rejected("", {"too short"}, "empty");
+
+    b = good;  // root offset past the end
+    const uint32_t far = static_cast<uint32_t>(good.size() + 64);
+    std::memcpy(&b[0], &far, 4);
+    expect_rejected(b, {"outside the file"}, "root past end");
+
+    {  // a buffer whose data vector claims 2^31 bytes
+        tfl_model t = tiny_model();
+        std::vector<float> marker(18, 1234.5f);
+        t.tensors[1] = tfl_const_f32("conv/weights", {2, 3, 3, 1}, marker);
+        b = tflite_serialize(t);
+        const std::string pat(reinterpret_cast<const char *>(marker.data()), 72);
+        const size_t at = b.find(pat);
+        ASSERT_NE(at, std::string::npos);
+        const uint32_t huge = 0x80000000u;
+        std::memcpy(&b[at - 4], &huge, 4);
+        expect_rejected(b, {"buffer", "runs past the end"}, "buffer past end");
+    }
+    {
+        tfl_model t = tiny_model();
+        t.tensors[3].shape = {1, 48, 48, 3};
+        expect_rejected(tflite_serialize(t), {"CONV_2D", "'conv'", "[1,48,48,3]", "[1,48,48,2]"}, "shape mismatch");
+    }
+    {
+        tfl_model t = tiny_model();
+        t.tensors[1].shape = {2, 3, 3, 2};  // 36 floats declared, 18 stored
+        expect_rejected(tflite_serialize(t), {"conv/weights", "72 bytes", "144"}, "buffer size");
+    }
+    {
+        tfl_model t = tiny_model();
+        t.ops[1].builtin = 18;  // MUL
+        expect_rejected(tflite_serialize(t), {"op 1", "MUL", "unsupported"}, "unsupported op");
+    }
+    {
+        tfl_model t = tiny_model();
+        t.ops[0].version = 99;
+        expect_rejected(tflite_serialize(t), {"CONV_2D", "version 99"}, "unsupported version");
+    }
+    {
+        tfl_model t = tiny_model();
+        t.tensors[3].shape = {65536, 65536, 65536, 2};
+        expect_rejected(tflite_serialize(t), {"'conv'", "absurd"}, "overflowing shape");
+    }
+    {
+        tfl_model t = tiny_model();
+        t.tensors[3].shape = {1, 48, 0, 2};
+        expect_rejected(tflite_serialize(t), {"'conv'", "dimension 2 is 0"}, "zero dimension");
+    }
+    {
+        tfl_model t = tiny_model();
+        t.ops[2].inputs[1] = 1000;
+        expect_rejected(tflite_serialize(t), {"FULLY_CONNECTED", "1000", "out of range"}, "tensor index");
+    }
+    {
+        tfl_model t = tiny_model();
+        t.ops[0].options[1].ivalue = 0;  // stride_w 0
+        expect_rejected(tflite_serialize(t), {"CONV_2D", "stride_w 0"}, "zero stride");
+    }
+    {
+        tfl_model t = tiny_model();
+        std::swap(t.ops[1], t.ops[2]);  // FC reads 'gap' before MEAN writes it
+        expect_rejected(tflite_serialize(t), {"'gap'", "earlier op"}, "wrong op order");
+    }
+    {
+        tfl_model t = tiny_model();
+        t.tensors[2].type = 9;  // INT8 bias in a float model
+        t.tensors[2].data.resize(2);
+        expect_rejected(tflite_serialize(t), {"conv/bias", "INT8", "not supported"}, "int8 tensor");
+    }
+    {
+        tfl_model t = tiny_model();
+        t.schema_version = 2;
+        expect_rejected(tflite_serialize(t), {"schema version 2"}, "schema version");
+    }
+    {
+        tfl_model t = tiny_model();
+        t.tensors[0].shape = {1, 32, 32, 1};
+        t.tensors[3].shape = {1, 32, 32, 2};
+        expect_rejected(tflite_serialize(t), {"input", "[1,32,32,1]"}, "input shape");
+    }
+    {
+        log_capture log;
+        EXPECT_EQ(fer_model_load_from_file("/nonexistent/m.tflite", log.params()), nullptr);
+        EXPECT_NE(log.text.find("/nonexistent/m.tflite"), std::string::npos) << log.text;
+    }
+}
+
+TEST(Robustness, RandomCorruptionsNeverCrash) {
+    const std::string good = tflite_serialize(tiny_model());
+    std::mt19937 rng(42);
+    int accepted = 0;
+    const int n = 3000;
+    for (int i = 0; i < n; ++i) {
+        std::string b = good;
+        const int flips = 1 + static_cast<int>(rng() % 4);
+        for (int f = 0; f < flips; ++f) {
+            const size_t at = rng() % b.size();
+            switch (rng() % 3) {
+            case 0: b[at] = static_cast<char>(rng()); break;
+            case 1: b[at] = static_cast<char>(0xff); break;
+            default: b[at] = 0; break;
+            }
+        }
+        if (rng() % 8 == 0) {
+            b.resize(rng() % b.size());
+        }
+        log_capture log;
+        fer_model * m = fer_model_load_from_buffer(b.data(), b.size(), log.params());
+        if (m) {
+            ++accepted;  // a harmless change (a weight, a name): it must also run
+            fer_context * c = fer_context_new(m);
+            ASSERT_NE(c, nullptr);
+            std::vector<unsigned char> face(48 * 48, 77);
+            fer_result r;
+            EXPECT_EQ(fer_classify(c, face.data(), 48, &r), FER_OK);
+            fer_context_free(c);
+            fer_model_free(m);
+        } else {
+            EXPECT_FALSE(log.text.empty());
+        }
+    }
+    std::printf("[ fuzz ] %d corrupted files: %d loaded (harmless changes), %d rejected\n", n, accepted, n - accepted);
+}
+
+// ---------------------------------------------------------------- interop
+
+// A graph with the ops fer's networks do not use (DEPTHWISE, AVERAGE_POOL,
+// ADD, SAME padding with stride 2, RELU6), checked by the real interpreter.
+tfl_model op_zoo_model() {
+    std::mt19937 rng(9);
+    std::normal_distribution<float> g(0.0f, 0.4f);
+    auto rnd = [&](size_t n) {
+        std::vector<float> v(n);
+        for (float & x : v) {
+            x = g(rng);
+        }
+        return v;
+    };
+    tfl_model m;
+    auto T = [&](tfl_tensor t) {
+        m.tensors.push_back(std::move(t));
+        return static_cast<int32_t>(m.tensors.size() - 1);
+    };
+    const int32_t in = T(tfl_activation_tensor("input", {1, 48, 48, 1}));
+    const int32_t cw = T(tfl_const_f32("c/w", {3, 3, 3, 1}, rnd(27))), cb = T(tfl_const_f32("c/b", {3}, rnd(3)));
+    const int32_t c = T(tfl_activation_tensor("c", {1, 48, 48, 3}));
+    m.ops.push_back(tfl_conv(in, cw, cb, c, tfl_same, 1, tfl_act_relu));
+    const int32_t dw = T(tfl_const_f32("d/w", {1, 3, 3, 6}, rnd(54))), db = T(tfl_const_f32("d/b", {6}, rnd(6)));
+    const int32_t d = T(tfl_activation_tensor("d", {1, 24, 24, 6}));
+    m.ops.push_back(tfl_depthwise(c, dw, db, d, tfl_same, 2, 2, tfl_act_relu6));
+    const int32_t a = T(tfl_activation_tensor("avg", {1, 12, 12, 6}));
+    m.ops.push_back(tfl_pool(tfl_average_pool_2d, d, a, tfl_same, 3, 2));
+    const int32_t x = T(tfl_activation_tensor("max", {1, 12, 12, 6}));
+    m.ops.push_back(tfl_pool(tfl_max_pool_2d, d, x, tfl_same, 3, 2));
+    const int32_t s = T(tfl_activation_tensor("sum", {1, 12, 12, 6}));
+    m.ops.push_back(tfl_add_op(a, x, s, tfl_act_none));
+    const int32_t shape = T(tfl_const_i32("shape", {2}, {1, 864}));
+    const int32_t r = T(tfl_activation_tensor("flat", {1, 864}));
+    m.ops.push_back(tfl_reshape_op(s, shape, r, {1, 864}));
+    std::vector<float> fw = rnd(7 * 864);
+    for (float & v : fw) {
+        v *= 0.2f;
+    }
+    const int32_t w = T(tfl_const_f32("fc/w", {7, 864}, fw)), b = T(tfl_const_f32("fc/b", {7}, rnd(7)));
+    const int32_t l = T(tfl_activation_tensor("logits", {1, 7}));
+    m.ops.push_back(tfl_fc(r, w, b, l, tfl_act_none));
+    const int32_t p = T(tfl_activation_tensor("probabilities", {1, 7}));
+    m.ops.push_back(tfl_softmax_op(l, p, 1.0f));
+    m.inputs = {in};
+    m.outputs = {p};
+    return m;
+}
+
+void write_bytes(const std::string & path, const void * p, size_t n) {
+    std::ofstream f(path, std::ios::binary);
+    f.write(static_cast<const char *>(p), static_cast<std::streamsize>(n));
+}
+
+TEST(Interop, TfliteInterpreterAgreesWithRuntime) {
+    const fs::path interop = fs::path(FER_SOURCE_DIR) / "tests" / "interop";
+    if (!fs::exists(interop / "node_modules" / "@tensorflow" / "tfjs-tflite")) {
+        GTEST_SKIP() << "tests/interop/node_modules is missing (run: cd tests/interop && npm ci)";
+    }
+    if (std::system("node --version > /dev/null 2>&1") != 0) {
+        GTEST_SKIP() << "node is not installed";
+    }
+    const std::string dir = temp_dir("interop");
+    const dataset faces = test_faces();
+    std::vector<float> inputs(faces.size() * k_image_pixels);
+    for (size_t i = 0; i < faces.size(); ++i) {
+        for (int k = 0; k < k_image_pixels; ++k) {
+            inputs[i * k_image_pixels + static_cast<size_t>(k)] =
+                (static_cast<float>(faces.image(i)[k]) - FER_PIXEL_MEAN) / FER_PIXEL_STD;
+        }
+    }
+    write_bytes(dir + "/inputs.f32", inputs.data(), inputs.size() * 4);
+    std::vector<std::pair<std::string, std::string>> models;  // name, bytes
+    for (const char * arch : {"fernet", "seed"}) {
+        Net net = make_net(arch);
+        randomise(net, 21);
+        models.emplace_back(arch, tflite_serialize(net_to_tflite(net, export_options())));
+    }
+    models.emplace_back("op-zoo", tflite_serialize(op_zoo_model()));
+    std::string args;
+    for (const auto & nm : models) {
+        const std::string path = dir + "/" + nm.first + ".tflite";
+        write_bytes(path, nm.second.data(), nm.second.size());
+        fer::model m = fer::model::from_buffer(nm.second.data(), nm.second.size());
+        ASSERT_TRUE(m) << nm.first;
+        fer::context ctx(m);
+        std::vector<float> probs;
+        for (size_t i = 0; i < faces.size(); ++i) {
+            fer_result r;
+            ASSERT_EQ(ctx.classify(&inputs[i * k_image_pixels], &r), FER_OK);
+            probs.insert(probs.end(), r.probabilities, r.probabilities + FER_N_CLASSES);
+        }
+        write_bytes(dir + "/" + nm.first + ".expected.f32", probs.data(), probs.size() * 4);
+        args += " " + path + ":" + dir + "/" + nm.first + ".expected.f32";
+    }
+    // float32 within 1e-4 of the runtime (same bound as against libtorch)
+    const std::string cmd = "node '" + (interop / "run-tflite.js").string() + "' --inputs " + dir + "/inputs.f32 --tol 1e-4" +
+                            args + " 2>&1";
+    std::printf("%s\n", cmd.c_str());
+    FILE * p = popen(cmd.c_str(), "r");
+    ASSERT_NE(p, nullptr);
+    std::string out;
+    char buf[512];
+    while (std::fgets(buf, sizeof buf, p)) {
+        out += buf;
+    }
+    const int rc = pclose(p);
+    std::printf("%s", out.c_str());
+    EXPECT_EQ(rc, 0) << out;
+    fs::remove_all(dir);
+}
+
+}  // namespace

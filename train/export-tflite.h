@@ -1,0 +1,112 @@
+// Export of a trained network to TensorFlow Lite (float32): batch norm folded
+// into the convolution (or the fully connected layer) it touches, dropout
+// removed, ReLU fused, NHWC layout, a SOFTMAX output. The FlatBuffer is written
+// by a small builder of our own (no flatbuffers library); the layout follows
+// schema/tflite-subset.fbs. docs/runtime.md describes the file.
+#pragma once
+
+#include "models.h"
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace fer {
+
+// ---- A TFLite graph in memory (also used by tests to build odd files) ----
+
+enum tfl_type : int { tfl_float32 = 0, tfl_int32 = 2, tfl_int8 = 9 };
+enum tfl_op_code : int {
+    tfl_add = 0, tfl_average_pool_2d = 1, tfl_conv_2d = 3, tfl_depthwise_conv_2d = 4, tfl_dequantize = 6,
+    tfl_fully_connected = 9, tfl_max_pool_2d = 17, tfl_reshape = 22, tfl_softmax = 25, tfl_mean = 40,
+    tfl_quantize = 114,
+};
+enum tfl_padding : int { tfl_same = 0, tfl_valid = 1 };
+enum tfl_activation : int { tfl_act_none = 0, tfl_act_relu = 1, tfl_act_relu6 = 3 };
+
+struct tfl_tensor {
+    std::string name;
+    std::vector<int32_t> shape;
+    int type = tfl_float32;
+    std::vector<uint8_t> data;  // empty: no buffer (an activation)
+    // quantisation (empty scale: none)
+    std::vector<float> scale;
+    std::vector<int64_t> zero_point;
+    int quantized_dimension = 0;
+};
+
+// One field of an options table: id (vtable slot), width in bytes (1, 4) or
+// 0 for an int vector, and the value.
+struct tfl_field {
+    int id = 0;
+    int width = 4;
+    int64_t ivalue = 0;
+    float fvalue = 0.0f;
+    bool is_float = false;
+    std::vector<int32_t> ivec;
+};
+
+struct tfl_op {
+    int builtin = 0;
+    int version = 1;
+    std::vector<int32_t> inputs, outputs;
+    int options_type = 0;  // BuiltinOptions union member (0: none)
+    std::vector<tfl_field> options;
+};
+
+struct tfl_model {
+    std::vector<tfl_tensor> tensors;
+    std::vector<tfl_op> ops;
+    std::vector<int32_t> inputs, outputs;
+    std::string description;
+    std::vector<std::pair<std::string, std::string>> metadata;  // name -> bytes
+    // Testing hooks for broken files (never set by the exporter).
+    int schema_version = 3;
+    int deprecated_code_override = -1;  // >= 0: write this in every deprecated_builtin_code
+};
+
+// Options helpers (TFLite field ids).
+tfl_op tfl_conv(int32_t in, int32_t w, int32_t b, int32_t out, int padding, int stride, int act);
+tfl_op tfl_depthwise(int32_t in, int32_t w, int32_t b, int32_t out, int padding, int stride, int multiplier, int act);
+tfl_op tfl_pool(int builtin, int32_t in, int32_t out, int padding, int filter, int stride);
+tfl_op tfl_fc(int32_t in, int32_t w, int32_t b, int32_t out, int act);
+tfl_op tfl_mean_op(int32_t in, int32_t axes, int32_t out, bool keep_dims);
+tfl_op tfl_add_op(int32_t a, int32_t b, int32_t out, int act);
+tfl_op tfl_reshape_op(int32_t in, int32_t shape, int32_t out, const std::vector<int32_t> & new_shape);
+tfl_op tfl_softmax_op(int32_t in, int32_t out, float beta);
+
+// A constant float tensor from values (little-endian bytes).
+tfl_tensor tfl_const_f32(const std::string & name, std::vector<int32_t> shape, const std::vector<float> & v);
+tfl_tensor tfl_const_i32(const std::string & name, std::vector<int32_t> shape, const std::vector<int32_t> & v);
+tfl_tensor tfl_activation_tensor(const std::string & name, std::vector<int32_t> shape, int type = tfl_float32);
+
+// The FlatBuffer bytes (identifier TFL3) of a graph.
+std::string tflite_serialize(const tfl_model & m);
+
+// ---- Export of a network ----
+
+struct export_options {
+    std::string model_name;  // default: the architecture
+    std::string model_version = "1";
+    std::string training_data = "FER2013 Training split";
+    std::string commit = "unknown";
+    std::string source;  // the checkpoint exported
+};
+
+struct export_summary {
+    int n_ops = 0;
+    int n_tensors = 0;
+    int64_t n_weights = 0;
+    bool has_cam = false;  // the last feature map is the second output
+    std::string op_list;   // "CONV_2D x8, MAX_POOL_2D x3, ..."
+};
+
+// Builds the float32 graph of `net` (evaluation mode: running batch-norm
+// statistics, no dropout). Throws a usage error for layers it cannot export.
+tfl_model net_to_tflite(Net & net, const export_options & opt, export_summary * summary = nullptr);
+
+// Exports `net` to `path` atomically.
+export_summary export_tflite(Net & net, const std::string & path, const export_options & opt);
+
+}  // namespace fer
