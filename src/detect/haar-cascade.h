@@ -32,6 +32,7 @@ struct haar_detector {
         float threshold, left, right;
     };
     std::vector<stump> stumps;  // filled when every tree is a single node
+    std::vector<int32_t> stage_first_stump;
 };
 
 void prepare(haar_detector & d);  // after the model is loaded and validated
@@ -40,6 +41,10 @@ struct scan_options {
     double scale_factor = 1.1;
     int min_w = 0, min_h = 0;  // smallest window
     int max_w = 0, max_h = 0;  // largest window (0: the image)
+    // Which window evaluator (all give the same hits; the tests compare them):
+    // batched 8 windows at a time, AVX2 when the CPU has it, else 128-bit
+    // vectors; or the readable one-window-at-a-time reference loop.
+    enum class path { automatic, reference, vector128 } evaluator = path::automatic;
 };
 
 // Per-call working memory (reused across calls when the caller keeps it).
@@ -49,6 +54,9 @@ struct scan_scratch {
     std::vector<int32_t> offsets;      // per feature: 3 rects x 4 corners
     std::vector<float> weights;        // per feature: 3 weights
     std::vector<uint32_t> tilted_scratch;
+    std::vector<uint32_t> row_tmp;     // split-layout permutation
+    std::vector<float> vnf;            // per window of a row: 1/stddev
+    std::vector<uint8_t> state;        // per window of a row: see haar-cascade.cpp
     resize_scratch rs;
 };
 
