@@ -228,17 +228,10 @@ TEST(DetectKernels, ResizeIsBitExactWithOpenCV) {
 }
 
 TEST(DetectKernels, BatchedScanMatchesReferenceLoop) {
-    // The row-batched evaluators (AVX2 where the CPU has it, 128-bit vectors)
-    // against the one-window-at-a-time reference: the same raw hits.
+    // The row-batched evaluators (AVX2 where the CPU has it, 128-bit vectors;
+    // stumps and trees) against the one-window-at-a-time reference loop.
     NEED_CASCADE("frontalface_default");
-    const std::string xml = [] {
-        std::ifstream f(cascade_path("frontalface_default"), std::ios::binary);
-        return std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-    }();
-    fer::detect::haar_detector det;
-    std::string err;
-    ASSERT_TRUE(fer::detect::read_xml(xml.data(), xml.size(), det.model, err)) << err;
-    fer::detect::prepare(det);
+    NEED_CASCADE("frontalface_alt2");
     std::vector<cv::Rect> where;
     cv::Mat fixture = two_face_fixture(where);
     ASSERT_FALSE(fixture.empty());
@@ -246,27 +239,38 @@ TEST(DetectKernels, BatchedScanMatchesReferenceLoop) {
     cv::RNG(4).fill(noisy, cv::RNG::NORMAL, 120, 40);
     cv::Mat big;
     cv::resize(fixture, big, cv::Size(), 1.7, 1.7, cv::INTER_LINEAR);
-    for (const cv::Mat * img : {&fixture, &noisy, &big}) {
-        std::vector<std::vector<fer::detect::rect>> hits(3);
-        const fer::detect::scan_options::path paths[3] = {fer::detect::scan_options::path::reference,
-                                                          fer::detect::scan_options::path::automatic,
-                                                          fer::detect::scan_options::path::vector128};
-        for (int i = 0; i < 3; ++i) {
-            fer::detect::scan_options o;
-            o.evaluator = paths[i];
-            fer::detect::scan_scratch scratch;
-            fer::detect::detect_raw(det, img->data, img->cols, img->rows, img->step, o, hits[size_t(i)], scratch);
-        }
-        ASSERT_FALSE(hits[0].empty() && img != &noisy) << "the fixture should give raw hits";
-        for (int i = 1; i < 3; ++i) {
-            ASSERT_EQ(hits[size_t(i)].size(), hits[0].size()) << "evaluator " << i << " on " << img->cols << "x"
-                                                               << img->rows;
-            for (size_t j = 0; j < hits[0].size(); ++j) {
-                const fer::detect::rect & a = hits[0][j];
-                const fer::detect::rect & b = hits[size_t(i)][j];
-                EXPECT_TRUE(a.x == b.x && a.y == b.y && a.w == b.w && a.h == b.h)
-                    << "evaluator " << i << " hit " << j << ": " << b.x << "," << b.y << " vs reference " << a.x
-                    << "," << a.y;
+    for (const char * name : {"frontalface_default", "frontalface_alt2"}) {
+        const std::string xml = [&] {
+            std::ifstream f(cascade_path(name), std::ios::binary);
+            return std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+        }();
+        fer::detect::haar_detector det;
+        std::string err;
+        ASSERT_TRUE(fer::detect::read_xml(xml.data(), xml.size(), det.model, err)) << err;
+        fer::detect::prepare(det);
+        for (const cv::Mat * img : {&fixture, &noisy, &big}) {
+            std::vector<std::vector<fer::detect::rect>> hits(3);
+            const fer::detect::scan_options::path paths[3] = {fer::detect::scan_options::path::reference,
+                                                              fer::detect::scan_options::path::automatic,
+                                                              fer::detect::scan_options::path::vector128};
+            for (int i = 0; i < 3; ++i) {
+                fer::detect::scan_options o;
+                o.evaluator = paths[i];
+                fer::detect::scan_scratch scratch;
+                fer::detect::detect_raw(det, img->data, img->cols, img->rows, img->step, o, hits[size_t(i)],
+                                        scratch);
+            }
+            ASSERT_FALSE(hits[0].empty() && img != &noisy) << name << ": the fixture should give raw hits";
+            for (int i = 1; i < 3; ++i) {
+                ASSERT_EQ(hits[size_t(i)].size(), hits[0].size())
+                    << name << ", evaluator " << i << " on " << img->cols << "x" << img->rows;
+                for (size_t j = 0; j < hits[0].size(); ++j) {
+                    const fer::detect::rect & a = hits[0][j];
+                    const fer::detect::rect & b = hits[size_t(i)][j];
+                    EXPECT_TRUE(a.x == b.x && a.y == b.y && a.w == b.w && a.h == b.h)
+                        << name << ", evaluator " << i << " hit " << j << ": " << b.x << "," << b.y
+                        << " vs reference " << a.x << "," << a.y;
+                }
             }
         }
     }

@@ -133,6 +133,7 @@ struct window_eval {
 // AVX2 through target_clones where available, WASM SIMD128 with Emscripten.
 
 constexpr int k_lanes = 8;  // windows per batch
+constexpr int k_max_batched_tree_nodes = 8;  // deeper trees use the reference loop
 
 template <int N> struct vec;
 template <> struct vec<4> {
@@ -199,19 +200,92 @@ __attribute__((always_inline)) inline void stage_n(const window_eval & ev, int s
     }
 }
 
+// The same for a cascade of trees: every node's comparison is computed for
+// all lanes (features are pure: computing unvisited ones changes nothing),
+// then masks flow from the root (children have larger indices than their
+// parent, checked at load) so that each lane selects the leaf of its own
+// path; leaves are added in the reference order and precision.
+template <int N>
+__attribute__((always_inline)) inline void stage_trees_n(const window_eval & ev, int si, const uint32_t * p,
+                                                         const float * vnf_in, uint8_t * pass) {
+    typedef typename vec<N>::f vf;
+    typedef typename vec<N>::i vi;
+    typedef typename vec<N>::fh vfh;
+    typedef typename vec<N>::dh vdh;
+    vf vnf;
+    std::memcpy(&vnf, vnf_in, sizeof vnf);
+    vdh acc0 = {}, acc1 = {};
+    const haar_detector & d = ev.d;
+    const int t0 = d.stage_first_tree[size_t(si)];
+    const int nt = d.model.stages[size_t(si)].n_trees;
+    vi reach[k_max_batched_tree_nodes];
+    for (int t = t0; t < t0 + nt; ++t) {
+        const int nn = d.model.tree_nodes[size_t(t)];
+        const tree_node * nodes = d.model.nodes.data() + d.tree_first_node[size_t(t)];
+        const float * leaves = d.model.leaves.data() + d.tree_first_leaf[size_t(t)];
+        for (int n = 0; n < nn; ++n) {
+            reach[n] = vi{} ;
+        }
+        reach[0] = ~reach[0];
+        vi bits = {};
+        for (int n = 0; n < nn; ++n) {
+            const int32_t * o = ev.ofs + 12 * nodes[n].feature;
+            const float * w = ev.wts + 3 * nodes[n].feature;
+            vf val = w[0] * sum_n<N>(p, o) + w[1] * sum_n<N>(p, o + 4);
+            if (w[2] != 0.0f) {
+                val += w[2] * sum_n<N>(p, o + 8);
+            }
+            val = val * vnf;
+            const vi lt = val < nodes[n].threshold;
+            const vi to_left = reach[n] & lt, to_right = reach[n] & ~lt;
+            for (int side = 0; side < 2; ++side) {
+                const int32_t child = side == 0 ? nodes[n].left : nodes[n].right;
+                const vi m = side == 0 ? to_left : to_right;
+                if (child > 0) {
+                    reach[child] |= m;
+                } else {
+                    int32_t lb;
+                    std::memcpy(&lb, &leaves[-child], 4);
+                    bits |= m & lb;
+                }
+            }
+        }
+        vfh lo, hi;
+        std::memcpy(&lo, &bits, sizeof lo);
+        std::memcpy(&hi, reinterpret_cast<const char *>(&bits) + sizeof lo, sizeof hi);
+        acc0 += __builtin_convertvector(lo, vdh);
+        acc1 += __builtin_convertvector(hi, vdh);
+    }
+    const double thr = d.stage_thresholds[size_t(si)];
+    for (int l = 0; l < N / 2; ++l) {
+        pass[l] = !(acc0[l] < thr);
+        pass[N / 2 + l] = !(acc1[l] < thr);
+    }
+}
+
+template <int N>
+__attribute__((always_inline)) inline void stage_any_n(const window_eval & ev, int si, const uint32_t * p,
+                                                       const float * vnf, uint8_t * pass) {
+    if (!ev.d.stumps.empty()) {
+        stage_n<N>(ev, si, p, vnf, pass);
+    } else {
+        stage_trees_n<N>(ev, si, p, vnf, pass);
+    }
+}
+
 typedef void (*stage8_fn)(const window_eval &, int, const uint32_t *, const float *, uint8_t *);
 
 // 128-bit vectors: SSE2 (any x86-64), NEON, WASM SIMD128.
 void stage8_128(const window_eval & ev, int si, const uint32_t * p, const float * vnf, uint8_t * pass) {
-    stage_n<4>(ev, si, p, vnf, pass);
-    stage_n<4>(ev, si, p + 4, vnf + 4, pass + 4);
+    stage_any_n<4>(ev, si, p, vnf, pass);
+    stage_any_n<4>(ev, si, p + 4, vnf + 4, pass + 4);
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define FER_DETECT_AVX2 1
 __attribute__((target("avx2"))) void stage8_avx2(const window_eval & ev, int si, const uint32_t * p,
                                                  const float * vnf, uint8_t * pass) {
-    stage_n<8>(ev, si, p, vnf, pass);
+    stage_any_n<8>(ev, si, p, vnf, pass);
 }
 #endif
 
@@ -321,6 +395,16 @@ void prepare(haar_detector & d) {
         d.stage_first_stump.push_back(first);
         first += s.n_trees;
     }
+    d.stage_first_tree = d.stage_first_stump;
+    d.tree_first_node.clear();
+    d.tree_first_leaf.clear();
+    int32_t node = 0, leaf = 0;
+    for (int32_t n : d.model.tree_nodes) {
+        d.tree_first_node.push_back(node);
+        d.tree_first_leaf.push_back(leaf);
+        node += n;
+        leaf += n + 1;
+    }
     d.stumps.clear();
     if (d.model.max_tree_nodes == 1) {
         for (size_t i = 0; i < d.model.nodes.size(); ++i) {
@@ -371,7 +455,8 @@ void detect_raw(const haar_detector & d, const uint8_t * img, int w, int h, size
     s.sum.assign(c.has_tilted ? 2 * table : table, 0);
     s.sqsum.assign(table, 0);
     s.resized.resize(size_t(w0) * size_t(h0));
-    const bool batched = o.evaluator != scan_options::path::reference && !d.stumps.empty() && !c.has_tilted;
+    const bool batched = o.evaluator != scan_options::path::reference && !c.has_tilted &&
+                         c.max_tree_nodes <= k_max_batched_tree_nodes;
     static const stage8_fn best = pick_stage8();
     const stage8_fn stage8 = o.evaluator == scan_options::path::vector128 ? stage8_128 : best;
 

@@ -33,6 +33,8 @@ struct haar_detector {
     };
     std::vector<stump> stumps;  // filled when every tree is a single node
     std::vector<int32_t> stage_first_stump;
+    // Trees: first tree of each stage, first node and first leaf of each tree.
+    std::vector<int32_t> stage_first_tree, tree_first_node, tree_first_leaf;
 };
 
 void prepare(haar_detector & d);  // after the model is loaded and validated
