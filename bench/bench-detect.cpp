@@ -140,6 +140,7 @@ int main(int argc, char ** argv) {
     std::string faces_dir = "../shared/data/faces", haar_dir = "/usr/share/opencv4/haarcascades", csv;
     int reps = 5;
     bool quick = false;
+    std::vector<std::string> speed_cascades = {"frontalface_default", "frontalface_alt2"};
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         auto next = [&]() -> std::string {
@@ -159,15 +160,23 @@ int main(int argc, char ** argv) {
             quick = true;
         } else if (a == "--csv") {
             csv = next();
+        } else if (a == "--speed-cascades") {
+            speed_cascades.clear();
+            std::stringstream list(next());
+            for (std::string item; std::getline(list, item, ',');) {
+                speed_cascades.push_back(item);
+            }
         } else {
             std::fprintf(stderr,
                          "usage: bench-detect [--faces DIR] [--haar DIR] [--reps N] [--quick] [--csv FILE]\n"
+                         "                    [--speed-cascades frontalface_default,frontalface_alt2]\n"
                          "  --quick: only the default cascade and setting, 1 timing rep\n");
             return a == "--help" || a == "-h" ? 0 : 1;
         }
     }
     if (quick) {
         reps = 1;
+        speed_cascades.resize(1);
     }
     cv::setNumThreads(1);
 
@@ -290,49 +299,55 @@ int main(int argc, char ** argv) {
     }
 
     // ---- speed ----
-    const std::string path = haar_dir + "/haarcascade_frontalface_default.xml";
-    fer_detector * d = fer_detector_load_from_file(path.c_str(), nullptr, nullptr, 0);
-    cv::CascadeClassifier cc(path);
-    if (!d || cc.empty()) {
-        std::fprintf(stderr, "error: cannot load %s\n", path.c_str());
-        return 2;
-    }
-    std::printf("\n## Time per image, haarcascade_frontalface_default, median of %d (ms, one thread)\n\n", reps);
-    std::printf("| image | size | setting | ours | OpenCV | ours / OpenCV | faces | same boxes |\n");
-    std::printf("|---|---|---|---:|---:|---:|---:|---|\n");
-    std::vector<double> ratios;
-    for (const image & im : images) {
-        if (quick && im.name.rfind("frame", 0) != 0 && im.name != "2008_002079.jpg") {
-            continue;
+    for (const std::string & name : speed_cascades) {
+        const std::string path = haar_dir + "/haarcascade_" + name + ".xml";
+        fer_detector * d = fer_detector_load_from_file(path.c_str(), nullptr, nullptr, 0);
+        cv::CascadeClassifier cc;
+        if (!d || !cc.load(path)) {
+            std::fprintf(stderr, "error: cannot load %s\n", path.c_str());
+            return 2;
         }
-        std::vector<fer_detect_params> ps(1, fer_detect_default_params());
-        if (im.name.rfind("frame", 0) == 0) {
-            fer_detect_params live = fer_detect_default_params();
-            live.min_size = 80;
-            ps.push_back(live);
-        }
-        for (const fer_detect_params & p : ps) {
-            std::vector<double> ta, tb;
-            std::vector<cv::Rect> a, b;
-            run_ours(d, im.grey, p);  // warm-up
-            run_opencv(cc, im.grey, p);
-            for (int r = 0; r < reps; ++r) {
-                double t0 = now_ms();
-                a = run_ours(d, im.grey, p);
-                ta.push_back(now_ms() - t0);
-                t0 = now_ms();
-                b = run_opencv(cc, im.grey, p);
-                tb.push_back(now_ms() - t0);
+        std::printf("\n## Time per image, haarcascade_%s, median of %d (ms, one thread)\n\n", name.c_str(), reps);
+        std::printf("| image | size | setting | ours | OpenCV | ours / OpenCV | faces | same boxes |\n");
+        std::printf("|---|---|---|---:|---:|---:|---:|---|\n");
+        std::vector<double> ratios;
+        double sum_a = 0, sum_b = 0;
+        for (const image & im : images) {
+            if (quick && im.name.rfind("frame", 0) != 0 && im.name != "2008_002079.jpg") {
+                continue;
             }
-            const double ma = median(ta), mb = median(tb);
-            ratios.push_back(ma / mb);
-            std::printf("| %s | %dx%d | sf %.2f, minN %d, minSize %d | %.1f | %.1f | %.2f | %zu | %s |\n",
-                        im.name.c_str(), im.grey.cols, im.grey.rows, p.scale_factor, p.min_neighbors, p.min_size, ma,
-                        mb, ma / mb, a.size(), same(a, b) ? "yes" : "NO");
-            std::fflush(stdout);
+            std::vector<fer_detect_params> ps(1, fer_detect_default_params());
+            if (im.name.rfind("frame", 0) == 0) {
+                fer_detect_params live = fer_detect_default_params();
+                live.min_size = 80;
+                ps.push_back(live);
+            }
+            for (const fer_detect_params & p : ps) {
+                std::vector<double> ta, tb;
+                std::vector<cv::Rect> a, b;
+                run_ours(d, im.grey, p);  // warm-up
+                run_opencv(cc, im.grey, p);
+                for (int r = 0; r < reps; ++r) {
+                    double t0 = now_ms();
+                    a = run_ours(d, im.grey, p);
+                    ta.push_back(now_ms() - t0);
+                    t0 = now_ms();
+                    b = run_opencv(cc, im.grey, p);
+                    tb.push_back(now_ms() - t0);
+                }
+                const double ma = median(ta), mb = median(tb);
+                ratios.push_back(ma / mb);
+                sum_a += ma;
+                sum_b += mb;
+                std::printf("| %s | %dx%d | sf %.2f, minN %d, minSize %d | %.1f | %.1f | %.2f | %zu | %s |\n",
+                            im.name.c_str(), im.grey.cols, im.grey.rows, p.scale_factor, p.min_neighbors,
+                            p.min_size, ma, mb, ma / mb, a.size(), same(a, b) ? "yes" : "NO");
+                std::fflush(stdout);
+            }
         }
+        std::printf("\n%s: median ratio ours / OpenCV over %zu rows: %.2f (sum of medians %.0f ms vs %.0f ms)\n",
+                    name.c_str(), ratios.size(), median(ratios), sum_a, sum_b);
+        fer_detector_free(d);
     }
-    std::printf("\nmedian ratio ours / OpenCV over %zu rows: %.2f\n", ratios.size(), median(ratios));
-    fer_detector_free(d);
     return 0;
 }
