@@ -9,6 +9,10 @@
 // See docs/face-detection.md for the figures and bench/run-detect.sh.
 #include "fer-detect.h"
 
+#include "../src/detect/cascade.h"
+#include "../src/detect/group.h"
+#include "../src/detect/haar-cascade.h"
+
 #include <opencv2/core.hpp>
 #include <opencv2/core/utility.hpp>
 #include <opencv2/imgcodecs.hpp>
@@ -121,6 +125,44 @@ bool same(std::vector<cv::Rect> a, std::vector<cv::Rect> b) {
     return a == b;
 }
 
+// The detector through its internals with a chosen window evaluator (the
+// public API always picks the fastest the CPU has): --evaluator 128 times the
+// 128-bit vector path, the one SSE2-only CPUs and WebAssembly SIMD get.
+struct internal_detector {
+    fer::detect::haar_detector det;
+    fer::detect::scan_options::path path = fer::detect::scan_options::path::automatic;
+    bool load(const std::string & file) {
+        std::ifstream f(file, std::ios::binary);
+        const std::string xml((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+        std::string err;
+        if (!fer::detect::read_xml(xml.data(), xml.size(), det.model, err)) {
+            return false;
+        }
+        fer::detect::prepare(det);
+        return true;
+    }
+    std::vector<cv::Rect> run(const cv::Mat & g, const fer_detect_params & p) const {
+        fer::detect::scan_options o;
+        o.scale_factor = p.scale_factor;
+        o.min_w = o.min_h = p.min_size;
+        o.max_w = o.max_h = p.max_size;
+        o.evaluator = path;
+        fer::detect::scan_scratch scratch;
+        std::vector<fer::detect::rect> hits;
+        fer::detect::detect_raw(det, g.data, g.cols, g.rows, g.step, o, hits, scratch);
+        std::vector<int> weights;
+        fer::detect::group_rectangles(hits, weights, p.min_neighbors, 0.2);
+        std::vector<cv::Rect> out;
+        for (const fer::detect::rect & r : hits) {
+            const cv::Rect c = cv::Rect(r.x, r.y, r.w, r.h) & cv::Rect(0, 0, g.cols, g.rows);
+            if (c.area() > 0) {
+                out.push_back(c);
+            }
+        }
+        return out;
+    }
+};
+
 double median(std::vector<double> v) {
     std::sort(v.begin(), v.end());
     const size_t n = v.size();
@@ -141,6 +183,7 @@ int main(int argc, char ** argv) {
     int reps = 5;
     bool quick = false;
     std::vector<std::string> speed_cascades = {"frontalface_default", "frontalface_alt2"};
+    std::string only, evaluator = "auto";
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         auto next = [&]() -> std::string {
@@ -160,6 +203,14 @@ int main(int argc, char ** argv) {
             quick = true;
         } else if (a == "--csv") {
             csv = next();
+        } else if (a == "--evaluator") {
+            evaluator = next();
+            if (evaluator != "auto" && evaluator != "128" && evaluator != "reference") {
+                std::fprintf(stderr, "error: --evaluator auto|128|reference\n");
+                return 1;
+            }
+        } else if (a == "--only") {
+            only = next();
         } else if (a == "--speed-cascades") {
             speed_cascades.clear();
             std::stringstream list(next());
@@ -169,7 +220,11 @@ int main(int argc, char ** argv) {
         } else {
             std::fprintf(stderr,
                          "usage: bench-detect [--faces DIR] [--haar DIR] [--reps N] [--quick] [--csv FILE]\n"
-                         "                    [--speed-cascades frontalface_default,frontalface_alt2]\n"
+                         "                    [--speed-cascades frontalface_default,frontalface_alt2] [--only SUBSTRING]\n"
+                         "  --only: time only the images whose name contains SUBSTRING (e.g. frame)\n"
+                         "  --evaluator auto|128|reference: time the internal scan with this window\n"
+                         "    evaluator (auto: AVX2 when the CPU has it; 128: 128-bit vectors, as SSE2-only\n"
+                         "    CPUs and WebAssembly SIMD; reference: one window at a time)\n"
                          "  --quick: only the default cascade and setting, 1 timing rep\n");
             return a == "--help" || a == "-h" ? 0 : 1;
         }
@@ -307,13 +362,28 @@ int main(int argc, char ** argv) {
             std::fprintf(stderr, "error: cannot load %s\n", path.c_str());
             return 2;
         }
-        std::printf("\n## Time per image, haarcascade_%s, median of %d (ms, one thread)\n\n", name.c_str(), reps);
+        internal_detector internal;
+        const bool use_internal = evaluator != "auto";
+        if (use_internal) {
+            internal.path = evaluator == "128" ? fer::detect::scan_options::path::vector128
+                                               : fer::detect::scan_options::path::reference;
+            if (!internal.load(path)) {
+                std::fprintf(stderr, "error: cannot load %s\n", path.c_str());
+                return 2;
+            }
+        }
+        auto ours = [&](const cv::Mat & g, const fer_detect_params & p) {
+            return use_internal ? internal.run(g, p) : run_ours(d, g, p);
+        };
+        std::printf("\n## Time per image, haarcascade_%s, evaluator %s, median of %d (ms, one thread)\n\n",
+                    name.c_str(), evaluator.c_str(), reps);
         std::printf("| image | size | setting | ours | OpenCV | ours / OpenCV | faces | same boxes |\n");
         std::printf("|---|---|---|---:|---:|---:|---:|---|\n");
         std::vector<double> ratios;
         double sum_a = 0, sum_b = 0;
         for (const image & im : images) {
-            if (quick && im.name.rfind("frame", 0) != 0 && im.name != "2008_002079.jpg") {
+            if ((quick && im.name.rfind("frame", 0) != 0 && im.name != "2008_002079.jpg") ||
+                (!only.empty() && im.name.find(only) == std::string::npos)) {
                 continue;
             }
             std::vector<fer_detect_params> ps(1, fer_detect_default_params());
@@ -325,11 +395,11 @@ int main(int argc, char ** argv) {
             for (const fer_detect_params & p : ps) {
                 std::vector<double> ta, tb;
                 std::vector<cv::Rect> a, b;
-                run_ours(d, im.grey, p);  // warm-up
+                ours(im.grey, p);  // warm-up
                 run_opencv(cc, im.grey, p);
                 for (int r = 0; r < reps; ++r) {
                     double t0 = now_ms();
-                    a = run_ours(d, im.grey, p);
+                    a = ours(im.grey, p);
                     ta.push_back(now_ms() - t0);
                     t0 = now_ms();
                     b = run_opencv(cc, im.grey, p);
