@@ -1,6 +1,6 @@
 // fer runtime: the dependency-free part of fer (no libtorch, no OpenCV):
 // the seven FER2013 classes and their names, the input preprocessing, and the
-// inference engine that runs fer's TensorFlow Lite models (float32; see
+// inference engine that runs fer's TensorFlow Lite models (float32, int8; see
 // docs/runtime.md for the supported subset and how files are verified).
 //
 // Usage:
@@ -70,6 +70,7 @@ typedef void (*fer_log_callback)(int level, const char * message, void * user_da
 struct fer_model_params {
     fer_log_callback log_callback;  // NULL: errors go to stderr
     void * log_user_data;
+    int keep_all_tensors;  // tools: keep every intermediate tensor (bigger arena), see fer_context_tensor
 };
 struct fer_model_params fer_model_default_params(void);
 
@@ -112,6 +113,14 @@ int fer_classify_f32(fer_context * ctx, const float * input, struct fer_result *
 // values (see fer_model_has_cam), CAM[y][x] = sum_c W_fc[cls][c] * A[y][x][c]
 // over the last feature map A (no bias: its mean plus the bias is the logit).
 int fer_context_cam(const fer_context * ctx, int cls, float * out, size_t n);
+
+// For tools (int8 calibration, debugging): the number of tensors of the
+// graph, and tensor `index` after the last classification: its data (FLOAT32
+// as float, INT8 as int8_t, INT32 as int32_t), element count, TFLite type
+// number and name. NULL when its memory was reused by later ops (load with
+// keep_all_tensors to keep them all) or the index is out of range.
+int fer_model_n_tensors(const fer_model * model);
+const void * fer_context_tensor(const fer_context * ctx, int index, size_t * n, int * type, const char ** name);
 
 #ifdef __cplusplus
 }

@@ -220,3 +220,308 @@ void fer_softmax_f32__ref(int rows, int n, float beta, const float * in, float *
 }
 
 }  // namespace fer_rt
+
+// ---------------------------------------------------------------------------
+// int8
+// ---------------------------------------------------------------------------
+
+#include <climits>
+#include <cstdint>
+
+namespace fer_rt {
+
+void fer_quantize_multiplier(double m, int32_t * q, int * shift) {
+    if (m == 0.0) {
+        *q = 0;
+        *shift = 0;
+        return;
+    }
+    const double frac = std::frexp(m, shift);  // m = frac * 2^shift, frac in [0.5, 1)
+    int64_t fixed = static_cast<int64_t>(std::round(frac * static_cast<double>(1ll << 31)));
+    if (fixed == (1ll << 31)) {
+        fixed /= 2;
+        ++*shift;
+    }
+    if (*shift < -31) {
+        *shift = 0;
+        fixed = 0;
+    }
+    *q = static_cast<int32_t>(fixed);
+}
+
+namespace {
+
+int32_t saturating_rounding_doubling_high_mul(int32_t a, int32_t b) {
+    const bool overflow = a == b && a == INT32_MIN;
+    const int64_t ab = static_cast<int64_t>(a) * static_cast<int64_t>(b);
+    const int32_t nudge = ab >= 0 ? (1 << 30) : (1 - (1 << 30));
+    const int32_t high = static_cast<int32_t>((ab + nudge) / (1ll << 31));
+    return overflow ? INT32_MAX : high;
+}
+
+int32_t rounding_divide_by_pot(int32_t x, int exponent) {
+    const int32_t mask = static_cast<int32_t>((1ll << exponent) - 1);
+    const int32_t remainder = x & mask;
+    const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+    return (x >> exponent) + (remainder > threshold ? 1 : 0);
+}
+
+inline int8_t clamp8(int32_t v, int32_t lo, int32_t hi) {
+    return static_cast<int8_t>(v < lo ? lo : (v > hi ? hi : v));
+}
+
+inline int8_t requantize(int32_t acc, float scale, const quant_params & q) {
+    float f = static_cast<float>(acc) * scale;
+    const float lo = static_cast<float>(q.act_min - q.out_zp), hi = static_cast<float>(q.act_max - q.out_zp);
+    f = f < lo ? lo : (f > hi ? hi : f);
+    return static_cast<int8_t>(static_cast<int32_t>(std::lrintf(f)) + q.out_zp);  // round half to even
+}
+
+}  // namespace
+
+int32_t fer_multiply_by_quantized_multiplier(int32_t x, int32_t q, int shift) {
+    const int left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
+    return rounding_divide_by_pot(saturating_rounding_doubling_high_mul(static_cast<int32_t>(
+                                      static_cast<int64_t>(x) * (1ll << left)), q), right);
+}
+
+void fer_conv2d_s8__ref(const conv_params & p, const quant_params & q, const int8_t * in, const int8_t * w,
+                        const int32_t * bias, int8_t * out) {
+    for (int b = 0; b < p.n; ++b) {
+        for (int oy = 0; oy < p.out_h; ++oy) {
+            for (int ox = 0; ox < p.out_w; ++ox) {
+                int8_t * o = out + ((static_cast<size_t>(b) * p.out_h + oy) * p.out_w + ox) * p.out_c;
+                for (int oc = 0; oc < p.out_c; ++oc) {
+                    int32_t acc = 0;
+                    for (int ky = 0; ky < p.k_h; ++ky) {
+                        const int iy = oy * p.stride_h - p.pad_top + ky * p.dil_h;
+                        if (iy < 0 || iy >= p.in_h) {
+                            continue;
+                        }
+                        for (int kx = 0; kx < p.k_w; ++kx) {
+                            const int ix = ox * p.stride_w - p.pad_left + kx * p.dil_w;
+                            if (ix < 0 || ix >= p.in_w) {
+                                continue;
+                            }
+                            const int8_t * x = in + ((static_cast<size_t>(b) * p.in_h + iy) * p.in_w + ix) * p.in_c;
+                            const int8_t * k = w + ((static_cast<size_t>(oc) * p.k_h + ky) * p.k_w + kx) * p.in_c;
+                            for (int ic = 0; ic < p.in_c; ++ic) {
+                                acc += (static_cast<int32_t>(x[ic]) - q.in_zp) * static_cast<int32_t>(k[ic]);
+                            }
+                        }
+                    }
+                    if (bias) {
+                        acc += bias[oc];
+                    }
+                    o[oc] = requantize(acc, q.scale[oc], q);
+                }
+            }
+        }
+    }
+}
+
+void fer_dwconv2d_s8__ref(const conv_params & p, const quant_params & q, const int8_t * in, const int8_t * w,
+                          const int32_t * bias, int8_t * out) {
+    const int m = p.depth_multiplier;
+    for (int b = 0; b < p.n; ++b) {
+        for (int oy = 0; oy < p.out_h; ++oy) {
+            for (int ox = 0; ox < p.out_w; ++ox) {
+                int8_t * o = out + ((static_cast<size_t>(b) * p.out_h + oy) * p.out_w + ox) * p.out_c;
+                for (int oc = 0; oc < p.out_c; ++oc) {
+                    const int ic = oc / m;
+                    int32_t acc = 0;
+                    for (int ky = 0; ky < p.k_h; ++ky) {
+                        const int iy = oy * p.stride_h - p.pad_top + ky * p.dil_h;
+                        if (iy < 0 || iy >= p.in_h) {
+                            continue;
+                        }
+                        for (int kx = 0; kx < p.k_w; ++kx) {
+                            const int ix = ox * p.stride_w - p.pad_left + kx * p.dil_w;
+                            if (ix < 0 || ix >= p.in_w) {
+                                continue;
+                            }
+                            acc += (static_cast<int32_t>(in[((static_cast<size_t>(b) * p.in_h + iy) * p.in_w + ix) * p.in_c + ic]) -
+                                    q.in_zp) * static_cast<int32_t>(w[(static_cast<size_t>(ky) * p.k_w + kx) * p.out_c + oc]);
+                        }
+                    }
+                    if (bias) {
+                        acc += bias[oc];
+                    }
+                    o[oc] = requantize(acc, q.scale[oc], q);
+                }
+            }
+        }
+    }
+}
+
+void fer_fc_s8__ref(int batch, int n_in, int n_out, const quant_params & q, const int8_t * in, const int8_t * w,
+                    const int32_t * bias, int8_t * out) {
+    for (int b = 0; b < batch; ++b) {
+        const int8_t * x = in + static_cast<size_t>(b) * n_in;
+        for (int o = 0; o < n_out; ++o) {
+            const int8_t * k = w + static_cast<size_t>(o) * n_in;
+            int32_t acc = 0;
+            for (int i = 0; i < n_in; ++i) {
+                acc += (static_cast<int32_t>(x[i]) - q.in_zp) * static_cast<int32_t>(k[i]);
+            }
+            if (bias) {
+                acc += bias[o];
+            }
+            out[static_cast<size_t>(b) * n_out + o] = requantize(acc, q.scale[o], q);
+        }
+    }
+}
+
+namespace {
+
+template <bool is_max>
+void pool_s8(const pool_params & p, int32_t act_min, int32_t act_max, const int8_t * in, int8_t * out) {
+    for (int b = 0; b < p.n; ++b) {
+        for (int oy = 0; oy < p.out_h; ++oy) {
+            for (int ox = 0; ox < p.out_w; ++ox) {
+                const int y0 = oy * p.stride_h - p.pad_top, x0 = ox * p.stride_w - p.pad_left;
+                for (int c = 0; c < p.c; ++c) {
+                    int32_t acc = is_max ? -128 : 0;
+                    int32_t count = 0;
+                    for (int fy = 0; fy < p.f_h; ++fy) {
+                        const int iy = y0 + fy;
+                        if (iy < 0 || iy >= p.in_h) {
+                            continue;
+                        }
+                        for (int fx = 0; fx < p.f_w; ++fx) {
+                            const int ix = x0 + fx;
+                            if (ix < 0 || ix >= p.in_w) {
+                                continue;
+                            }
+                            const int32_t v = in[((static_cast<size_t>(b) * p.in_h + iy) * p.in_w + ix) * p.c + c];
+                            if (is_max) {
+                                acc = v > acc ? v : acc;
+                            } else {
+                                acc += v;
+                            }
+                            ++count;
+                        }
+                    }
+                    if (!is_max) {  // round half away from zero
+                        acc = count == 0 ? 0 : (acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count);
+                    }
+                    out[((static_cast<size_t>(b) * p.out_h + oy) * p.out_w + ox) * p.c + c] =
+                        clamp8(acc, act_min, act_max);
+                }
+            }
+        }
+    }
+}
+
+}  // namespace
+
+void fer_maxpool2d_s8__ref(const pool_params & p, int32_t act_min, int32_t act_max, const int8_t * in, int8_t * out) {
+    pool_s8<true>(p, act_min, act_max, in, out);
+}
+
+void fer_avgpool2d_s8__ref(const pool_params & p, int32_t act_min, int32_t act_max, const int8_t * in, int8_t * out) {
+    pool_s8<false>(p, act_min, act_max, in, out);
+}
+
+void fer_mean_s8__ref(const int * dims, int rank, unsigned axes_mask, int32_t in_zp, float in_scale, int32_t out_zp,
+                      float out_scale, const int8_t * in, int8_t * out) {
+    int d[4] = {1, 1, 1, 1};
+    unsigned mask = 0;
+    const int shift = 4 - rank;
+    for (int i = 0; i < rank; ++i) {
+        d[shift + i] = dims[i];
+        if (axes_mask & (1u << i)) {
+            mask |= 1u << (shift + i);
+        }
+    }
+    int od[4];
+    size_t n_out = 1;
+    int64_t count = 1;
+    for (int i = 0; i < 4; ++i) {
+        od[i] = (mask & (1u << i)) ? 1 : d[i];
+        n_out *= static_cast<size_t>(od[i]);
+        if (mask & (1u << i)) {
+            count *= d[i];
+        }
+    }
+    const float scale = in_scale / (out_scale * static_cast<float>(count));
+    const float lo = static_cast<float>(-128 - out_zp), hi = static_cast<float>(127 - out_zp);
+    // Walk the output cells; each sums (q - in_zp) over its reduced window.
+    for (int a = 0; a < od[0]; ++a) {
+        for (int b = 0; b < od[1]; ++b) {
+            for (int c = 0; c < od[2]; ++c) {
+                for (int e = 0; e < od[3]; ++e) {
+                    int64_t sum = 0;
+                    for (int ra = 0; ra < (od[0] == 1 ? d[0] : 1); ++ra) {
+                        for (int rb = 0; rb < (od[1] == 1 ? d[1] : 1); ++rb) {
+                            for (int rc = 0; rc < (od[2] == 1 ? d[2] : 1); ++rc) {
+                                for (int re = 0; re < (od[3] == 1 ? d[3] : 1); ++re) {
+                                    const int ia = od[0] == 1 ? ra : a, ib = od[1] == 1 ? rb : b;
+                                    const int ic = od[2] == 1 ? rc : c, ie = od[3] == 1 ? re : e;
+                                    sum += in[((static_cast<size_t>(ia) * d[1] + ib) * d[2] + ic) * d[3] + ie] - in_zp;
+                                }
+                            }
+                        }
+                    }
+                    float f = static_cast<float>(sum) * scale;
+                    f = f < lo ? lo : (f > hi ? hi : f);
+                    out[((static_cast<size_t>(a) * od[1] + b) * od[2] + c) * od[3] + e] =
+                        static_cast<int8_t>(static_cast<int32_t>(std::lrintf(f)) + out_zp);
+                }
+            }
+        }
+    }
+}
+
+void fer_quantize_s8__ref(size_t n, float scale, int32_t zp, const float * in, int8_t * out) {
+    for (size_t i = 0; i < n; ++i) {
+        const float v = std::round(in[i] / scale);  // half away from zero, as TfLiteRound
+        const int32_t q = static_cast<int32_t>(v < -1e9f ? -1e9f : (v > 1e9f ? 1e9f : v)) + zp;
+        out[i] = clamp8(q, -128, 127);
+    }
+}
+
+void fer_dequantize_s8__ref(size_t n, float scale, int32_t zp, const int8_t * in, float * out) {
+    for (size_t i = 0; i < n; ++i) {
+        out[i] = scale * static_cast<float>(static_cast<int32_t>(in[i]) - zp);
+    }
+}
+
+void fer_softmax_s8__ref(int rows, int n, float beta, float in_scale, const int8_t * in, int8_t * out) {
+    for (int r = 0; r < rows; ++r) {
+        const int8_t * x = in + static_cast<size_t>(r) * n;
+        int32_t mx = x[0];
+        for (int i = 1; i < n; ++i) {
+            mx = x[i] > mx ? x[i] : mx;
+        }
+        double sum = 0.0;
+        for (int i = 0; i < n; ++i) {
+            sum += std::exp(static_cast<double>(beta) * in_scale * (x[i] - mx));
+        }
+        for (int i = 0; i < n; ++i) {
+            const double p = std::exp(static_cast<double>(beta) * in_scale * (x[i] - mx)) / sum;
+            out[static_cast<size_t>(r) * n + i] = clamp8(static_cast<int32_t>(std::round(p * 256.0)) - 128, -128, 127);
+        }
+    }
+}
+
+void fer_add_params_init(double s1, double s2, double s_out, add_params * p) {
+    p->left_shift = 20;
+    const double twice_max = 2.0 * (s1 > s2 ? s1 : s2);
+    fer_quantize_multiplier(s1 / twice_max, &p->in1_mult, &p->in1_shift);
+    fer_quantize_multiplier(s2 / twice_max, &p->in2_mult, &p->in2_shift);
+    fer_quantize_multiplier(twice_max / (static_cast<double>(1 << p->left_shift) * s_out), &p->out_mult, &p->out_shift);
+}
+
+void fer_add_s8__ref(size_t n, const add_params & p, const int8_t * a, const int8_t * b, int8_t * out) {
+    for (size_t i = 0; i < n; ++i) {
+        const int32_t x1 = (static_cast<int32_t>(a[i]) - p.in1_zp) * (1 << p.left_shift);
+        const int32_t x2 = (static_cast<int32_t>(b[i]) - p.in2_zp) * (1 << p.left_shift);
+        const int32_t s1 = fer_multiply_by_quantized_multiplier(x1, p.in1_mult, p.in1_shift);
+        const int32_t s2 = fer_multiply_by_quantized_multiplier(x2, p.in2_mult, p.in2_shift);
+        const int32_t v = fer_multiply_by_quantized_multiplier(s1 + s2, p.out_mult, p.out_shift) + p.out_zp;
+        out[i] = clamp8(v, p.act_min, p.act_max);
+    }
+}
+
+}  // namespace fer_rt

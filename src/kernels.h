@@ -49,4 +49,53 @@ void fer_fc_f32__ref(int batch, int n_in, int n_out, const float * in, const flo
 // along the last axis of [rows, n]
 void fer_softmax_f32__ref(int rows, int n, float beta, const float * in, float * out);
 
+// ---- int8 (TFLite's quantisation spec: real = scale * (q - zero_point)) ----
+
+// TFLite's fixed-point requantisation: m = q * 2^(shift - 31), q in [2^30, 2^31).
+void fer_quantize_multiplier(double m, int32_t * q, int * shift);
+// round(x * m) the way TFLite's reference kernels do it (two roundings).
+int32_t fer_multiply_by_quantized_multiplier(int32_t x, int32_t q, int shift);
+
+// Requantisation of int32 accumulators (conv, depthwise, fully connected):
+// q = clamp(round_half_even(float(acc) * scale[c]) + zp), with
+// scale[c] = float(s_in * s_w[c]) / s_out in float32, as XNNPACK (TFLite's
+// default CPU delegate) does. TFLite's reference kernels use a fixed-point
+// multiplier instead (fer_multiply_by_quantized_multiplier) and can differ by
+// one LSB; docs/runtime.md explains the choice.
+struct quant_params {
+    int32_t in_zp = 0, out_zp = 0;
+    int32_t act_min = -128, act_max = 127;  // fused activation, in the output's integers
+    const float * scale = nullptr;          // one per output channel
+};
+
+// weights int8 OHWI (per-channel scales folded into mult/shift), bias int32
+void fer_conv2d_s8__ref(const conv_params & p, const quant_params & q, const int8_t * in, const int8_t * w,
+                        const int32_t * bias, int8_t * out);
+void fer_dwconv2d_s8__ref(const conv_params & p, const quant_params & q, const int8_t * in, const int8_t * w,
+                          const int32_t * bias, int8_t * out);
+void fer_fc_s8__ref(int batch, int n_in, int n_out, const quant_params & q, const int8_t * in, const int8_t * w,
+                    const int32_t * bias, int8_t * out);
+// input and output share scale and zero point
+void fer_maxpool2d_s8__ref(const pool_params & p, int32_t act_min, int32_t act_max, const int8_t * in, int8_t * out);
+// rounds half away from zero (TFLite)
+void fer_avgpool2d_s8__ref(const pool_params & p, int32_t act_min, int32_t act_max, const int8_t * in, int8_t * out);
+// out = round_half_even(float(sum(q - in_zp)) * scale) + out_zp with
+// scale = s_in / (s_out * count) in float32 (XNNPACK's global average pooling)
+void fer_mean_s8__ref(const int * dims, int rank, unsigned axes_mask, int32_t in_zp, float in_scale, int32_t out_zp,
+                      float out_scale, const int8_t * in, int8_t * out);
+void fer_quantize_s8__ref(size_t n, float scale, int32_t zp, const float * in, int8_t * out);
+void fer_dequantize_s8__ref(size_t n, float scale, int32_t zp, const int8_t * in, float * out);
+// output scale 1/256, zero point -128 (TFLite's requirement for int8 softmax)
+void fer_softmax_s8__ref(int rows, int n, float beta, float in_scale, const int8_t * in, int8_t * out);
+
+struct add_params {
+    int32_t in1_zp = 0, in2_zp = 0, out_zp = 0;
+    int left_shift = 20;
+    int32_t in1_mult = 0, in2_mult = 0, out_mult = 0;
+    int in1_shift = 0, in2_shift = 0, out_shift = 0;
+    int32_t act_min = -128, act_max = 127;
+};
+void fer_add_params_init(double s1, double s2, double s_out, add_params * p);
+void fer_add_s8__ref(size_t n, const add_params & p, const int8_t * a, const int8_t * b, int8_t * out);
+
 }  // namespace fer_rt

@@ -52,6 +52,8 @@ const op_info k_ops[] = {
     {b_reshape, "RESHAPE", 1},
     {b_softmax, "SOFTMAX", 3},
     {b_mean, "MEAN", 3},
+    {b_quantize, "QUANTIZE", 3},
+    {b_dequantize, "DEQUANTIZE", 5},
 };
 
 const op_info * find_op(int builtin) {
@@ -68,8 +70,6 @@ const char * builtin_name(int builtin) {
         return o->name;
     }
     switch (builtin) {
-    case b_dequantize: return "DEQUANTIZE";
-    case b_quantize: return "QUANTIZE";
     case 2: return "CONCATENATION";
     case 34: return "PAD";
     case 18: return "MUL";
@@ -95,6 +95,13 @@ struct rt_tensor {
     int dims[4] = {1, 1, 1, 1};
     size_t n = 1;
     size_t bytes = 0;
+    int elem = 4;           // bytes per element
+    // quantisation (INT8 activations: one scale; weights: one per channel along qdim)
+    std::vector<float> scales;
+    std::vector<int64_t> zps;
+    int qdim = 0;
+    float scale = 0.0f;
+    int32_t zp = 0;
     bool is_const = false;
     size_t const_off = 0;   // into fer_model::consts (bytes)
     int producer = -2;      // -2: none, -1: graph input, else op index
@@ -104,7 +111,8 @@ struct rt_tensor {
     bool in_arena = false;
 };
 
-enum op_kind { k_conv, k_dwconv, k_maxpool, k_avgpool, k_mean, k_add, k_fc, k_reshape, k_softmax };
+enum op_kind { k_conv, k_dwconv, k_maxpool, k_avgpool, k_mean, k_add, k_fc, k_reshape, k_softmax, k_quantize,
+               k_dequantize };
 
 struct rt_op {
     int kind = k_conv;
@@ -117,6 +125,13 @@ struct rt_op {
     float beta = 1.0f;
     unsigned axes_mask = 0;
     int fc_batch = 0, fc_in = 0, fc_out = 0;
+    // int8
+    bool q8 = false;
+    int32_t in_zp = 0, out_zp = 0, act_min = -128, act_max = 127;
+    std::vector<float> scale;  // requantisation scale per output channel
+    add_params add;
+    float qscale = 0.0f;  // QUANTIZE/DEQUANTIZE/SOFTMAX: the float side's scale
+    int32_t qzp = 0;
 };
 
 void default_log(int level, const char * msg, void *) {
@@ -137,6 +152,7 @@ struct fer_model {
     std::vector<std::string> labels;
     std::vector<std::pair<std::string, std::string>> info;
     float pixel_mean = FER_PIXEL_MEAN, pixel_std = FER_PIXEL_STD;
+    bool keep_all = false;  // no arena reuse (calibration, debugging)
 
     const void * data(const rt_tensor & t) const {
         return reinterpret_cast<const uint8_t *>(consts.data()) + t.const_off;
@@ -148,14 +164,17 @@ struct fer_context {
     std::vector<float> arena;
     bool has_result = false;
 
-    float * ptr(int t) {
+    void * raw(int t) {
         const rt_tensor & x = model->tensors[static_cast<size_t>(t)];
         if (x.is_const) {
-            return const_cast<float *>(static_cast<const float *>(model->data(x)));
+            return const_cast<void *>(model->data(x));
         }
-        return reinterpret_cast<float *>(reinterpret_cast<uint8_t *>(arena.data()) + x.arena_off);
+        return reinterpret_cast<uint8_t *>(arena.data()) + x.arena_off;
     }
+    float * ptr(int t) { return static_cast<float *>(raw(t)); }
     const float * cptr(int t) const { return const_cast<fer_context *>(this)->ptr(t); }
+    int8_t * p8(int t) { return static_cast<int8_t *>(raw(t)); }
+    const int32_t * p32(int t) { return static_cast<const int32_t *>(raw(t)); }
 };
 
 namespace {
@@ -381,17 +400,93 @@ private:
     void find_cam();
     bool plan();
 
-    bool need_float(int t, int rank, const char * role) {
+    int act_type_ = t_float32;  // FLOAT32 or INT8: the type of the op's activations
+
+    bool need_type(int t, int type, int rank, const char * role) {
         const rt_tensor & x = m->tensors[static_cast<size_t>(t)];
-        if (x.type != t_float32) {
-            return fail("%s: %s '%s' is %s, expected FLOAT32", where_.c_str(), role, x.name.c_str(), type_name(x.type));
+        if (x.type != type) {
+            return fail("%s: %s '%s' is %s, expected %s", where_.c_str(), role, x.name.c_str(), type_name(x.type),
+                        type_name(type));
         }
         if (rank >= 0 && x.rank != rank) {
             return fail("%s: %s '%s' has shape %s, expected rank %d", where_.c_str(), role, x.name.c_str(),
                         shape_str(t).c_str(), rank);
         }
+        if (type == t_int8 && !x.is_const && x.scales.size() != 1) {
+            return fail("%s: %s '%s' needs one (per-tensor) scale, has %zu", where_.c_str(), role, x.name.c_str(),
+                        x.scales.size());
+        }
         return true;
     }
+    bool need_act(int t, int rank, const char * role) { return need_type(t, act_type_, rank, role); }
+    bool need_weights(int t, int rank, const char * role) {
+        return need_type(t, act_type_ == t_int8 ? t_int8 : t_float32, rank, role);
+    }
+    bool need_bias(int t) { return need_type(t, act_type_ == t_int8 ? t_int32 : t_float32, 1, "bias"); }
+    bool same_quant(int a, int b) {
+        const rt_tensor & x = m->tensors[static_cast<size_t>(a)];
+        const rt_tensor & y = m->tensors[static_cast<size_t>(b)];
+        if (x.type == t_int8 && (x.scale != y.scale || x.zp != y.zp)) {
+            return fail("%s: '%s' and '%s' must share scale and zero point (%g, %d vs %g, %d)", where_.c_str(),
+                        x.name.c_str(), y.name.c_str(), static_cast<double>(x.scale), x.zp,
+                        static_cast<double>(y.scale), y.zp);
+        }
+        return true;
+    }
+    // Per-output-channel requantisation of an int8 conv/FC: in*w/out scales.
+    bool set_requant(rt_op & op, int in, int w, int bias, int out, int n_out, int channel_dim) {
+        const rt_tensor & x = m->tensors[static_cast<size_t>(in)];
+        const rt_tensor & f = m->tensors[static_cast<size_t>(w)];
+        const rt_tensor & o = m->tensors[static_cast<size_t>(out)];
+        const bool per_channel = f.scales.size() > 1;
+        if (f.scales.empty() || (per_channel && (static_cast<int>(f.scales.size()) != n_out || f.qdim != channel_dim))) {
+            return fail("%s: weights '%s' need 1 scale or %d along dimension %d (have %zu along %d)", where_.c_str(),
+                        f.name.c_str(), n_out, channel_dim, f.scales.size(), f.qdim);
+        }
+        for (int64_t z : f.zps) {
+            if (z != 0) {
+                return fail("%s: weights '%s' must be symmetric (zero point 0)", where_.c_str(), f.name.c_str());
+            }
+        }
+        op.q8 = true;
+        op.in_zp = x.zp;
+        op.out_zp = o.zp;
+        op.scale.resize(static_cast<size_t>(n_out));
+        for (int c = 0; c < n_out; ++c) {
+            const double sw = f.scales[per_channel ? static_cast<size_t>(c) : 0];
+            op.scale[static_cast<size_t>(c)] = x.scale * f.scales[per_channel ? static_cast<size_t>(c) : 0] / o.scale;
+            if (bias >= 0) {
+                const rt_tensor & b = m->tensors[static_cast<size_t>(bias)];
+                const double bs = b.scales.empty() ? 0.0 : b.scales[b.scales.size() > 1 ? static_cast<size_t>(c) : 0];
+                const double want = static_cast<double>(x.scale) * sw;
+                if (std::fabs(bs - want) > 1e-4 * want) {
+                    return fail("%s: bias '%s' scale %g is not input scale x weight scale (%g)", where_.c_str(),
+                                b.name.c_str(), bs, want);
+                }
+            }
+        }
+        return true;
+    }
+    void set_act_range(rt_op & op, int act, int out) {
+        const rt_tensor & o = m->tensors[static_cast<size_t>(out)];
+        auto q = [&](float f) {
+            const double v = std::round(static_cast<double>(f) / static_cast<double>(o.scale)) + o.zp;
+            return static_cast<int32_t>(v < -1e6 ? -1e6 : (v > 1e6 ? 1e6 : v));
+        };
+        op.act_min = -128;
+        op.act_max = 127;
+        if (act == act_relu || act == act_relu6) {
+            op.act_min = std::max(-128, q(0.0f));
+        }
+        if (act == act_relu6) {
+            op.act_max = std::min(127, q(6.0f));
+        }
+        if (act == act_relu_n1_to_1) {
+            op.act_min = std::max(-128, q(-1.0f));
+            op.act_max = std::min(127, q(1.0f));
+        }
+    }
+
     bool need_const(int t, const char * role) {
         if (!m->tensors[static_cast<size_t>(t)].is_const) {
             return fail("%s: %s '%s' must be a constant tensor (with a buffer)", where_.c_str(), role, tname(t).c_str());
@@ -547,11 +642,12 @@ bool model_builder::load_tensors(const fb_table & sg) {
         if (is_var || sparsity) {
             return fail("tensor %u '%s': variable or sparse tensors are not supported", i, t.name.c_str());
         }
-        if (type != t_float32 && type != t_int32) {
-            return fail("tensor %u '%s': type %s is not supported (float32 models only)", i, t.name.c_str(),
+        if (type != t_float32 && type != t_int32 && type != t_int8) {
+            return fail("tensor %u '%s': type %s is not supported (FLOAT32, INT32 and INT8 only)", i, t.name.c_str(),
                         type_name(type));
         }
         t.type = type;
+        t.elem = type == t_int8 ? 1 : 4;
         if (shape.size() > 4) {
             return fail("tensor %u '%s': rank %zu is not supported (at most 4)", i, t.name.c_str(), shape.size());
         }
@@ -569,7 +665,55 @@ bool model_builder::load_tensors(const fb_table & sg) {
             t.dims[k] = shape[k];
         }
         t.n = static_cast<size_t>(n);
-        t.bytes = t.n * 4;
+        t.bytes = t.n * static_cast<size_t>(t.elem);
+        uint64_t qpos;
+        if (!L.ref(tt, 4, &qpos, what)) {
+            return false;
+        }
+        if (qpos) {
+            fb_table qt;
+            uint64_t sd, zd;
+            uint32_t sn, zn;
+            uint8_t details;
+            int32_t qdim;
+            if (!L.table_at(qpos, &qt, what) || !L.vec(qt, 2, 4, &sd, &sn, what) || !L.vec(qt, 3, 8, &zd, &zn, what) ||
+                !L.scalar<uint8_t>(qt, 4, 0, &details, what) || !L.scalar<int32_t>(qt, 6, 0, &qdim, what)) {
+                return false;
+            }
+            if (details) {
+                return fail("tensor %u '%s': custom quantisation is not supported", i, t.name.c_str());
+            }
+            if (sn && zn != sn) {
+                return fail("tensor %u '%s': %u scales but %u zero points", i, t.name.c_str(), sn, zn);
+            }
+            if (sn > 1 && (qdim < 0 || qdim >= t.rank || static_cast<uint32_t>(t.dims[qdim]) != sn)) {
+                return fail("tensor %u '%s': %u scales do not match dimension %d of %s", i, t.name.c_str(), sn, qdim,
+                            shape_str(static_cast<int>(i)).c_str());
+            }
+            t.scales.resize(sn);
+            t.zps.resize(sn);
+            if (sn) {
+                std::memcpy(t.scales.data(), L.bytes(sd), 4ull * sn);
+                std::memcpy(t.zps.data(), L.bytes(zd), 8ull * sn);
+            }
+            for (uint32_t k = 0; k < sn; ++k) {
+                if (!std::isfinite(t.scales[k]) || t.scales[k] <= 0.0f ||
+                    (t.type == t_int8 && (t.zps[k] < -128 || t.zps[k] > 127)) ||
+                    (t.type == t_int32 && t.zps[k] != 0)) {
+                    return fail("tensor %u '%s': quantisation %u (scale %g, zero point %lld) is invalid", i,
+                                t.name.c_str(), k, static_cast<double>(t.scales[k]),
+                                static_cast<long long>(t.zps[k]));
+                }
+            }
+            t.qdim = qdim;
+            if (sn) {
+                t.scale = t.scales[0];
+                t.zp = static_cast<int32_t>(t.zps[0]);
+            }
+        }
+        if (t.type == t_int8 && t.scales.empty()) {
+            return fail("tensor %u '%s': INT8 without quantisation parameters", i, t.name.c_str());
+        }
         if (buffer >= buffers_.size()) {
             return fail("tensor %u '%s': buffer index %u is out of range (%zu buffers)", i, t.name.c_str(), buffer,
                         buffers_.size());
@@ -721,13 +865,17 @@ bool model_builder::check_op(rt_op & op, const fb_table & ot, bool has_opts, int
         return fail("%s: output '%s' is a constant tensor", w, tname(out).c_str());
     }
     (void)index;
+    act_type_ = t_float32;
+    if (!ins.empty() && ins[0] >= 0 && m->tensors[static_cast<size_t>(ins[0])].type == t_int8) {
+        act_type_ = t_int8;
+    }
     switch (op.builtin) {
     case b_conv_2d:
     case b_depthwise_conv_2d: {
         const bool dw = op.builtin == b_depthwise_conv_2d;
         op.kind = dw ? k_dwconv : k_conv;
-        if (!n_inputs(2, 3) || !need_opts(dw ? o_depthwise : o_conv) || !need_float(ins[0], 4, "input") ||
-            !need_float(ins[1], 4, "filter") || !need_const(ins[1], "filter") || !need_float(out, 4, "output")) {
+        if (!n_inputs(2, 3) || !need_opts(dw ? o_depthwise : o_conv) || !need_act(ins[0], 4, "input") ||
+            !need_weights(ins[1], 4, "filter") || !need_const(ins[1], "filter") || !need_act(out, 4, "output")) {
             return false;
         }
         int padding, sw, sh, act, dw_mult = 0, dil_w, dil_h;
@@ -774,7 +922,7 @@ bool model_builder::check_op(rt_op & op, const fb_table & ot, bool has_opts, int
             }
         }
         if (ins.size() == 3 && ins[2] >= 0) {
-            if (!need_float(ins[2], 1, "bias") || !need_const(ins[2], "bias")) {
+            if (!need_bias(ins[2]) || !need_const(ins[2], "bias")) {
                 return false;
             }
             if (m->tensors[static_cast<size_t>(ins[2])].dims[0] != p.out_c) {
@@ -788,12 +936,19 @@ bool model_builder::check_op(rt_op & op, const fb_table & ot, bool has_opts, int
             !geometry("horizontal", p.in_w, p.k_w, sw, dil_w, padding == 0, &p.out_w, &p.pad_left)) {
             return false;
         }
+        if (act_type_ == t_int8) {
+            if (!set_requant(op, ins[0], ins[1], op.in[2], out, p.out_c, dw ? 3 : 0)) {
+                return false;
+            }
+            set_act_range(op, act, out);
+        }
         return need_shape(out, {p.n, p.out_h, p.out_w, p.out_c});
     }
     case b_max_pool_2d:
     case b_average_pool_2d: {
         op.kind = op.builtin == b_max_pool_2d ? k_maxpool : k_avgpool;
-        if (!n_inputs(1, 1) || !need_opts(o_pool) || !need_float(ins[0], 4, "input") || !need_float(out, 4, "output")) {
+        if (!n_inputs(1, 1) || !need_opts(o_pool) || !need_act(ins[0], 4, "input") || !need_act(out, 4, "output") ||
+            !same_quant(ins[0], out)) {
             return false;
         }
         int padding, sw, sh, fw, fh, act;
@@ -821,14 +976,19 @@ bool model_builder::check_op(rt_op & op, const fb_table & ot, bool has_opts, int
             !geometry("horizontal", p.in_w, fw, sw, 1, padding == 0, &p.out_w, &p.pad_left)) {
             return false;
         }
+        if (act_type_ == t_int8) {
+            op.q8 = true;
+            set_act_range(op, act, out);
+        }
         return need_shape(out, {p.n, p.out_h, p.out_w, p.c});
     }
     case b_mean: {
         op.kind = k_mean;
-        if (!n_inputs(2, 2) || !need_opts(o_reducer) || !need_float(ins[0], -1, "input") ||
-            !need_float(out, -1, "output") || !need_const(ins[1], "axes")) {
+        if (!n_inputs(2, 2) || !need_opts(o_reducer) || !need_act(ins[0], -1, "input") ||
+            !need_act(out, -1, "output") || !need_const(ins[1], "axes")) {
             return false;
         }
+        op.q8 = act_type_ == t_int8;
         const rt_tensor & x = m->tensors[static_cast<size_t>(ins[0])];
         const rt_tensor & a = m->tensors[static_cast<size_t>(ins[1])];
         if (a.type != t_int32 || a.rank > 1) {
@@ -869,8 +1029,8 @@ bool model_builder::check_op(rt_op & op, const fb_table & ot, bool has_opts, int
     }
     case b_add: {
         op.kind = k_add;
-        if (!n_inputs(2, 2) || !need_opts(o_add) || !need_float(ins[0], -1, "input 0") ||
-            !need_float(ins[1], -1, "input 1") || !need_float(out, -1, "output")) {
+        if (!n_inputs(2, 2) || !need_opts(o_add) || !need_act(ins[0], -1, "input 0") ||
+            !need_act(ins[1], -1, "input 1") || !need_act(out, -1, "output")) {
             return false;
         }
         int act;
@@ -878,6 +1038,19 @@ bool model_builder::check_op(rt_op & op, const fb_table & ot, bool has_opts, int
             return false;
         }
         op.act = act;
+        if (act_type_ == t_int8) {
+            const rt_tensor & a = m->tensors[static_cast<size_t>(ins[0])];
+            const rt_tensor & b = m->tensors[static_cast<size_t>(ins[1])];
+            const rt_tensor & o = m->tensors[static_cast<size_t>(out)];
+            op.q8 = true;
+            fer_add_params_init(a.scale, b.scale, o.scale, &op.add);
+            op.add.in1_zp = a.zp;
+            op.add.in2_zp = b.zp;
+            op.add.out_zp = o.zp;
+            set_act_range(op, act, out);
+            op.add.act_min = op.act_min;
+            op.add.act_max = op.act_max;
+        }
         const rt_tensor & a = m->tensors[static_cast<size_t>(ins[0])];
         const rt_tensor & b = m->tensors[static_cast<size_t>(ins[1])];
         const rt_tensor & o = m->tensors[static_cast<size_t>(out)];
@@ -893,8 +1066,8 @@ bool model_builder::check_op(rt_op & op, const fb_table & ot, bool has_opts, int
     }
     case b_fully_connected: {
         op.kind = k_fc;
-        if (!n_inputs(2, 3) || !need_opts(o_fc) || !need_float(ins[0], -1, "input") ||
-            !need_float(ins[1], 2, "weights") || !need_const(ins[1], "weights") || !need_float(out, -1, "output")) {
+        if (!n_inputs(2, 3) || !need_opts(o_fc) || !need_act(ins[0], -1, "input") ||
+            !need_weights(ins[1], 2, "weights") || !need_const(ins[1], "weights") || !need_act(out, -1, "output")) {
             return false;
         }
         int act, fmt, keep;
@@ -915,7 +1088,7 @@ bool model_builder::check_op(rt_op & op, const fb_table & ot, bool has_opts, int
         }
         op.fc_batch = static_cast<int>(x.n / static_cast<size_t>(op.fc_in));
         if (ins.size() == 3 && ins[2] >= 0) {
-            if (!need_float(ins[2], 1, "bias") || !need_const(ins[2], "bias")) {
+            if (!need_bias(ins[2]) || !need_const(ins[2], "bias")) {
                 return false;
             }
             if (m->tensors[static_cast<size_t>(ins[2])].dims[0] != op.fc_out) {
@@ -931,6 +1104,12 @@ bool model_builder::check_op(rt_op & op, const fb_table & ot, bool has_opts, int
             return fail("%s: output '%s' has shape %s, expected %d rows of %d", w, o.name.c_str(),
                         shape_str(out).c_str(), op.fc_batch, op.fc_out);
         }
+        if (act_type_ == t_int8) {
+            if (!set_requant(op, ins[0], ins[1], op.in[2], out, op.fc_out, 0)) {
+                return false;
+            }
+            set_act_range(op, act, out);
+        }
         return true;
     }
     case b_reshape: {
@@ -944,13 +1123,22 @@ bool model_builder::check_op(rt_op & op, const fb_table & ot, bool has_opts, int
             return fail("%s: cannot reshape '%s' %s %s into %s %s", w, x.name.c_str(), type_name(x.type),
                         shape_str(ins[0]).c_str(), type_name(o.type), shape_str(out).c_str());
         }
-        return true;
+        return same_quant(ins[0], out);
     }
     case b_softmax: {
         op.kind = k_softmax;
-        if (!n_inputs(1, 1) || !need_opts(o_softmax) || !need_float(ins[0], -1, "input") ||
-            !need_float(out, -1, "output")) {
+        if (!n_inputs(1, 1) || !need_opts(o_softmax) || !need_act(ins[0], -1, "input") ||
+            !need_act(out, -1, "output")) {
             return false;
+        }
+        if (act_type_ == t_int8) {
+            const rt_tensor & o = m->tensors[static_cast<size_t>(out)];
+            if (o.scale != 1.0f / 256.0f || o.zp != -128) {
+                return fail("%s: int8 output '%s' must have scale 1/256 and zero point -128 (has %g, %d)", w,
+                            o.name.c_str(), static_cast<double>(o.scale), o.zp);
+            }
+            op.q8 = true;
+            op.qscale = m->tensors[static_cast<size_t>(ins[0])].scale;
         }
         float beta;
         if (!L.scalar<float>(ot, 0, 0.0f, &beta, w)) {
@@ -972,6 +1160,32 @@ bool model_builder::check_op(rt_op & op, const fb_table & ot, bool has_opts, int
         }
         op.fc_in = x.dims[x.rank - 1];
         op.fc_batch = static_cast<int>(x.n / static_cast<size_t>(op.fc_in));
+        return true;
+    }
+    case b_quantize:
+    case b_dequantize: {
+        const bool quant = op.builtin == b_quantize;
+        op.kind = quant ? k_quantize : k_dequantize;
+        if (!n_inputs(1, 1) || !need_type(ins[0], quant ? t_float32 : t_int8, -1, "input") ||
+            !need_type(out, quant ? t_int8 : t_float32, -1, "output")) {
+            return false;
+        }
+        const rt_tensor & x = m->tensors[static_cast<size_t>(ins[0])];
+        const rt_tensor & o = m->tensors[static_cast<size_t>(out)];
+        bool same = x.rank == o.rank;
+        for (int k = 0; same && k < x.rank; ++k) {
+            same = x.dims[k] == o.dims[k];
+        }
+        if (!same) {
+            return fail("%s: output shape %s differs from input shape %s", w, shape_str(out).c_str(),
+                        shape_str(ins[0]).c_str());
+        }
+        const rt_tensor & q = quant ? o : x;
+        if (q.scales.size() != 1) {
+            return fail("%s: '%s' needs one (per-tensor) scale", w, q.name.c_str());
+        }
+        op.qscale = q.scale;
+        op.qzp = q.zp;
         return true;
     }
     default:
@@ -1028,7 +1242,11 @@ bool model_builder::check_graph(const std::vector<int32_t> & inputs, const std::
         return fail("graph: output 0 '%s' is %s %s, expected FLOAT32 with %d class scores", p.name.c_str(),
                     type_name(p.type), shape_str(m->probs).c_str(), FER_N_CLASSES);
     }
-    m->probs_is_softmax = m->ops[static_cast<size_t>(p.producer)].kind == k_softmax;
+    const rt_op * last = &m->ops[static_cast<size_t>(p.producer)];
+    if (last->kind == k_dequantize && m->tensors[static_cast<size_t>(last->in[0])].producer >= 0) {
+        last = &m->ops[static_cast<size_t>(m->tensors[static_cast<size_t>(last->in[0])].producer)];
+    }
+    m->probs_is_softmax = last->kind == k_softmax;
     return true;
 }
 
@@ -1101,7 +1319,11 @@ void model_builder::find_cam() {
     if (!m->probs_is_softmax) {
         return;
     }
-    const rt_op & sm = m->ops[static_cast<size_t>(p.producer)];
+    const rt_op * smp = &m->ops[static_cast<size_t>(p.producer)];
+    if (smp->kind == k_dequantize) {
+        smp = &m->ops[static_cast<size_t>(m->tensors[static_cast<size_t>(smp->in[0])].producer)];
+    }
+    const rt_op & sm = *smp;
     const rt_tensor & logits = m->tensors[static_cast<size_t>(sm.in[0])];
     if (logits.producer < 0 || m->ops[static_cast<size_t>(logits.producer)].kind != k_fc) {
         return;
@@ -1154,7 +1376,7 @@ bool model_builder::plan() {
     auto release_after = [&](int op_index) {
         for (size_t i = 0; i < live.size();) {
             const rt_tensor & x = m->tensors[static_cast<size_t>(live[i].tensor)];
-            if (!x.pinned && x.last_use <= op_index) {
+            if (!x.pinned && !m->keep_all && x.last_use <= op_index) {
                 live.erase(live.begin() + static_cast<long>(i));
             } else {
                 ++i;
@@ -1181,6 +1403,7 @@ fer_model * load_model(const uint8_t * data, uint64_t size, const fer_model_para
     }
     model_builder b(data, size);
     b.m = m;
+    m->keep_all = params.keep_all_tensors != 0;
     if (!b.load()) {
         fer_log_callback cb = params.log_callback ? params.log_callback : default_log;
         const std::string msg = "cannot load model: " + b.L.error;
@@ -1191,9 +1414,51 @@ fer_model * load_model(const uint8_t * data, uint64_t size, const fer_model_para
     return m;
 }
 
+void run_int8_op(fer_context * c, const rt_op & op) {
+    const fer_model & m = *c->model;
+    const rt_tensor & o = m.tensors[static_cast<size_t>(op.out)];
+    quant_params q;
+    q.in_zp = op.in_zp;
+    q.out_zp = op.out_zp;
+    q.act_min = op.act_min;
+    q.act_max = op.act_max;
+    q.scale = op.scale.data();
+    switch (op.kind) {
+    case k_quantize: fer_quantize_s8__ref(o.n, op.qscale, op.qzp, c->cptr(op.in[0]), c->p8(op.out)); break;
+    case k_dequantize: fer_dequantize_s8__ref(o.n, op.qscale, op.qzp, c->p8(op.in[0]), c->ptr(op.out)); break;
+    case k_conv:
+        fer_conv2d_s8__ref(op.conv, q, c->p8(op.in[0]), c->p8(op.in[1]), op.in[2] >= 0 ? c->p32(op.in[2]) : nullptr,
+                           c->p8(op.out));
+        break;
+    case k_dwconv:
+        fer_dwconv2d_s8__ref(op.conv, q, c->p8(op.in[0]), c->p8(op.in[1]), op.in[2] >= 0 ? c->p32(op.in[2]) : nullptr,
+                             c->p8(op.out));
+        break;
+    case k_fc:
+        fer_fc_s8__ref(op.fc_batch, op.fc_in, op.fc_out, q, c->p8(op.in[0]), c->p8(op.in[1]),
+                       op.in[2] >= 0 ? c->p32(op.in[2]) : nullptr, c->p8(op.out));
+        break;
+    case k_maxpool: fer_maxpool2d_s8__ref(op.pool, op.act_min, op.act_max, c->p8(op.in[0]), c->p8(op.out)); break;
+    case k_avgpool: fer_avgpool2d_s8__ref(op.pool, op.act_min, op.act_max, c->p8(op.in[0]), c->p8(op.out)); break;
+    case k_mean: {
+        const rt_tensor & x = m.tensors[static_cast<size_t>(op.in[0])];
+        fer_mean_s8__ref(x.dims, x.rank, op.axes_mask, x.zp, x.scale, o.zp, o.scale, c->p8(op.in[0]), c->p8(op.out));
+        break;
+    }
+    case k_add: fer_add_s8__ref(o.n, op.add, c->p8(op.in[0]), c->p8(op.in[1]), c->p8(op.out)); break;
+    case k_softmax: fer_softmax_s8__ref(op.fc_batch, op.fc_in, op.beta, op.qscale, c->p8(op.in[0]), c->p8(op.out)); break;
+    case k_reshape: std::memmove(c->raw(op.out), c->raw(op.in[0]), o.bytes); break;
+    default: break;
+    }
+}
+
 void run_graph(fer_context * c) {
     const fer_model & m = *c->model;
     for (const rt_op & op : m.ops) {
+        if (op.q8 || op.kind == k_quantize || op.kind == k_dequantize) {
+            run_int8_op(c, op);
+            continue;
+        }
         float * out = c->ptr(op.out);
         const float * a = c->cptr(op.in[0]);
         switch (op.kind) {
@@ -1221,6 +1486,7 @@ void run_graph(fer_context * c) {
             std::memmove(out, a, m.tensors[static_cast<size_t>(op.out)].bytes);
             break;
         case k_softmax: fer_softmax_f32__ref(op.fc_batch, op.fc_in, op.beta, a, out); break;
+        default: break;
         }
     }
 }
@@ -1268,6 +1534,7 @@ struct fer_model_params fer_model_default_params(void) {
     fer_model_params p;
     p.log_callback = nullptr;
     p.log_user_data = nullptr;
+    p.keep_all_tensors = 0;
     return p;
 }
 
@@ -1406,9 +1673,22 @@ int fer_context_cam(const fer_context * ctx, int cls, float * out, size_t n) {
     if (n < hw) {
         return FER_ERR_INVALID_ARGUMENT;
     }
+    const rt_tensor & wt = m.tensors[static_cast<size_t>(m.cam_weights)];
+    if (f.type == t_int8) {  // dequantised on the fly
+        const int8_t * a = static_cast<const int8_t *>(const_cast<fer_context *>(ctx)->raw(m.cam_features));
+        const int8_t * w = static_cast<const int8_t *>(m.data(wt)) + static_cast<size_t>(cls) * c;
+        const float sw = wt.scales[wt.scales.size() > 1 ? static_cast<size_t>(cls) : 0];
+        for (size_t i = 0; i < hw; ++i) {
+            int32_t acc = 0;
+            for (size_t k = 0; k < c; ++k) {
+                acc += static_cast<int32_t>(w[k]) * (static_cast<int32_t>(a[i * c + k]) - f.zp);
+            }
+            out[i] = static_cast<float>(acc) * f.scale * sw;
+        }
+        return FER_OK;
+    }
     const float * a = ctx->cptr(m.cam_features);
-    const float * w = static_cast<const float *>(m.data(m.tensors[static_cast<size_t>(m.cam_weights)])) +
-                      static_cast<size_t>(cls) * c;
+    const float * w = static_cast<const float *>(m.data(wt)) + static_cast<size_t>(cls) * c;
     for (size_t i = 0; i < hw; ++i) {
         float acc = 0.0f;
         for (size_t k = 0; k < c; ++k) {
@@ -1417,6 +1697,32 @@ int fer_context_cam(const fer_context * ctx, int cls, float * out, size_t n) {
         out[i] = acc;
     }
     return FER_OK;
+}
+
+}  // extern "C"
+
+extern "C" {
+
+int fer_model_n_tensors(const fer_model * model) { return model ? static_cast<int>(model->tensors.size()) : 0; }
+
+const void * fer_context_tensor(const fer_context * ctx, int index, size_t * n, int * type, const char ** name) {
+    if (!ctx || index < 0 || index >= static_cast<int>(ctx->model->tensors.size())) {
+        return nullptr;
+    }
+    const rt_tensor & t = ctx->model->tensors[static_cast<size_t>(index)];
+    if (n) {
+        *n = t.n;
+    }
+    if (type) {
+        *type = t.type;
+    }
+    if (name) {
+        *name = t.name.c_str();
+    }
+    if (!t.is_const && (!t.in_arena || !(t.pinned || ctx->model->keep_all))) {
+        return nullptr;  // never computed, or its memory was reused
+    }
+    return const_cast<fer_context *>(ctx)->raw(index);
 }
 
 }  // extern "C"

@@ -762,6 +762,7 @@ tfl_model net_to_tflite(Net & net, const export_options & opt, export_summary * 
          << "model=" << model_name << "\n"
          << "version=" << opt.model_version << "\n"
          << "architecture=" << net->arch << "\n"
+         << "precision=float32\n"
          << "input=" << FER_INPUT_SIZE << "x" << FER_INPUT_SIZE << "x1 grey, NHWC float32\n"
          << "input_height=" << FER_INPUT_SIZE << "\n"
          << "input_width=" << FER_INPUT_SIZE << "\n"
@@ -805,6 +806,242 @@ export_summary export_tflite(Net & net, const std::string & path, const export_o
     const tfl_model m = net_to_tflite(net, opt, &s);
     write_file_atomic(path, tflite_serialize(m));
     return s;
+}
+
+}  // namespace fer
+
+// ---------------------------------------------------------------------------
+// int8 post-training quantisation
+// ---------------------------------------------------------------------------
+
+namespace fer {
+
+std::vector<std::pair<float, float>> calibrate_tflite(const tfl_model & float_model, const uint8_t * faces, size_t n) {
+    const std::string bytes = tflite_serialize(float_model);
+    std::string log;
+    fer_model_params params = fer_model_default_params();
+    params.keep_all_tensors = 1;
+    params.log_user_data = &log;
+    params.log_callback = [](int, const char * msg, void * user) { *static_cast<std::string *>(user) += msg; };
+    fer_model * model = fer_model_load_from_buffer(bytes.data(), bytes.size(), params);
+    if (!model) {
+        throw runtime_error("calibration: the runtime rejects the float graph: " + log);
+    }
+    fer_context * ctx = fer_context_new(model);
+    const int nt = fer_model_n_tensors(model);
+    std::vector<std::pair<float, float>> ranges(static_cast<size_t>(nt), {0.0f, 0.0f});
+    std::vector<bool> seen(static_cast<size_t>(nt), false);
+    for (size_t i = 0; i < n; ++i) {
+        fer_result r;
+        fer_classify(ctx, faces + i * FER_INPUT_SIZE * FER_INPUT_SIZE, FER_INPUT_SIZE, &r);
+        for (int t = 0; t < nt; ++t) {
+            if (!float_model.tensors[static_cast<size_t>(t)].data.empty()) {
+                continue;
+            }
+            size_t count = 0;
+            int type = -1;
+            const float * v = static_cast<const float *>(fer_context_tensor(ctx, t, &count, &type, nullptr));
+            if (!v || type != tfl_float32) {
+                continue;
+            }
+            auto & rg = ranges[static_cast<size_t>(t)];
+            for (size_t k = 0; k < count; ++k) {
+                if (!seen[static_cast<size_t>(t)]) {
+                    rg = {v[k], v[k]};
+                    seen[static_cast<size_t>(t)] = true;
+                }
+                rg.first = std::min(rg.first, v[k]);
+                rg.second = std::max(rg.second, v[k]);
+            }
+        }
+    }
+    fer_context_free(ctx);
+    fer_model_free(model);
+    return ranges;
+}
+
+namespace {
+
+// Asymmetric int8 parameters covering [lo, hi] (and 0, which must be exact).
+std::pair<float, int64_t> act_params(float lo, float hi) {
+    lo = std::min(lo, 0.0f);
+    hi = std::max(hi, 0.0f);
+    if (hi - lo < 1e-6f) {
+        hi = lo + 1e-6f;
+    }
+    const double scale = (static_cast<double>(hi) - lo) / 255.0;
+    const double zp = std::round(-128.0 - lo / scale);
+    return {static_cast<float>(scale), static_cast<int64_t>(std::clamp(zp, -128.0, 127.0))};
+}
+
+std::vector<float> floats_of(const tfl_tensor & t) {
+    std::vector<float> v(t.data.size() / 4);
+    std::memcpy(v.data(), t.data.data(), t.data.size());
+    return v;
+}
+
+// Symmetric int8 weights, one scale per slice along `dim` (or per tensor when dim < 0).
+void quantize_weights(tfl_tensor & t, int dim) {
+    const std::vector<float> w = floats_of(t);
+    size_t outer = 1, channels = 1, inner = 1;
+    if (dim >= 0) {
+        for (int i = 0; i < dim; ++i) {
+            outer *= static_cast<size_t>(t.shape[static_cast<size_t>(i)]);
+        }
+        channels = static_cast<size_t>(t.shape[static_cast<size_t>(dim)]);
+        for (size_t i = static_cast<size_t>(dim) + 1; i < t.shape.size(); ++i) {
+            inner *= static_cast<size_t>(t.shape[i]);
+        }
+    } else {
+        inner = w.size();
+    }
+    std::vector<float> scale(channels, 0.0f);
+    for (size_t o = 0; o < outer; ++o) {
+        for (size_t c = 0; c < channels; ++c) {
+            for (size_t i = 0; i < inner; ++i) {
+                scale[c] = std::max(scale[c], std::fabs(w[(o * channels + c) * inner + i]));
+            }
+        }
+    }
+    for (float & s : scale) {
+        s = std::max(s, 1e-12f) / 127.0f;
+    }
+    t.data.resize(w.size());
+    for (size_t o = 0; o < outer; ++o) {
+        for (size_t c = 0; c < channels; ++c) {
+            for (size_t i = 0; i < inner; ++i) {
+                const size_t k = (o * channels + c) * inner + i;
+                const float q = std::round(w[k] / scale[c]);
+                t.data[k] = static_cast<uint8_t>(static_cast<int8_t>(std::clamp(q, -127.0f, 127.0f)));
+            }
+        }
+    }
+    t.type = tfl_int8;
+    t.scale = scale;
+    t.zero_point.assign(channels, 0);
+    t.quantized_dimension = dim < 0 ? 0 : dim;
+}
+
+void quantize_bias(tfl_tensor & t, float in_scale, const std::vector<float> & w_scale) {
+    const std::vector<float> b = floats_of(t);
+    std::vector<int32_t> q(b.size());
+    t.scale.resize(b.size());
+    for (size_t c = 0; c < b.size(); ++c) {
+        const double s = static_cast<double>(in_scale) * w_scale[w_scale.size() > 1 ? c : 0];
+        t.scale[c] = static_cast<float>(s);
+        q[c] = static_cast<int32_t>(std::clamp(std::round(b[c] / s), -2147483647.0, 2147483647.0));
+    }
+    std::memcpy(t.data.data(), q.data(), t.data.size());
+    t.type = tfl_int32;
+    t.zero_point.assign(b.size(), 0);
+    t.quantized_dimension = 0;
+}
+
+void set_act(tfl_tensor & t, float scale, int64_t zp) {
+    t.type = tfl_int8;
+    t.scale = {scale};
+    t.zero_point = {zp};
+    t.quantized_dimension = 0;
+}
+
+}  // namespace
+
+tfl_model quantize_tflite_int8(const tfl_model & f, const std::vector<std::pair<float, float>> & ranges) {
+    tfl_model q = f;
+    if (f.inputs.size() != 1 || ranges.size() != f.tensors.size()) {
+        throw runtime_error("quantize: one input and a range per tensor are needed");
+    }
+    const int32_t in_f = f.inputs[0];
+    // the int8 copy of the input, fed by QUANTIZE
+    tfl_tensor in_q = tfl_activation_tensor(f.tensors[static_cast<size_t>(in_f)].name + "_int8",
+                                            f.tensors[static_cast<size_t>(in_f)].shape);
+    // The input range is widened by 1/512 at each end: with the exact range of
+    // the preprocessed pixels, (pixel - 127.5) / 63.75 over [-2, 2], every pixel
+    // would fall on a rounding tie, which interpreters break differently
+    // (half away from zero vs half to even).
+    const float ilo = ranges[static_cast<size_t>(in_f)].first, ihi = ranges[static_cast<size_t>(in_f)].second;
+    const auto ip = act_params(ilo - (ihi - ilo) / 512.0f, ihi + (ihi - ilo) / 512.0f);
+    set_act(in_q, ip.first, ip.second);
+    q.tensors.push_back(in_q);
+    const int32_t in_q_index = static_cast<int32_t>(q.tensors.size() - 1);
+    tfl_op quant;
+    quant.builtin = tfl_quantize;
+    quant.version = 2;
+    quant.inputs = {in_f};
+    quant.outputs = {in_q_index};
+    q.ops.clear();
+    q.ops.push_back(quant);
+    for (tfl_op op : f.ops) {
+        for (int32_t & i : op.inputs) {
+            if (i == in_f) {
+                i = in_q_index;
+            }
+        }
+        const int32_t out = op.outputs[0];
+        tfl_tensor & o = q.tensors[static_cast<size_t>(out)];
+        const tfl_tensor & x = q.tensors[static_cast<size_t>(op.inputs[0])];
+        switch (op.builtin) {
+        case tfl_conv_2d:
+        case tfl_depthwise_conv_2d:
+        case tfl_fully_connected: {
+            const auto p = act_params(ranges[static_cast<size_t>(out)].first, ranges[static_cast<size_t>(out)].second);
+            set_act(o, p.first, p.second);
+            tfl_tensor & w = q.tensors[static_cast<size_t>(op.inputs[1])];
+            quantize_weights(w, op.builtin == tfl_conv_2d ? 0 : op.builtin == tfl_depthwise_conv_2d ? 3 : -1);
+            if (op.inputs.size() > 2 && op.inputs[2] >= 0) {
+                quantize_bias(q.tensors[static_cast<size_t>(op.inputs[2])], x.scale[0], w.scale);
+            }
+            op.version = op.builtin == tfl_fully_connected ? 4 : 3;
+            break;
+        }
+        case tfl_max_pool_2d:
+        case tfl_average_pool_2d:
+        case tfl_reshape:
+        case tfl_mean:
+            set_act(o, x.scale[0], x.zero_point[0]);
+            op.version = op.builtin == tfl_reshape ? 1 : 2;
+            break;
+        case tfl_add: {
+            const auto p = act_params(ranges[static_cast<size_t>(out)].first, ranges[static_cast<size_t>(out)].second);
+            set_act(o, p.first, p.second);
+            op.version = 2;
+            break;
+        }
+        case tfl_softmax:
+            set_act(o, 1.0f / 256.0f, -128);
+            op.version = 2;
+            break;
+        default:
+            throw runtime_error("quantize: op " + std::string(op_name(op.builtin)) + " has no int8 form here");
+        }
+        q.ops.push_back(op);
+    }
+    // float outputs through DEQUANTIZE; the int8 tensors get an _int8 suffix
+    for (int32_t & out : q.outputs) {
+        tfl_tensor & t8 = q.tensors[static_cast<size_t>(out)];
+        tfl_tensor fl = tfl_activation_tensor(t8.name, t8.shape);
+        t8.name += "_int8";
+        q.tensors.push_back(fl);
+        tfl_op deq;
+        deq.builtin = tfl_dequantize;
+        deq.version = 2;
+        deq.inputs = {out};
+        out = static_cast<int32_t>(q.tensors.size() - 1);
+        deq.outputs = {out};
+        q.ops.push_back(deq);
+    }
+    for (auto & kv : q.metadata) {
+        const std::string from = "precision=float32\n";
+        const size_t p = kv.first == "fer.info" ? kv.second.find(from) : std::string::npos;
+        if (p != std::string::npos) {
+            kv.second.replace(p, from.size(), "precision=int8 (post-training: per-channel weights, calibrated activations)\n");
+        }
+    }
+    const size_t at = q.description.rfind(", float32");
+    if (at != std::string::npos) {
+        q.description.replace(at, 9, ", int8");
+    }
+    return q;
 }
 
 }  // namespace fer

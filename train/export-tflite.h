@@ -109,4 +109,19 @@ tfl_model net_to_tflite(Net & net, const export_options & opt, export_summary * 
 // Exports `net` to `path` atomically.
 export_summary export_tflite(Net & net, const std::string & path, const export_options & opt);
 
+// ---- int8 post-training quantisation (TFLite's quantisation spec) ----
+
+// Value range [min, max] of every tensor of a float graph over `faces`
+// (48x48 grey, n x 2304 bytes), measured by running the graph in fer's own
+// runtime. Entries of constant tensors are left at 0.
+std::vector<std::pair<float, float>> calibrate_tflite(const tfl_model & float_model, const uint8_t * faces, size_t n);
+
+// The int8 graph of a float graph: per-channel symmetric int8 weights
+// (CONV_2D along dimension 0, DEPTHWISE_CONV_2D along 3), per-tensor int8
+// FULLY_CONNECTED weights, int32 biases (scale = input scale x weight scale),
+// asymmetric int8 activations from `ranges`, pools/reshape/mean sharing their
+// input's parameters, SOFTMAX at 1/256 and -128, float input and outputs
+// through QUANTIZE and DEQUANTIZE.
+tfl_model quantize_tflite_int8(const tfl_model & float_model, const std::vector<std::pair<float, float>> & ranges);
+
 }  // namespace fer
