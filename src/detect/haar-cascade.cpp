@@ -161,7 +161,8 @@ __attribute__((always_inline)) inline typename vec<N>::f sum_n(const uint32_t * 
     return __builtin_convertvector((typename vec<N>::i)(a - b - c + d), typename vec<N>::f);
 }
 
-// pass[l] = 1 when window l (of N consecutive ones) passes stage si.
+// pass[l] = 1 when window l of k_lanes consecutive ones passes stage si;
+// the k_lanes windows are processed as K vectors of N lanes.
 template <int N>
 __attribute__((always_inline)) inline void stage_n(const window_eval & ev, int si, const uint32_t * p,
                                                    const float * vnf_in, uint8_t * pass) {
@@ -169,34 +170,38 @@ __attribute__((always_inline)) inline void stage_n(const window_eval & ev, int s
     typedef typename vec<N>::i vi;
     typedef typename vec<N>::fh vfh;
     typedef typename vec<N>::dh vdh;
-    vf vnf;
-    std::memcpy(&vnf, vnf_in, sizeof vnf);
-    vdh acc0 = {}, acc1 = {};
+    constexpr int K = k_lanes / N;
+    vf vnf[K];
+    std::memcpy(vnf, vnf_in, sizeof vnf);
+    vdh acc[2 * K] = {};
     const haar_detector::stump * st = ev.d.stumps.data() + ev.d.stage_first_stump[size_t(si)];
     const int nt = ev.d.model.stages[size_t(si)].n_trees;
     for (int i = 0; i < nt; ++i, ++st) {
         const int32_t * o = ev.ofs + 12 * st->feature;
         const float * w = ev.wts + 3 * st->feature;
-        vf val = w[0] * sum_n<N>(p, o) + w[1] * sum_n<N>(p, o + 4);
-        if (w[2] != 0.0f) {
-            val += w[2] * sum_n<N>(p, o + 8);
-        }
-        val = val * vnf;
-        const vi lt = val < st->threshold;
         int32_t li, ri;
         std::memcpy(&li, &st->left, 4);
         std::memcpy(&ri, &st->right, 4);
-        const vi bits = (lt & li) | (~lt & ri);
-        vfh lo, hi;
-        std::memcpy(&lo, &bits, sizeof lo);
-        std::memcpy(&hi, reinterpret_cast<const char *>(&bits) + sizeof lo, sizeof hi);
-        acc0 += __builtin_convertvector(lo, vdh);
-        acc1 += __builtin_convertvector(hi, vdh);
+        for (int k = 0; k < K; ++k) {
+            vf val = w[0] * sum_n<N>(p + k * N, o) + w[1] * sum_n<N>(p + k * N, o + 4);
+            if (w[2] != 0.0f) {
+                val += w[2] * sum_n<N>(p + k * N, o + 8);
+            }
+            val = val * vnf[k];
+            const vi lt = val < st->threshold;
+            const vi bits = (lt & li) | (~lt & ri);
+            vfh lo, hi;
+            std::memcpy(&lo, &bits, sizeof lo);
+            std::memcpy(&hi, reinterpret_cast<const char *>(&bits) + sizeof lo, sizeof hi);
+            acc[2 * k] += __builtin_convertvector(lo, vdh);
+            acc[2 * k + 1] += __builtin_convertvector(hi, vdh);
+        }
     }
     const double thr = ev.d.stage_thresholds[size_t(si)];
-    for (int l = 0; l < N / 2; ++l) {
-        pass[l] = !(acc0[l] < thr);
-        pass[N / 2 + l] = !(acc1[l] < thr);
+    for (int k = 0; k < 2 * K; ++k) {
+        for (int l = 0; l < N / 2; ++l) {
+            pass[k * (N / 2) + l] = !(acc[k][l] < thr);
+        }
     }
 }
 
@@ -212,54 +217,68 @@ __attribute__((always_inline)) inline void stage_trees_n(const window_eval & ev,
     typedef typename vec<N>::i vi;
     typedef typename vec<N>::fh vfh;
     typedef typename vec<N>::dh vdh;
-    vf vnf;
-    std::memcpy(&vnf, vnf_in, sizeof vnf);
-    vdh acc0 = {}, acc1 = {};
+    constexpr int K = k_lanes / N;
+    vf vnf[K];
+    std::memcpy(vnf, vnf_in, sizeof vnf);
+    vdh acc[2 * K] = {};
     const haar_detector & d = ev.d;
     const int t0 = d.stage_first_tree[size_t(si)];
     const int nt = d.model.stages[size_t(si)].n_trees;
-    vi reach[k_max_batched_tree_nodes];
+    vi reach[k_max_batched_tree_nodes][K];
     for (int t = t0; t < t0 + nt; ++t) {
         const int nn = d.model.tree_nodes[size_t(t)];
         const tree_node * nodes = d.model.nodes.data() + d.tree_first_node[size_t(t)];
         const float * leaves = d.model.leaves.data() + d.tree_first_leaf[size_t(t)];
         for (int n = 0; n < nn; ++n) {
-            reach[n] = vi{} ;
+            for (int k = 0; k < K; ++k) {
+                reach[n][k] = n == 0 ? ~vi{} : vi{};
+            }
         }
-        reach[0] = ~reach[0];
-        vi bits = {};
+        vi bits[K] = {};
         for (int n = 0; n < nn; ++n) {
             const int32_t * o = ev.ofs + 12 * nodes[n].feature;
             const float * w = ev.wts + 3 * nodes[n].feature;
-            vf val = w[0] * sum_n<N>(p, o) + w[1] * sum_n<N>(p, o + 4);
-            if (w[2] != 0.0f) {
-                val += w[2] * sum_n<N>(p, o + 8);
+            const int32_t left = nodes[n].left, right = nodes[n].right;
+            int32_t lb = 0, rb = 0;
+            if (left <= 0) {
+                std::memcpy(&lb, &leaves[-left], 4);
             }
-            val = val * vnf;
-            const vi lt = val < nodes[n].threshold;
-            const vi to_left = reach[n] & lt, to_right = reach[n] & ~lt;
-            for (int side = 0; side < 2; ++side) {
-                const int32_t child = side == 0 ? nodes[n].left : nodes[n].right;
-                const vi m = side == 0 ? to_left : to_right;
-                if (child > 0) {
-                    reach[child] |= m;
+            if (right <= 0) {
+                std::memcpy(&rb, &leaves[-right], 4);
+            }
+            for (int k = 0; k < K; ++k) {
+                vf val = w[0] * sum_n<N>(p + k * N, o) + w[1] * sum_n<N>(p + k * N, o + 4);
+                if (w[2] != 0.0f) {
+                    val += w[2] * sum_n<N>(p + k * N, o + 8);
+                }
+                val = val * vnf[k];
+                const vi lt = val < nodes[n].threshold;
+                const vi to_left = reach[n][k] & lt, to_right = reach[n][k] & ~lt;
+                if (left > 0) {
+                    reach[left][k] |= to_left;
                 } else {
-                    int32_t lb;
-                    std::memcpy(&lb, &leaves[-child], 4);
-                    bits |= m & lb;
+                    bits[k] |= to_left & lb;
+                }
+                if (right > 0) {
+                    reach[right][k] |= to_right;
+                } else {
+                    bits[k] |= to_right & rb;
                 }
             }
         }
-        vfh lo, hi;
-        std::memcpy(&lo, &bits, sizeof lo);
-        std::memcpy(&hi, reinterpret_cast<const char *>(&bits) + sizeof lo, sizeof hi);
-        acc0 += __builtin_convertvector(lo, vdh);
-        acc1 += __builtin_convertvector(hi, vdh);
+        for (int k = 0; k < K; ++k) {
+            vfh lo, hi;
+            std::memcpy(&lo, &bits[k], sizeof lo);
+            std::memcpy(&hi, reinterpret_cast<const char *>(&bits[k]) + sizeof lo, sizeof hi);
+            acc[2 * k] += __builtin_convertvector(lo, vdh);
+            acc[2 * k + 1] += __builtin_convertvector(hi, vdh);
+        }
     }
     const double thr = d.stage_thresholds[size_t(si)];
-    for (int l = 0; l < N / 2; ++l) {
-        pass[l] = !(acc0[l] < thr);
-        pass[N / 2 + l] = !(acc1[l] < thr);
+    for (int k = 0; k < 2 * K; ++k) {
+        for (int l = 0; l < N / 2; ++l) {
+            pass[k * (N / 2) + l] = !(acc[k][l] < thr);
+        }
     }
 }
 
@@ -278,7 +297,6 @@ typedef void (*stage8_fn)(const window_eval &, int, const uint32_t *, const floa
 // 128-bit vectors: SSE2 (any x86-64), NEON, WASM SIMD128.
 void stage8_128(const window_eval & ev, int si, const uint32_t * p, const float * vnf, uint8_t * pass) {
     stage_any_n<4>(ev, si, p, vnf, pass);
-    stage_any_n<4>(ev, si, p + 4, vnf + 4, pass + 4);
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
