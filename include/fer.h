@@ -71,6 +71,7 @@ struct fer_model_params {
     fer_log_callback log_callback;  // NULL: errors go to stderr
     void * log_user_data;
     int keep_all_tensors;  // tools: keep every intermediate tensor (bigger arena), see fer_context_tensor
+    int reference_kernels; // 1: only the readable reference kernels (no AVX2/FMA), e.g. to compare
 };
 struct fer_model_params fer_model_default_params(void);
 
@@ -89,6 +90,8 @@ const char * fer_model_class_label(const fer_model * model, int cls);
 const char * fer_model_meta(const fer_model * model, const char * key);
 // Bytes of arena a context needs (the whole inference memory besides weights).
 size_t fer_model_arena_size(const fer_model * model);
+// Which kernels the model runs with (chosen once at load from the CPU), as text.
+const char * fer_model_kernels(const fer_model * model);
 // 1 when the model has a global-average-pool head, so class activation maps
 // come with every classification at no extra pass; their size in *h, *w.
 int fer_model_has_cam(const fer_model * model, int * h, int * w);

@@ -133,6 +133,34 @@ void pool(const pool_params & p, const float * in, float * out) {
 
 }  // namespace
 
+void fer_conv2d_pack_f32(const conv_params & p, const float * w_ohwi, const float * bias, float * w_packed,
+                         float * bias_padded) {
+    const int oc_pad = conv_padded_channels(p.out_c);
+    for (int ky = 0; ky < p.k_h; ++ky) {
+        for (int kx = 0; kx < p.k_w; ++kx) {
+            for (int ic = 0; ic < p.in_c; ++ic) {
+                float * row = w_packed + ((static_cast<size_t>(ky) * p.k_w + kx) * p.in_c + ic) * oc_pad;
+                for (int oc = 0; oc < oc_pad; ++oc) {
+                    row[oc] = oc < p.out_c ? w_ohwi[((static_cast<size_t>(oc) * p.k_h + ky) * p.k_w + kx) * p.in_c + ic]
+                                           : 0.0f;
+                }
+            }
+        }
+    }
+    for (int oc = 0; oc < oc_pad; ++oc) {
+        bias_padded[oc] = (bias && oc < p.out_c) ? bias[oc] : 0.0f;
+    }
+}
+
+bool fer_cpu_has_avx2_fma() {
+#if defined(FER_HAVE_AVX2) && (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+    static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    return has;
+#else
+    return false;
+#endif
+}
+
 void fer_maxpool2d_f32__ref(const pool_params & p, const float * in, float * out) { pool<true>(p, in, out); }
 void fer_avgpool2d_f32__ref(const pool_params & p, const float * in, float * out) { pool<false>(p, in, out); }
 

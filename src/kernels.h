@@ -49,6 +49,23 @@ void fer_fc_f32__ref(int batch, int n_in, int n_out, const float * in, const flo
 // along the last axis of [rows, n]
 void fer_softmax_f32__ref(int rows, int n, float beta, const float * in, float * out);
 
+// ---- AVX2 + FMA variants (src/kernels-avx2.cpp; x86-64 builds with FER_HAVE_AVX2) ----
+
+// Output channels rounded up to a multiple of 8 (the packed weight layout).
+inline int conv_padded_channels(int out_c) { return (out_c + 7) / 8 * 8; }
+// Repacks OHWI weights to HWIO with output channels padded to
+// conv_padded_channels (zeros), and the bias (or zeros) to the same length.
+void fer_conv2d_pack_f32(const conv_params & p, const float * w_ohwi, const float * bias, float * w_packed,
+                         float * bias_padded);
+// The same result as fer_conv2d_f32__ref (up to float rounding: FMA, another
+// summation order) from packed weights.
+void fer_conv2d_f32__avx2(const conv_params & p, const float * in, const float * w_packed, const float * bias_padded,
+                          float * out);
+void fer_fc_f32__avx2(int batch, int n_in, int n_out, const float * in, const float * w, const float * bias, int act,
+                      float * out);
+// True when the CPU runs the AVX2 + FMA kernels (checked once).
+bool fer_cpu_has_avx2_fma();
+
 // ---- int8 (TFLite's quantisation spec: real = scale * (q - zero_point)) ----
 
 // TFLite's fixed-point requantisation: m = q * 2^(shift - 31), q in [2^30, 2^31).

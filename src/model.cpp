@@ -130,6 +130,9 @@ struct rt_op {
     int32_t in_zp = 0, out_zp = 0, act_min = -128, act_max = 127;
     std::vector<float> scale;  // requantisation scale per output channel
     add_params add;
+    // optimised float kernels (chosen once at load)
+    std::vector<float> packed, bias_padded;  // conv: HWIO weights for fer_conv2d_f32__avx2
+    bool fc_avx2 = false;
     float qscale = 0.0f;  // QUANTIZE/DEQUANTIZE/SOFTMAX: the float side's scale
     int32_t qzp = 0;
 };
@@ -153,6 +156,7 @@ struct fer_model {
     std::vector<std::pair<std::string, std::string>> info;
     float pixel_mean = FER_PIXEL_MEAN, pixel_std = FER_PIXEL_STD;
     bool keep_all = false;  // no arena reuse (calibration, debugging)
+    bool avx2 = false;      // AVX2/FMA kernels selected
 
     const void * data(const rt_tensor & t) const {
         return reinterpret_cast<const uint8_t *>(consts.data()) + t.const_off;
@@ -605,6 +609,32 @@ bool model_builder::load() {
     }
     find_cam();
     return plan();
+}
+
+// Picks the optimised kernels once, and prepares what they need.
+void select_kernels(fer_model * m, bool reference_only) {
+    m->avx2 = !reference_only && fer_cpu_has_avx2_fma();
+    if (!m->avx2) {
+        return;
+    }
+    for (rt_op & op : m->ops) {
+        if (op.q8) {
+            continue;
+        }
+        if (op.kind == k_conv) {
+            const conv_params & p = op.conv;
+            const size_t oc_pad = static_cast<size_t>(conv_padded_channels(p.out_c));
+            op.packed.assign(static_cast<size_t>(p.k_h) * static_cast<size_t>(p.k_w) * static_cast<size_t>(p.in_c) * oc_pad,
+                             0.0f);
+            op.bias_padded.assign(oc_pad, 0.0f);
+            const float * b = op.in[2] >= 0 ? static_cast<const float *>(m->data(m->tensors[static_cast<size_t>(op.in[2])]))
+                                            : nullptr;
+            fer_conv2d_pack_f32(p, static_cast<const float *>(m->data(m->tensors[static_cast<size_t>(op.in[1])])), b,
+                                op.packed.data(), op.bias_padded.data());
+        } else if (op.kind == k_fc) {
+            op.fc_avx2 = true;
+        }
+    }
 }
 
 bool model_builder::load_tensors(const fb_table & sg) {
@@ -1411,6 +1441,7 @@ fer_model * load_model(const uint8_t * data, uint64_t size, const fer_model_para
         delete m;
         return nullptr;
     }
+    select_kernels(m, params.reference_kernels != 0);
     return m;
 }
 
@@ -1463,7 +1494,11 @@ void run_graph(fer_context * c) {
         const float * a = c->cptr(op.in[0]);
         switch (op.kind) {
         case k_conv:
-            fer_conv2d_f32__ref(op.conv, a, c->cptr(op.in[1]), op.in[2] >= 0 ? c->cptr(op.in[2]) : nullptr, out);
+            if (!op.packed.empty()) {
+                fer_conv2d_f32__avx2(op.conv, a, op.packed.data(), op.bias_padded.data(), out);
+            } else {
+                fer_conv2d_f32__ref(op.conv, a, c->cptr(op.in[1]), op.in[2] >= 0 ? c->cptr(op.in[2]) : nullptr, out);
+            }
             break;
         case k_dwconv:
             fer_dwconv2d_f32__ref(op.conv, a, c->cptr(op.in[1]), op.in[2] >= 0 ? c->cptr(op.in[2]) : nullptr, out);
@@ -1479,8 +1514,8 @@ void run_graph(fer_context * c) {
             fer_add_f32__ref(m.tensors[static_cast<size_t>(op.out)].n, a, c->cptr(op.in[1]), op.act, out);
             break;
         case k_fc:
-            fer_fc_f32__ref(op.fc_batch, op.fc_in, op.fc_out, a, c->cptr(op.in[1]),
-                            op.in[2] >= 0 ? c->cptr(op.in[2]) : nullptr, op.act, out);
+            (op.fc_avx2 ? fer_fc_f32__avx2 : fer_fc_f32__ref)(op.fc_batch, op.fc_in, op.fc_out, a, c->cptr(op.in[1]),
+                                                             op.in[2] >= 0 ? c->cptr(op.in[2]) : nullptr, op.act, out);
             break;
         case k_reshape:
             std::memmove(out, a, m.tensors[static_cast<size_t>(op.out)].bytes);
@@ -1535,6 +1570,7 @@ struct fer_model_params fer_model_default_params(void) {
     p.log_callback = nullptr;
     p.log_user_data = nullptr;
     p.keep_all_tensors = 0;
+    p.reference_kernels = 0;
     return p;
 }
 
@@ -1600,6 +1636,10 @@ const char * fer_model_meta(const fer_model * model, const char * key) {
 }
 
 size_t fer_model_arena_size(const fer_model * model) { return model ? model->arena_bytes : 0; }
+
+const char * fer_model_kernels(const fer_model * model) {
+    return model && model->avx2 ? "avx2+fma (float32 conv, fully connected), reference (others)" : "reference";
+}
 
 int fer_model_has_cam(const fer_model * model, int * h, int * w) {
     if (!model || model->cam_features < 0) {

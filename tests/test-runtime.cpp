@@ -89,6 +89,11 @@ std::pair<int, int> tfl_pad(int in, int k, int s, int d, bool same) {
     return {before, total - before};
 }
 
+void write_bytes(const std::string & path, const void * p, size_t n) {
+    std::ofstream f(path, std::ios::binary);
+    f.write(static_cast<const char *>(p), static_cast<std::streamsize>(n));
+}
+
 // ---------------------------------------------------------------- kernels
 
 struct conv_case {
@@ -212,6 +217,78 @@ TEST(Kernels, PoolsMeanFcSoftmaxMatchLibtorch) {
     fer_rt::fer_add_f32__ref(15, uin.data(), vin.data(), fer_rt::act_relu6, sum.data());
     expect_close(sum, torch::clamp(u + v, 0, 6), 1e-6, "add relu6");
 }
+
+#ifdef FER_HAVE_AVX2
+// Every AVX2 kernel against its reference twin: output channels around the
+// vector width (1, 7, 8, 9, 31, 33, 70), odd input channels, strides,
+// dilation, SAME/VALID, activations. Each failure prints its parameters.
+TEST(Kernels, Avx2MatchesReference) {
+    if (!fer_rt::fer_cpu_has_avx2_fma()) {
+        GTEST_SKIP() << "this CPU has no AVX2/FMA";
+    }
+    std::mt19937 rng(5);
+    std::normal_distribution<float> g(0.0f, 1.0f);
+    auto rnd = [&](size_t n) {
+        std::vector<float> v(n);
+        for (float & x : v) x = g(rng);
+        return v;
+    };
+    int n_cases = 0;
+    for (int out_c : {1, 7, 8, 9, 31, 33, 70}) {
+        for (int in_c : {1, 3, 17}) {
+            for (int k : {1, 3, 5}) {
+                const int stride = 1 + (out_c + in_c + k) % 2, dil = (k == 3 && in_c == 3) ? 2 : 1;
+                const bool same = (out_c + k) % 3 != 0;
+                fer_rt::conv_params p;
+                p.in_h = 11 + out_c % 3;
+                p.in_w = 9 + in_c % 4;
+                p.in_c = in_c;
+                p.out_c = out_c;
+                p.k_h = p.k_w = k;
+                p.stride_h = p.stride_w = stride;
+                p.dil_h = p.dil_w = dil;
+                p.act = (out_c + in_c) % 4;
+                fer_rt::fer_window_geometry(p.in_h, k, stride, dil, same, &p.out_h, &p.pad_top);
+                fer_rt::fer_window_geometry(p.in_w, k, stride, dil, same, &p.out_w, &p.pad_left);
+                const std::vector<float> x = rnd(static_cast<size_t>(p.in_h * p.in_w * in_c));
+                const std::vector<float> w = rnd(static_cast<size_t>(out_c * k * k * in_c)), b = rnd(static_cast<size_t>(out_c));
+                const size_t oc_pad = static_cast<size_t>(fer_rt::conv_padded_channels(out_c));
+                std::vector<float> packed(static_cast<size_t>(k * k * in_c) * oc_pad), bias_pad(oc_pad);
+                fer_rt::fer_conv2d_pack_f32(p, w.data(), b.data(), packed.data(), bias_pad.data());
+                const size_t n_out = static_cast<size_t>(p.out_h * p.out_w * out_c);
+                std::vector<float> ref(n_out + 8, 123.0f), got(n_out + 8, 123.0f);  // + canary
+                fer_rt::fer_conv2d_f32__ref(p, x.data(), w.data(), b.data(), ref.data());
+                fer_rt::fer_conv2d_f32__avx2(p, x.data(), packed.data(), bias_pad.data(), got.data());
+                const double tol = 1e-6 * std::sqrt(static_cast<double>(k * k * in_c)) * 4;
+                for (size_t i = 0; i < n_out + 8; ++i) {
+                    ASSERT_LE(std::fabs(got[i] - ref[i]), tol * (std::fabs(ref[i]) + 1.0))
+                        << "conv out_c " << out_c << " in_c " << in_c << " k " << k << " stride " << stride << " dil "
+                        << dil << (same ? " SAME" : " VALID") << " act " << p.act << " in " << p.in_h << "x" << p.in_w
+                        << ": element " << i << (i >= n_out ? " (past the end: written)" : "") << " got " << got[i]
+                        << " want " << ref[i];
+                }
+                ++n_cases;
+            }
+        }
+    }
+    for (int n_in : {1, 7, 8, 15, 16, 17, 192, 1001}) {
+        for (int n_out : {1, 7, 9}) {
+            const std::vector<float> x = rnd(static_cast<size_t>(2 * n_in)), w = rnd(static_cast<size_t>(n_in * n_out)),
+                                     b = rnd(static_cast<size_t>(n_out));
+            std::vector<float> ref(static_cast<size_t>(2 * n_out)), got(ref.size());
+            const int act = n_in % 4;
+            fer_rt::fer_fc_f32__ref(2, n_in, n_out, x.data(), w.data(), b.data(), act, ref.data());
+            fer_rt::fer_fc_f32__avx2(2, n_in, n_out, x.data(), w.data(), b.data(), act, got.data());
+            for (size_t i = 0; i < ref.size(); ++i) {
+                ASSERT_LE(std::fabs(got[i] - ref[i]), 4e-6 * std::sqrt(static_cast<double>(n_in)) * (std::fabs(ref[i]) + 1.0))
+                    << "fc n_in " << n_in << " n_out " << n_out << " act " << act << ": element " << i;
+            }
+            ++n_cases;
+        }
+    }
+    std::printf("[ avx2 ] %d kernel cases match the reference\n", n_cases);
+}
+#endif
 
 // int8 kernels against float arithmetic on the dequantised values: the exact
 // result rounded to the output grid, so within one LSB (the kernels round in
@@ -389,10 +466,12 @@ struct parity_result {
     std::vector<float> probs;  // runtime, n x 7
 };
 
-parity_result run_parity(Net & net, const std::string & tflite, const dataset & d) {
+parity_result run_parity(Net & net, const std::string & tflite, const dataset & d, bool reference_kernels = false) {
     parity_result r;
     log_capture log;
-    fer::model m = fer::model::from_file(tflite.c_str(), log.params());
+    fer_model_params params = log.params();
+    params.reference_kernels = reference_kernels ? 1 : 0;
+    fer::model m = fer::model::from_file(tflite.c_str(), params);
     EXPECT_TRUE(m) << log.text;
     if (!m) {
         return r;
@@ -429,12 +508,14 @@ TEST(Export, RandomFernetAndSeedMatchLibtorch) {
         const std::string path = dir + "/" + arch + ".tflite";
         const export_summary s = export_tflite(net, path, opt);
         EXPECT_EQ(s.has_cam, std::string(arch) == "fernet");
-        const parity_result r = run_parity(net, path, faces);
-        // 1e-4: the bound; float32 sums in another order differ by ~1e-6
-        EXPECT_LE(r.max_abs, 1e-4) << arch;
-        EXPECT_EQ(r.top_mismatch, 0) << arch;
-        std::printf("[ parity ] %s (random weights): %zu faces, max |runtime - libtorch| = %.3g\n", arch, faces.size(),
-                    r.max_abs);
+        for (bool reference : {false, true}) {
+            const parity_result r = run_parity(net, path, faces, reference);
+            // 1e-4: the bound; float32 sums in another order differ by ~1e-6
+            EXPECT_LE(r.max_abs, 1e-4) << arch << (reference ? " reference kernels" : " selected kernels");
+            EXPECT_EQ(r.top_mismatch, 0) << arch;
+            std::printf("[ parity ] %s (random weights), %s kernels: %zu faces, max |runtime - libtorch| = %.3g\n", arch,
+                        reference ? "reference" : "selected", faces.size(), r.max_abs);
+        }
     }
     fs::remove_all(dir);
 }
@@ -605,7 +686,13 @@ TEST(Export, CommandWritesAndChecksTheFile) {
                                   "/m.tflite --check-faces 8 --commit cafe --version 2",
                               &rc);
     EXPECT_EQ(rc, 0) << out;
+    std::printf("%s", out.c_str());
     EXPECT_NE(out.find("CONV_2D x8"), std::string::npos) << out;
+    out = run_cmd(std::string(FER_EXE) + " export --model " + dir + "/m.pt --out " + dir +
+                      "/m-ref.tflite --check-faces 8 --reference-kernels", &rc);
+    EXPECT_EQ(rc, 0) << out;
+    EXPECT_NE(out.find("runtime kernels: reference"), std::string::npos) << out;
+    std::printf("%s", out.c_str());
     EXPECT_NE(out.find("check synthetic: 8 faces"), std::string::npos) << out;
     EXPECT_NE(out.find(": ok"), std::string::npos) << out;
     fer::model m = fer::model::from_file((dir + "/m.tflite").c_str());
@@ -637,6 +724,72 @@ TEST(Export, CommandWritesAndChecksTheFile) {
     fs::remove_all(dir);
 }
 #endif
+
+// A graph with the ops fer's networks do not use (DEPTHWISE, AVERAGE_POOL,
+// ADD, SAME padding with stride 2, RELU6), checked by the real interpreter.
+// variant 0: all of it; 1: DEPTHWISE -> AVERAGE_POOL; 2: DEPTHWISE -> MAX_POOL;
+// 3: DEPTHWISE -> two MAX_POOLs -> ADD (each then RESHAPE -> FC -> SOFTMAX)
+tfl_model op_zoo_model(int variant = 0) {
+    std::mt19937 rng(9);
+    std::normal_distribution<float> g(0.0f, 0.4f);
+    auto rnd = [&](size_t n) {
+        std::vector<float> v(n);
+        for (float & x : v) {
+            x = g(rng);
+        }
+        return v;
+    };
+    tfl_model m;
+    auto T = [&](tfl_tensor t) {
+        m.tensors.push_back(std::move(t));
+        return static_cast<int32_t>(m.tensors.size() - 1);
+    };
+    const int32_t in = T(tfl_activation_tensor("input", {1, 48, 48, 1}));
+    const int32_t cw = T(tfl_const_f32("c/w", {3, 3, 3, 1}, rnd(27))), cb = T(tfl_const_f32("c/b", {3}, rnd(3)));
+    const int32_t c = T(tfl_activation_tensor("c", {1, 48, 48, 3}));
+    m.ops.push_back(tfl_conv(in, cw, cb, c, tfl_same, 1, tfl_act_relu));
+    const int32_t dw = T(tfl_const_f32("d/w", {1, 3, 3, 6}, rnd(54))), db = T(tfl_const_f32("d/b", {6}, rnd(6)));
+    const int32_t d = T(tfl_activation_tensor("d", {1, 24, 24, 6}));
+    m.ops.push_back(tfl_depthwise(c, dw, db, d, tfl_same, 2, 2, tfl_act_relu6));
+    int32_t s = -1;
+    if (variant == 0 || variant == 1) {
+        const int32_t a = T(tfl_activation_tensor("avg", {1, 12, 12, 6}));
+        m.ops.push_back(tfl_pool(tfl_average_pool_2d, d, a, tfl_same, 3, 2));
+        s = a;
+    }
+    if (variant == 0 || variant == 2 || variant == 3) {
+        const int32_t x = T(tfl_activation_tensor("max", {1, 12, 12, 6}));
+        m.ops.push_back(tfl_pool(tfl_max_pool_2d, d, x, tfl_same, 3, 2));
+        if (variant == 3) {
+            const int32_t x2 = T(tfl_activation_tensor("max2", {1, 12, 12, 6}));
+            m.ops.push_back(tfl_pool(tfl_max_pool_2d, d, x2, tfl_valid, 2, 2));
+            s = x2;
+        }
+        if (s >= 0) {
+            const int32_t sum = T(tfl_activation_tensor("sum", {1, 12, 12, 6}));
+            m.ops.push_back(tfl_add_op(s, x, sum, tfl_act_none));
+            s = sum;
+        } else {
+            s = x;
+        }
+    }
+    const int32_t shape = T(tfl_const_i32("shape", {2}, {1, 864}));
+    const int32_t r = T(tfl_activation_tensor("flat", {1, 864}));
+    m.ops.push_back(tfl_reshape_op(s, shape, r, {1, 864}));
+    std::vector<float> fw = rnd(7 * 864);
+    for (float & v : fw) {
+        v *= 0.2f;
+    }
+    const int32_t w = T(tfl_const_f32("fc/w", {7, 864}, fw)), b = T(tfl_const_f32("fc/b", {7}, rnd(7)));
+    const int32_t l = T(tfl_activation_tensor("logits", {1, 7}));
+    m.ops.push_back(tfl_fc(r, w, b, l, tfl_act_none));
+    const int32_t p = T(tfl_activation_tensor("probabilities", {1, 7}));
+    m.ops.push_back(tfl_softmax_op(l, p, 1.0f));
+    m.inputs = {in};
+    m.outputs = {p};
+    return m;
+}
+
 
 // ---------------------------------------------------------------- robustness
 
@@ -848,6 +1001,36 @@ TEST(Robustness, BrokenInt8FilesAreRejected) {
     }
 }
 
+// The seeds of the libFuzzer target (tests/fuzz/corpus/) are small valid
+// models; FER_WRITE_FUZZ_CORPUS=1 rewrites them (deliberately, never by default).
+TEST(Robustness, FuzzSeedCorpusLoads) {
+    const fs::path dir = fs::path(FER_SOURCE_DIR) / "tests" / "fuzz" / "corpus";
+    if (std::getenv("FER_WRITE_FUZZ_CORPUS")) {
+        fs::create_directories(dir);
+        const dataset faces = test_faces();
+        const tfl_model tiny = tiny_model(), zoo = op_zoo_model(0);
+        const std::vector<std::pair<std::string, tfl_model>> seeds = {
+            {"tiny-f32.tflite", tiny},
+            {"tiny-int8.tflite", quantize_tflite_int8(tiny, calibrate_tflite(tiny, faces.pixels.data(), faces.size()))},
+            {"zoo-f32.tflite", zoo},
+            {"zoo-int8.tflite", quantize_tflite_int8(zoo, calibrate_tflite(zoo, faces.pixels.data(), faces.size()))},
+        };
+        for (const auto & sd : seeds) {
+            const std::string b = tflite_serialize(sd.second);
+            write_bytes((dir / sd.first).string(), b.data(), b.size());
+        }
+    }
+    int n = 0;
+    std::error_code ec;
+    for (const auto & e : fs::directory_iterator(dir, ec)) {
+        std::ifstream f(e.path(), std::ios::binary);
+        const std::string b((std::istreambuf_iterator<char>(f)), {});
+        EXPECT_EQ(load_error(b), "") << e.path();
+        ++n;
+    }
+    EXPECT_GE(n, 4) << dir << " (FER_WRITE_FUZZ_CORPUS=1 writes the seeds)";
+}
+
 TEST(Robustness, RandomCorruptionsNeverCrash) {
     const std::string good = tflite_serialize(tiny_model());
     std::mt19937 rng(42);
@@ -886,76 +1069,6 @@ TEST(Robustness, RandomCorruptionsNeverCrash) {
 }
 
 // ---------------------------------------------------------------- interop
-
-// A graph with the ops fer's networks do not use (DEPTHWISE, AVERAGE_POOL,
-// ADD, SAME padding with stride 2, RELU6), checked by the real interpreter.
-// variant 0: all of it; 1: DEPTHWISE -> AVERAGE_POOL; 2: DEPTHWISE -> MAX_POOL;
-// 3: DEPTHWISE -> two MAX_POOLs -> ADD (each then RESHAPE -> FC -> SOFTMAX)
-tfl_model op_zoo_model(int variant = 0) {
-    std::mt19937 rng(9);
-    std::normal_distribution<float> g(0.0f, 0.4f);
-    auto rnd = [&](size_t n) {
-        std::vector<float> v(n);
-        for (float & x : v) {
-            x = g(rng);
-        }
-        return v;
-    };
-    tfl_model m;
-    auto T = [&](tfl_tensor t) {
-        m.tensors.push_back(std::move(t));
-        return static_cast<int32_t>(m.tensors.size() - 1);
-    };
-    const int32_t in = T(tfl_activation_tensor("input", {1, 48, 48, 1}));
-    const int32_t cw = T(tfl_const_f32("c/w", {3, 3, 3, 1}, rnd(27))), cb = T(tfl_const_f32("c/b", {3}, rnd(3)));
-    const int32_t c = T(tfl_activation_tensor("c", {1, 48, 48, 3}));
-    m.ops.push_back(tfl_conv(in, cw, cb, c, tfl_same, 1, tfl_act_relu));
-    const int32_t dw = T(tfl_const_f32("d/w", {1, 3, 3, 6}, rnd(54))), db = T(tfl_const_f32("d/b", {6}, rnd(6)));
-    const int32_t d = T(tfl_activation_tensor("d", {1, 24, 24, 6}));
-    m.ops.push_back(tfl_depthwise(c, dw, db, d, tfl_same, 2, 2, tfl_act_relu6));
-    int32_t s = -1;
-    if (variant == 0 || variant == 1) {
-        const int32_t a = T(tfl_activation_tensor("avg", {1, 12, 12, 6}));
-        m.ops.push_back(tfl_pool(tfl_average_pool_2d, d, a, tfl_same, 3, 2));
-        s = a;
-    }
-    if (variant == 0 || variant == 2 || variant == 3) {
-        const int32_t x = T(tfl_activation_tensor("max", {1, 12, 12, 6}));
-        m.ops.push_back(tfl_pool(tfl_max_pool_2d, d, x, tfl_same, 3, 2));
-        if (variant == 3) {
-            const int32_t x2 = T(tfl_activation_tensor("max2", {1, 12, 12, 6}));
-            m.ops.push_back(tfl_pool(tfl_max_pool_2d, d, x2, tfl_valid, 2, 2));
-            s = x2;
-        }
-        if (s >= 0) {
-            const int32_t sum = T(tfl_activation_tensor("sum", {1, 12, 12, 6}));
-            m.ops.push_back(tfl_add_op(s, x, sum, tfl_act_none));
-            s = sum;
-        } else {
-            s = x;
-        }
-    }
-    const int32_t shape = T(tfl_const_i32("shape", {2}, {1, 864}));
-    const int32_t r = T(tfl_activation_tensor("flat", {1, 864}));
-    m.ops.push_back(tfl_reshape_op(s, shape, r, {1, 864}));
-    std::vector<float> fw = rnd(7 * 864);
-    for (float & v : fw) {
-        v *= 0.2f;
-    }
-    const int32_t w = T(tfl_const_f32("fc/w", {7, 864}, fw)), b = T(tfl_const_f32("fc/b", {7}, rnd(7)));
-    const int32_t l = T(tfl_activation_tensor("logits", {1, 7}));
-    m.ops.push_back(tfl_fc(r, w, b, l, tfl_act_none));
-    const int32_t p = T(tfl_activation_tensor("probabilities", {1, 7}));
-    m.ops.push_back(tfl_softmax_op(l, p, 1.0f));
-    m.inputs = {in};
-    m.outputs = {p};
-    return m;
-}
-
-void write_bytes(const std::string & path, const void * p, size_t n) {
-    std::ofstream f(path, std::ios::binary);
-    f.write(static_cast<const char *>(p), static_cast<std::streamsize>(n));
-}
 
 std::string run_interop(const std::vector<std::pair<std::string, std::string>> & models, const dataset & faces,
                         const std::string & dir, const std::string & flags, int * rc) {

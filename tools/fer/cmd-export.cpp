@@ -121,6 +121,7 @@ int cmd_export(int argc, char ** argv) {
     a.option("calibration", "PATH", "FER2013 data whose Training split calibrates int8 (default: data/fer2013)");
     a.option("samples", "N", "calibration faces (a fixed random subset of Training)", "300");
     a.option("min-agreement", "F", "int8: least top-class agreement with libtorch on --check-data", "0.99");
+    a.flag("reference-kernels", "check with the readable reference kernels only (no AVX2/FMA)");
     if (!a.parse(argc, argv)) {
         return 0;
     }
@@ -168,10 +169,12 @@ int cmd_export(int argc, char ** argv) {
     fer_model_params params = fer_model_default_params();
     params.log_user_data = &log;
     params.log_callback = [](int, const char * msg, void * user) { *static_cast<std::string *>(user) += msg; };
+    params.reference_kernels = a.enabled("reference-kernels") ? 1 : 0;
     fer_model * model = fer_model_load_from_file(out.c_str(), params);
     if (!model) {
         throw runtime_error("export: fer's runtime rejects the written file: " + log);
     }
+    std::printf("runtime kernels: %s\n", fer_model_kernels(model));
     int rc = 0;
     const double min_agree = a.get_double("min-agreement");
     auto report = [&](const char * what, const parity & p, bool labelled) {

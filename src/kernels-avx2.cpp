@@ -1,0 +1,122 @@
+// AVX2 + FMA variants of the hottest float32 kernels. Compiled with -mavx2
+// -mfma for this file only (src/CMakeLists.txt) and called only when the CPU
+// has both (checked once, src/model.cpp). Each has a reference twin in
+// kernels-ref.cpp and a test comparing the two (tests/test-runtime.cpp,
+// Kernels.Avx2MatchesReference).
+#include "kernels.h"
+
+#include <immintrin.h>
+
+namespace fer_rt {
+
+namespace {
+
+inline __m256 activate8(__m256 v, int act) {
+    switch (act) {
+    case act_relu: return _mm256_max_ps(v, _mm256_setzero_ps());
+    case act_relu6: return _mm256_min_ps(_mm256_max_ps(v, _mm256_setzero_ps()), _mm256_set1_ps(6.0f));
+    case act_relu_n1_to_1: return _mm256_min_ps(_mm256_max_ps(v, _mm256_set1_ps(-1.0f)), _mm256_set1_ps(1.0f));
+    default: return v;
+    }
+}
+
+// One block of NV x 8 output channels for every output pixel.
+template <int NV>
+void conv_block(const conv_params & p, int oc_pad, int oc0, const float * in, const float * w, const float * bias,
+                float * out, __m256i tail_mask) {
+    for (int b = 0; b < p.n; ++b) {
+        for (int oy = 0; oy < p.out_h; ++oy) {
+            for (int ox = 0; ox < p.out_w; ++ox) {
+                __m256 acc[NV];
+                for (int v = 0; v < NV; ++v) {
+                    acc[v] = _mm256_loadu_ps(bias + oc0 + 8 * v);
+                }
+                for (int ky = 0; ky < p.k_h; ++ky) {
+                    const int iy = oy * p.stride_h - p.pad_top + ky * p.dil_h;
+                    if (iy < 0 || iy >= p.in_h) {
+                        continue;
+                    }
+                    for (int kx = 0; kx < p.k_w; ++kx) {
+                        const int ix = ox * p.stride_w - p.pad_left + kx * p.dil_w;
+                        if (ix < 0 || ix >= p.in_w) {
+                            continue;
+                        }
+                        const float * x = in + ((static_cast<size_t>(b) * p.in_h + iy) * p.in_w + ix) * p.in_c;
+                        const float * wk = w + (static_cast<size_t>(ky) * p.k_w + kx) * p.in_c * oc_pad + oc0;
+                        for (int ic = 0; ic < p.in_c; ++ic) {
+                            const __m256 xv = _mm256_broadcast_ss(x + ic);
+                            const float * wr = wk + static_cast<size_t>(ic) * oc_pad;
+                            for (int v = 0; v < NV; ++v) {
+                                acc[v] = _mm256_fmadd_ps(xv, _mm256_loadu_ps(wr + 8 * v), acc[v]);
+                            }
+                        }
+                    }
+                }
+                float * o = out + ((static_cast<size_t>(b) * p.out_h + oy) * p.out_w + ox) * p.out_c + oc0;
+                for (int v = 0; v < NV; ++v) {
+                    const __m256 r = activate8(acc[v], p.act);
+                    if (oc0 + 8 * v + 8 <= p.out_c) {
+                        _mm256_storeu_ps(o + 8 * v, r);
+                    } else {
+                        _mm256_maskstore_ps(o + 8 * v, tail_mask, r);
+                    }
+                }
+            }
+        }
+    }
+}
+
+}  // namespace
+
+void fer_conv2d_f32__avx2(const conv_params & p, const float * in, const float * w_packed, const float * bias_padded,
+                          float * out) {
+    const int oc_pad = conv_padded_channels(p.out_c);
+    const int rem = p.out_c % 8;
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i tail_mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(rem == 0 ? 8 : rem), lane);
+    // Blocks of 32 channels keep a block's weights (k_h*k_w*in_c*32 floats) in cache.
+    for (int oc0 = 0; oc0 < oc_pad; oc0 += 32) {
+        switch ((oc_pad - oc0) >= 32 ? 4 : (oc_pad - oc0) / 8) {
+        case 4: conv_block<4>(p, oc_pad, oc0, in, w_packed, bias_padded, out, tail_mask); break;
+        case 3: conv_block<3>(p, oc_pad, oc0, in, w_packed, bias_padded, out, tail_mask); break;
+        case 2: conv_block<2>(p, oc_pad, oc0, in, w_packed, bias_padded, out, tail_mask); break;
+        default: conv_block<1>(p, oc_pad, oc0, in, w_packed, bias_padded, out, tail_mask); break;
+        }
+    }
+}
+
+void fer_fc_f32__avx2(int batch, int n_in, int n_out, const float * in, const float * w, const float * bias, int act,
+                      float * out) {
+    for (int b = 0; b < batch; ++b) {
+        const float * x = in + static_cast<size_t>(b) * n_in;
+        for (int o = 0; o < n_out; ++o) {
+            const float * k = w + static_cast<size_t>(o) * n_in;
+            __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+            int i = 0;
+            for (; i + 16 <= n_in; i += 16) {
+                a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(k + i), a0);
+                a1 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 8), _mm256_loadu_ps(k + i + 8), a1);
+            }
+            for (; i + 8 <= n_in; i += 8) {
+                a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(k + i), a0);
+            }
+            const __m256 s8 = _mm256_add_ps(a0, a1);
+            __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(s8), _mm256_extractf128_ps(s8, 1));
+            s4 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
+            s4 = _mm_add_ss(s4, _mm_movehdup_ps(s4));
+            float acc = _mm_cvtss_f32(s4) + (bias ? bias[o] : 0.0f);
+            for (; i < n_in; ++i) {
+                acc += x[i] * k[i];
+            }
+            switch (act) {
+            case act_relu: acc = acc < 0.0f ? 0.0f : acc; break;
+            case act_relu6: acc = acc < 0.0f ? 0.0f : (acc > 6.0f ? 6.0f : acc); break;
+            case act_relu_n1_to_1: acc = acc < -1.0f ? -1.0f : (acc > 1.0f ? 1.0f : acc); break;
+            default: break;
+            }
+            out[static_cast<size_t>(b) * n_out + o] = acc;
+        }
+    }
+}
+
+}  // namespace fer_rt
