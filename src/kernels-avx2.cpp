@@ -85,6 +85,82 @@ void fer_conv2d_f32__avx2(const conv_params & p, const float * in, const float *
     }
 }
 
+namespace {
+
+template <int NV>
+void conv_s8_block(const conv_params & p, const quant_params & q, int oc_pad, int oc0, const int8_t * in,
+                   const int16_t * w, const int32_t * bias, const float * scale, int8_t * out) {
+    const int n_icp = (p.in_c + 1) / 2;
+    int32_t pairs[(fer_conv2d_s8_avx2_max_in_c + 1) / 2];
+    const __m256 lo = _mm256_set1_ps(static_cast<float>(q.act_min - q.out_zp));
+    const __m256 hi = _mm256_set1_ps(static_cast<float>(q.act_max - q.out_zp));
+    const __m256i zp = _mm256_set1_epi32(q.out_zp);
+    for (int b = 0; b < p.n; ++b) {
+        for (int oy = 0; oy < p.out_h; ++oy) {
+            for (int ox = 0; ox < p.out_w; ++ox) {
+                __m256i acc[NV];
+                for (int v = 0; v < NV; ++v) {
+                    acc[v] = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(bias + oc0 + 8 * v));
+                }
+                for (int ky = 0; ky < p.k_h; ++ky) {
+                    const int iy = oy * p.stride_h - p.pad_top + ky * p.dil_h;
+                    if (iy < 0 || iy >= p.in_h) {
+                        continue;
+                    }
+                    for (int kx = 0; kx < p.k_w; ++kx) {
+                        const int ix = ox * p.stride_w - p.pad_left + kx * p.dil_w;
+                        if (ix < 0 || ix >= p.in_w) {
+                            continue;
+                        }
+                        const int8_t * x = in + ((static_cast<size_t>(b) * p.in_h + iy) * p.in_w + ix) * p.in_c;
+                        for (int icp = 0; icp < n_icp; ++icp) {  // (x - zp) pairs as two int16
+                            const int32_t a = x[2 * icp] - q.in_zp;
+                            const int32_t c = 2 * icp + 1 < p.in_c ? x[2 * icp + 1] - q.in_zp : 0;
+                            pairs[icp] = static_cast<int32_t>((static_cast<uint32_t>(c) << 16) | (static_cast<uint32_t>(a) & 0xffffu));
+                        }
+                        const int16_t * wk = w + (static_cast<size_t>(ky) * p.k_w + kx) * n_icp * oc_pad * 2 + oc0 * 2;
+                        for (int icp = 0; icp < n_icp; ++icp) {
+                            const __m256i xv = _mm256_set1_epi32(pairs[icp]);
+                            const int16_t * wr = wk + static_cast<size_t>(icp) * oc_pad * 2;
+                            for (int v = 0; v < NV; ++v) {
+                                const __m256i wv = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(wr + 16 * v));
+                                acc[v] = _mm256_add_epi32(acc[v], _mm256_madd_epi16(xv, wv));
+                            }
+                        }
+                    }
+                }
+                int8_t * o = out + ((static_cast<size_t>(b) * p.out_h + oy) * p.out_w + ox) * p.out_c + oc0;
+                for (int v = 0; v < NV; ++v) {
+                    __m256 f = _mm256_mul_ps(_mm256_cvtepi32_ps(acc[v]), _mm256_loadu_ps(scale + oc0 + 8 * v));
+                    f = _mm256_min_ps(_mm256_max_ps(f, lo), hi);
+                    const __m256i r = _mm256_add_epi32(_mm256_cvtps_epi32(f), zp);  // round half to even
+                    alignas(32) int32_t lanes[8];
+                    _mm256_store_si256(reinterpret_cast<__m256i *>(lanes), r);
+                    const int n = p.out_c - (oc0 + 8 * v) < 8 ? p.out_c - (oc0 + 8 * v) : 8;
+                    for (int i = 0; i < n; ++i) {
+                        o[8 * v + i] = static_cast<int8_t>(lanes[i]);
+                    }
+                }
+            }
+        }
+    }
+}
+
+}  // namespace
+
+void fer_conv2d_s8__avx2(const conv_params & p, const quant_params & q, const int8_t * in, const int16_t * w_packed,
+                         const int32_t * bias_padded, const float * scale_padded, int8_t * out) {
+    const int oc_pad = conv_padded_channels(p.out_c);
+    for (int oc0 = 0; oc0 < oc_pad; oc0 += 32) {
+        switch ((oc_pad - oc0) >= 32 ? 4 : (oc_pad - oc0) / 8) {
+        case 4: conv_s8_block<4>(p, q, oc_pad, oc0, in, w_packed, bias_padded, scale_padded, out); break;
+        case 3: conv_s8_block<3>(p, q, oc_pad, oc0, in, w_packed, bias_padded, scale_padded, out); break;
+        case 2: conv_s8_block<2>(p, q, oc_pad, oc0, in, w_packed, bias_padded, scale_padded, out); break;
+        default: conv_s8_block<1>(p, q, oc_pad, oc0, in, w_packed, bias_padded, scale_padded, out); break;
+        }
+    }
+}
+
 void fer_fc_f32__avx2(int batch, int n_in, int n_out, const float * in, const float * w, const float * bias, int act,
                       float * out) {
     for (int b = 0; b < batch; ++b) {

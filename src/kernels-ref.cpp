@@ -152,6 +152,30 @@ void fer_conv2d_pack_f32(const conv_params & p, const float * w_ohwi, const floa
     }
 }
 
+void fer_conv2d_pack_s8(const conv_params & p, const int8_t * w_ohwi, const int32_t * bias, const float * scale,
+                        int16_t * w_packed, int32_t * bias_padded, float * scale_padded) {
+    const int oc_pad = conv_padded_channels(p.out_c), n_icp = (p.in_c + 1) / 2;
+    for (int ky = 0; ky < p.k_h; ++ky) {
+        for (int kx = 0; kx < p.k_w; ++kx) {
+            for (int icp = 0; icp < n_icp; ++icp) {
+                int16_t * row = w_packed + ((static_cast<size_t>(ky) * p.k_w + kx) * n_icp + icp) * oc_pad * 2;
+                for (int oc = 0; oc < oc_pad; ++oc) {
+                    for (int j = 0; j < 2; ++j) {
+                        const int ic = 2 * icp + j;
+                        row[2 * oc + j] = (oc < p.out_c && ic < p.in_c)
+                            ? w_ohwi[((static_cast<size_t>(oc) * p.k_h + ky) * p.k_w + kx) * p.in_c + ic]
+                            : 0;
+                    }
+                }
+            }
+        }
+    }
+    for (int oc = 0; oc < oc_pad; ++oc) {
+        bias_padded[oc] = (bias && oc < p.out_c) ? bias[oc] : 0;
+        scale_padded[oc] = oc < p.out_c ? scale[oc] : 0.0f;
+    }
+}
+
 bool fer_cpu_has_avx2_fma() {
 #if defined(FER_HAVE_AVX2) && (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
     static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");

@@ -51,6 +51,8 @@ void fer_softmax_f32__ref(int rows, int n, float beta, const float * in, float *
 
 // ---- AVX2 + FMA variants (src/kernels-avx2.cpp; x86-64 builds with FER_HAVE_AVX2) ----
 
+struct quant_params;
+
 // Output channels rounded up to a multiple of 8 (the packed weight layout).
 inline int conv_padded_channels(int out_c) { return (out_c + 7) / 8 * 8; }
 // Repacks OHWI weights to HWIO with output channels padded to
@@ -63,6 +65,16 @@ void fer_conv2d_f32__avx2(const conv_params & p, const float * in, const float *
                           float * out);
 void fer_fc_f32__avx2(int batch, int n_in, int n_out, const float * in, const float * w, const float * bias, int act,
                       float * out);
+// int8 convolution: weights repacked to [k_h][k_w][ceil(in_c/2)][oc_pad][2]
+// int16 (input-channel pairs for _mm256_madd_epi16, zeros in the padding),
+// bias and requantisation scales padded to oc_pad. Bit-identical to
+// fer_conv2d_s8__ref (integer sums are exact; requantisation is the same
+// float32 arithmetic). Needs in_c <= fer_conv2d_s8_avx2_max_in_c.
+constexpr int fer_conv2d_s8_avx2_max_in_c = 4096;
+void fer_conv2d_pack_s8(const conv_params & p, const int8_t * w_ohwi, const int32_t * bias, const float * scale,
+                        int16_t * w_packed, int32_t * bias_padded, float * scale_padded);
+void fer_conv2d_s8__avx2(const conv_params & p, const quant_params & q, const int8_t * in, const int16_t * w_packed,
+                         const int32_t * bias_padded, const float * scale_padded, int8_t * out);
 // True when the CPU runs the AVX2 + FMA kernels (checked once).
 bool fer_cpu_has_avx2_fma();
 

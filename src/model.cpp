@@ -132,6 +132,9 @@ struct rt_op {
     add_params add;
     // optimised float kernels (chosen once at load)
     std::vector<float> packed, bias_padded;  // conv: HWIO weights for fer_conv2d_f32__avx2
+    std::vector<int16_t> packed8;            // int8 conv: weights for fer_conv2d_s8__avx2
+    std::vector<int32_t> bias32_padded;
+    std::vector<float> scale_padded;
     bool fc_avx2 = false;
     float qscale = 0.0f;  // QUANTIZE/DEQUANTIZE/SOFTMAX: the float side's scale
     int32_t qzp = 0;
@@ -618,6 +621,19 @@ void select_kernels(fer_model * m, bool reference_only) {
         return;
     }
     for (rt_op & op : m->ops) {
+        if (op.q8 && op.kind == k_conv && op.conv.in_c <= fer_conv2d_s8_avx2_max_in_c) {
+            const conv_params & p = op.conv;
+            const size_t oc_pad = static_cast<size_t>(conv_padded_channels(p.out_c));
+            op.packed8.assign(static_cast<size_t>(p.k_h) * static_cast<size_t>(p.k_w) *
+                              static_cast<size_t>((p.in_c + 1) / 2) * oc_pad * 2, 0);
+            op.bias32_padded.assign(oc_pad, 0);
+            op.scale_padded.assign(oc_pad, 0.0f);
+            const int32_t * b = op.in[2] >= 0
+                ? static_cast<const int32_t *>(m->data(m->tensors[static_cast<size_t>(op.in[2])])) : nullptr;
+            fer_conv2d_pack_s8(p, static_cast<const int8_t *>(m->data(m->tensors[static_cast<size_t>(op.in[1])])), b,
+                               op.scale.data(), op.packed8.data(), op.bias32_padded.data(), op.scale_padded.data());
+            continue;
+        }
         if (op.q8) {
             continue;
         }
@@ -1458,8 +1474,13 @@ void run_int8_op(fer_context * c, const rt_op & op) {
     case k_quantize: fer_quantize_s8__ref(o.n, op.qscale, op.qzp, c->cptr(op.in[0]), c->p8(op.out)); break;
     case k_dequantize: fer_dequantize_s8__ref(o.n, op.qscale, op.qzp, c->p8(op.in[0]), c->ptr(op.out)); break;
     case k_conv:
-        fer_conv2d_s8__ref(op.conv, q, c->p8(op.in[0]), c->p8(op.in[1]), op.in[2] >= 0 ? c->p32(op.in[2]) : nullptr,
-                           c->p8(op.out));
+        if (!op.packed8.empty()) {
+            fer_conv2d_s8__avx2(op.conv, q, c->p8(op.in[0]), op.packed8.data(), op.bias32_padded.data(),
+                                op.scale_padded.data(), c->p8(op.out));
+        } else {
+            fer_conv2d_s8__ref(op.conv, q, c->p8(op.in[0]), c->p8(op.in[1]), op.in[2] >= 0 ? c->p32(op.in[2]) : nullptr,
+                               c->p8(op.out));
+        }
         break;
     case k_dwconv:
         fer_dwconv2d_s8__ref(op.conv, q, c->p8(op.in[0]), c->p8(op.in[1]), op.in[2] >= 0 ? c->p32(op.in[2]) : nullptr,
@@ -1638,7 +1659,8 @@ const char * fer_model_meta(const fer_model * model, const char * key) {
 size_t fer_model_arena_size(const fer_model * model) { return model ? model->arena_bytes : 0; }
 
 const char * fer_model_kernels(const fer_model * model) {
-    return model && model->avx2 ? "avx2+fma (float32 conv, fully connected), reference (others)" : "reference";
+    return model && model->avx2 ? "avx2+fma (float32 conv and fully connected, int8 conv), reference (others)"
+                                : "reference";
 }
 
 int fer_model_has_cam(const fer_model * model, int * h, int * w) {

@@ -286,6 +286,53 @@ TEST(Kernels, Avx2MatchesReference) {
             ++n_cases;
         }
     }
+    // int8 convolution: bit-identical to the reference
+    std::uniform_int_distribution<int> q8(-128, 127), w8(-127, 127), b32(-5000, 5000);
+    for (int out_c : {1, 7, 8, 9, 33, 64}) {
+        for (int in_c : {1, 2, 3, 17, 32}) {
+            for (int k : {1, 3}) {
+                fer_rt::conv_params p;
+                p.in_h = 10 + in_c % 3;
+                p.in_w = 9;
+                p.in_c = in_c;
+                p.out_c = out_c;
+                p.k_h = p.k_w = k;
+                p.stride_h = p.stride_w = 1 + (out_c % 2);
+                p.dil_h = p.dil_w = (in_c == 3 && k == 3) ? 2 : 1;
+                const bool same = (in_c + k) % 2 == 0;
+                fer_rt::fer_window_geometry(p.in_h, k, p.stride_h, p.dil_h, same, &p.out_h, &p.pad_top);
+                fer_rt::fer_window_geometry(p.in_w, k, p.stride_w, p.dil_w, same, &p.out_w, &p.pad_left);
+                std::vector<int8_t> x(static_cast<size_t>(p.in_h * p.in_w * in_c)), w(static_cast<size_t>(out_c * k * k * in_c));
+                std::vector<int32_t> b(static_cast<size_t>(out_c));
+                std::vector<float> sc(static_cast<size_t>(out_c));
+                for (auto & v : x) v = static_cast<int8_t>(q8(rng));
+                for (auto & v : w) v = static_cast<int8_t>(w8(rng));
+                for (auto & v : b) v = b32(rng);
+                for (size_t c = 0; c < sc.size(); ++c) sc[c] = 0.0005f * static_cast<float>(1 + c % 5);
+                fer_rt::quant_params q;
+                q.in_zp = -5 + in_c % 7;
+                q.out_zp = 3;
+                q.act_min = (out_c % 2) ? q.out_zp : -128;
+                q.scale = sc.data();
+                const size_t oc_pad = static_cast<size_t>(fer_rt::conv_padded_channels(out_c));
+                std::vector<int16_t> wp(static_cast<size_t>(k * k * ((in_c + 1) / 2)) * oc_pad * 2);
+                std::vector<int32_t> bp(oc_pad);
+                std::vector<float> sp(oc_pad);
+                fer_rt::fer_conv2d_pack_s8(p, w.data(), b.data(), sc.data(), wp.data(), bp.data(), sp.data());
+                const size_t n_out = static_cast<size_t>(p.out_h * p.out_w * out_c);
+                std::vector<int8_t> ref(n_out + 8, 77), got(n_out + 8, 77);
+                fer_rt::fer_conv2d_s8__ref(p, q, x.data(), w.data(), b.data(), ref.data());
+                fer_rt::fer_conv2d_s8__avx2(p, q, x.data(), wp.data(), bp.data(), sp.data(), got.data());
+                for (size_t i = 0; i < n_out + 8; ++i) {
+                    ASSERT_EQ(got[i], ref[i]) << "int8 conv out_c " << out_c << " in_c " << in_c << " k " << k
+                                              << " stride " << p.stride_h << " dil " << p.dil_h
+                                              << (same ? " SAME" : " VALID") << ": element " << i
+                                              << (i >= n_out ? " (past the end: written)" : "");
+                }
+                ++n_cases;
+            }
+        }
+    }
     std::printf("[ avx2 ] %d kernel cases match the reference\n", n_cases);
 }
 #endif
@@ -640,6 +687,18 @@ TEST(Export, Int8AgreesWithFloat) {
                     }
                 }
                 EXPECT_LT(err, 0.1 * ref) << "int8 CAM far from float CAM";
+            }
+        }
+        {  // the selected (AVX2) int8 kernels give the very same probabilities as the reference ones
+            fer_model_params rp = fer_model_default_params();
+            rp.reference_kernels = 1;
+            fer::model mr = fer::model::from_buffer(qb.data(), qb.size(), rp);
+            fer::context cr(mr);
+            for (size_t i = 0; i < faces.size(); ++i) {
+                fer_result a, b;
+                ASSERT_EQ(cq.classify(faces.image(i), 48, &a), FER_OK);
+                ASSERT_EQ(cr.classify(faces.image(i), 48, &b), FER_OK);
+                ASSERT_EQ(0, std::memcmp(a.probabilities, b.probabilities, sizeof a.probabilities)) << arch << " face " << i;
             }
         }
         std::printf("[ int8 ] %s (random weights): %zu faces, max |int8 - float32| = %.3g, same top class %d\n", arch,
