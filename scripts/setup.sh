@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 packages=(build-essential cmake ninja-build ccache pkg-config
           libtorch-dev libopencv-dev libgtest-dev libgmock-dev libbenchmark-dev opencv-data
-          nodejs npm)
+          nodejs npm emscripten)
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(python3-torch python3-numpy)
 fi

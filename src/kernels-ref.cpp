@@ -487,11 +487,9 @@ void fer_mean_s8__ref(const int * dims, int rank, unsigned axes_mask, int32_t in
         }
     }
     int od[4];
-    size_t n_out = 1;
     int64_t count = 1;
     for (int i = 0; i < 4; ++i) {
         od[i] = (mask & (1u << i)) ? 1 : d[i];
-        n_out *= static_cast<size_t>(od[i]);
         if (mask & (1u << i)) {
             count *= d[i];
         }

@@ -1474,10 +1474,14 @@ void run_int8_op(fer_context * c, const rt_op & op) {
     case k_quantize: fer_quantize_s8__ref(o.n, op.qscale, op.qzp, c->cptr(op.in[0]), c->p8(op.out)); break;
     case k_dequantize: fer_dequantize_s8__ref(o.n, op.qscale, op.qzp, c->p8(op.in[0]), c->ptr(op.out)); break;
     case k_conv:
+#ifdef FER_HAVE_AVX2
         if (!op.packed8.empty()) {
             fer_conv2d_s8__avx2(op.conv, q, c->p8(op.in[0]), op.packed8.data(), op.bias32_padded.data(),
                                 op.scale_padded.data(), c->p8(op.out));
-        } else {
+            break;
+        }
+#endif
+        {
             fer_conv2d_s8__ref(op.conv, q, c->p8(op.in[0]), c->p8(op.in[1]), op.in[2] >= 0 ? c->p32(op.in[2]) : nullptr,
                                c->p8(op.out));
         }
@@ -1515,9 +1519,13 @@ void run_graph(fer_context * c) {
         const float * a = c->cptr(op.in[0]);
         switch (op.kind) {
         case k_conv:
+#ifdef FER_HAVE_AVX2
             if (!op.packed.empty()) {
                 fer_conv2d_f32__avx2(op.conv, a, op.packed.data(), op.bias_padded.data(), out);
-            } else {
+                break;
+            }
+#endif
+            {
                 fer_conv2d_f32__ref(op.conv, a, c->cptr(op.in[1]), op.in[2] >= 0 ? c->cptr(op.in[2]) : nullptr, out);
             }
             break;
@@ -1535,8 +1543,15 @@ void run_graph(fer_context * c) {
             fer_add_f32__ref(m.tensors[static_cast<size_t>(op.out)].n, a, c->cptr(op.in[1]), op.act, out);
             break;
         case k_fc:
-            (op.fc_avx2 ? fer_fc_f32__avx2 : fer_fc_f32__ref)(op.fc_batch, op.fc_in, op.fc_out, a, c->cptr(op.in[1]),
-                                                             op.in[2] >= 0 ? c->cptr(op.in[2]) : nullptr, op.act, out);
+#ifdef FER_HAVE_AVX2
+            if (op.fc_avx2) {
+                fer_fc_f32__avx2(op.fc_batch, op.fc_in, op.fc_out, a, c->cptr(op.in[1]),
+                                 op.in[2] >= 0 ? c->cptr(op.in[2]) : nullptr, op.act, out);
+                break;
+            }
+#endif
+            fer_fc_f32__ref(op.fc_batch, op.fc_in, op.fc_out, a, c->cptr(op.in[1]),
+                            op.in[2] >= 0 ? c->cptr(op.in[2]) : nullptr, op.act, out);
             break;
         case k_reshape:
             std::memmove(out, a, m.tensors[static_cast<size_t>(op.out)].bytes);

@@ -722,7 +722,6 @@ TEST(Export, FileIsAStandardFlatBuffer) {
     EXPECT_GT(fer_model_arena_size(m.get()), 0u);
 }
 
-#ifdef FER_EXE
 std::string run_cmd(const std::string & cmd, int * rc) {
     FILE * p = popen((cmd + " 2>&1").c_str(), "r");
     std::string out;
@@ -735,6 +734,7 @@ std::string run_cmd(const std::string & cmd, int * rc) {
     return out;
 }
 
+#ifdef FER_EXE
 TEST(Export, CommandWritesAndChecksTheFile) {
     const std::string dir = temp_dir("cli");
     Net net = make_net("fernet");
@@ -1228,6 +1228,66 @@ TEST(Interop, TfliteInterpreterAgreesWithRuntimeInt8) {
     std::printf("%s", out.c_str());
     EXPECT_EQ(rc, 0) << out;
     fs::remove_all(dir);
+}
+
+// The same runtime compiled with Emscripten, run under Node (tests/wasm/):
+// the native reference kernels and the WebAssembly build give the same
+// probabilities (float32 within 1e-6: libm's expf may differ; int8 exactly).
+TEST(Wasm, SameResultsAsNative) {
+#ifndef FER_WASM_RUN_JS
+    GTEST_SKIP() << "em++ was not found at configure time (apt-get install emscripten)";
+#else
+    if (!fs::exists(FER_WASM_RUN_JS) || std::system("node --version > /dev/null 2>&1") != 0) {
+        GTEST_SKIP() << "the wasm build or node is missing";
+    }
+    const std::string dir = temp_dir("wasm");
+    const dataset all = test_faces();
+    dataset faces;  // 4 faces: the reference kernels in WebAssembly take ~0.1 s per fernet face here
+    for (size_t i : {size_t(0), size_t(3), all.size() - 5, all.size() - 2}) {
+        faces.append(all.image(i), 0, all.sources[i]);
+    }
+    write_bytes(dir + "/faces.u8", faces.pixels.data(), faces.pixels.size());
+    std::vector<std::pair<std::string, std::string>> models;
+    {
+        Net net = make_net("fernet");
+        randomise(net, 31);
+        const tfl_model f = net_to_tflite(net, export_options());
+        models.emplace_back("fernet-f32", tflite_serialize(f));
+        models.emplace_back("fernet-int8",
+                            tflite_serialize(quantize_tflite_int8(f, calibrate_tflite(f, all.pixels.data(), all.size()))));
+    }
+    const tfl_model zoo = op_zoo_model(0);
+    models.emplace_back("zoo-int8",
+                        tflite_serialize(quantize_tflite_int8(zoo, calibrate_tflite(zoo, faces.pixels.data(), faces.size()))));
+    for (const auto & nm : models) {
+        const std::string path = dir + "/" + nm.first + ".tflite", out = dir + "/" + nm.first + ".out";
+        write_bytes(path, nm.second.data(), nm.second.size());
+        int rc = 0;
+        const std::string log = run_cmd("node '" + std::string(FER_WASM_RUN_JS) + "' " + path + " " + dir + "/faces.u8 " + out, &rc);
+        ASSERT_EQ(rc, 0) << nm.first << ": " << log;
+        std::ifstream f(out, std::ios::binary);
+        std::vector<char> raw((std::istreambuf_iterator<char>(f)), {});
+        ASSERT_EQ(raw.size(), faces.size() * FER_N_CLASSES * sizeof(float)) << nm.first;
+        std::vector<float> wasm(raw.size() / sizeof(float));
+        std::memcpy(wasm.data(), raw.data(), raw.size());
+        fer_model_params rp = fer_model_default_params();
+        rp.reference_kernels = 1;
+        fer::model m = fer::model::from_buffer(nm.second.data(), nm.second.size(), rp);
+        fer::context ctx(m);
+        double max_abs = 0;
+        for (size_t i = 0; i < faces.size(); ++i) {
+            fer_result r;
+            ASSERT_EQ(ctx.classify(faces.image(i), 48, &r), FER_OK);
+            for (int k = 0; k < FER_N_CLASSES; ++k) {
+                max_abs = std::max(max_abs, static_cast<double>(std::fabs(r.probabilities[k] - wasm[i * FER_N_CLASSES + static_cast<size_t>(k)])));
+            }
+        }
+        const bool int8 = nm.first.find("int8") != std::string::npos;
+        EXPECT_LE(max_abs, int8 ? 0.0 : 1e-6) << nm.first;
+        std::printf("[ wasm ] %s: %zu faces, max |wasm - native| = %.3g\n", nm.first.c_str(), faces.size(), max_abs);
+    }
+    fs::remove_all(dir);
+#endif
 }
 
 }  // namespace
