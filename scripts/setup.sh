@@ -7,7 +7,12 @@ cd "$(dirname "$0")/.."
 
 packages=(build-essential cmake ninja-build ccache pkg-config
           libtorch-dev libopencv-dev libgtest-dev libgmock-dev libbenchmark-dev opencv-data
-          nodejs npm emscripten)
+          emscripten)
+# Node.js may come from another Debian source (e.g. a nodejs build that bundles
+# npm and conflicts with Debian's npm package): only install it when missing.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  packages+=(nodejs npm)
+fi
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(python3-torch python3-numpy)
 fi
