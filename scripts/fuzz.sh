@@ -2,7 +2,8 @@
 # Builds the libFuzzer target of the model loader (tests/fuzz/) with clang,
 # AddressSanitizer and UndefinedBehaviorSanitizer in build-fuzz/, and runs it
 # for a bounded time from the seed models in tests/fuzz/corpus/ (copied to a
-# temporary folder, so the committed seeds stay as they are).
+# temporary folder, so the committed seeds stay as they are), replaying the
+# inputs of past findings in tests/fuzz/regressions/ first.
 # Usage: scripts/fuzz.sh [SECONDS]     (default 60; exit 0: no finding)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,4 +19,4 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cp tests/fuzz/corpus/* "$work/"
 build-fuzz/tests/fuzz/fuzz-model-loader -max_total_time="$secs" -max_len=65536 -rss_limit_mb=2048 \
-  -timeout=10 -print_final_stats=1 "$work"
+  -timeout=10 -print_final_stats=1 "$work" tests/fuzz/regressions

@@ -525,7 +525,10 @@ void fer_mean_s8__ref(const int * dims, int rank, unsigned axes_mask, int32_t in
 
 void fer_quantize_s8__ref(size_t n, float scale, int32_t zp, const float * in, int8_t * out) {
     for (size_t i = 0; i < n; ++i) {
-        const float v = std::round(in[i] / scale);  // half away from zero, as TfLiteRound
+        float v = std::round(in[i] / scale);  // half away from zero, as TfLiteRound
+        if (v != v) {
+            v = 0.0f;  // NaN (a broken model): any value, but no undefined conversion
+        }
         const int32_t q = static_cast<int32_t>(v < -1e9f ? -1e9f : (v > 1e9f ? 1e9f : v)) + zp;
         out[i] = clamp8(q, -128, 127);
     }

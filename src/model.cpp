@@ -13,6 +13,7 @@
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
+#include <cstdlib>
 #include <new>
 #include <string>
 #include <vector>
@@ -33,8 +34,8 @@ enum : int {
 
 constexpr uint64_t k_max_file = 512ull << 20;       // bytes
 constexpr uint64_t k_max_elements = 1ull << 28;      // per tensor
-constexpr uint64_t k_max_arena = 1ull << 30;         // bytes
-constexpr uint32_t k_max_count = 1u << 20;           // tensors, ops, buffers
+constexpr uint64_t k_max_arena = 256ull << 20;       // bytes of activations per context
+constexpr uint32_t k_max_count = 1u << 16;           // tensors, ops, buffers, operator codes
 constexpr int k_max_dim_param = 1 << 16;             // strides, dilations, filter sizes
 
 struct op_info {
@@ -168,15 +169,16 @@ struct fer_model {
 
 struct fer_context {
     const fer_model * model = nullptr;
-    std::vector<float> arena;
+    float * arena = nullptr;  // malloc'ed: a failed allocation returns NULL instead of aborting
     bool has_result = false;
+    ~fer_context() { std::free(arena); }
 
     void * raw(int t) {
         const rt_tensor & x = model->tensors[static_cast<size_t>(t)];
         if (x.is_const) {
             return const_cast<void *>(model->data(x));
         }
-        return reinterpret_cast<uint8_t *>(arena.data()) + x.arena_off;
+        return reinterpret_cast<uint8_t *>(arena) + x.arena_off;
     }
     float * ptr(int t) { return static_cast<float *>(raw(t)); }
     const float * cptr(int t) const { return const_cast<fer_context *>(this)->ptr(t); }
@@ -445,6 +447,12 @@ private:
         const rt_tensor & x = m->tensors[static_cast<size_t>(in)];
         const rt_tensor & f = m->tensors[static_cast<size_t>(w)];
         const rt_tensor & o = m->tensors[static_cast<size_t>(out)];
+        // int32 accumulators: |sum| <= length * 255 * 127 (+ bias) must not overflow
+        const uint64_t length = f.n / static_cast<uint64_t>(n_out > 0 ? n_out : 1);
+        if (length * 255u * 128u >= (1ull << 30)) {
+            return fail("%s: %llu products per output could overflow the int32 accumulator", where_.c_str(),
+                        static_cast<unsigned long long>(length));
+        }
         const bool per_channel = f.scales.size() > 1;
         if (f.scales.empty() || (per_channel && (static_cast<int>(f.scales.size()) != n_out || f.qdim != channel_dim))) {
             return fail("%s: weights '%s' need 1 scale or %d along dimension %d (have %zu along %d)", where_.c_str(),
@@ -455,6 +463,16 @@ private:
                 return fail("%s: weights '%s' must be symmetric (zero point 0)", where_.c_str(), f.name.c_str());
             }
         }
+        if (bias >= 0) {
+            const rt_tensor & b = m->tensors[static_cast<size_t>(bias)];
+            const int32_t * bv = static_cast<const int32_t *>(m->data(b));
+            for (size_t k = 0; k < b.n; ++k) {
+                if (bv[k] <= -(1 << 30) || bv[k] >= (1 << 30)) {
+                    return fail("%s: bias '%s' value %d could overflow the int32 accumulator", where_.c_str(),
+                                b.name.c_str(), bv[k]);
+                }
+            }
+        }
         op.q8 = true;
         op.in_zp = x.zp;
         op.out_zp = o.zp;
@@ -462,6 +480,10 @@ private:
         for (int c = 0; c < n_out; ++c) {
             const double sw = f.scales[per_channel ? static_cast<size_t>(c) : 0];
             op.scale[static_cast<size_t>(c)] = x.scale * f.scales[per_channel ? static_cast<size_t>(c) : 0] / o.scale;
+            if (!std::isfinite(op.scale[static_cast<size_t>(c)]) || !(op.scale[static_cast<size_t>(c)] > 0.0f)) {
+                return fail("%s: requantisation scale of channel %d is not a positive float32 (scales %g, %g, %g)",
+                            where_.c_str(), c, static_cast<double>(x.scale), sw, static_cast<double>(o.scale));
+            }
             if (bias >= 0) {
                 const rt_tensor & b = m->tensors[static_cast<size_t>(bias)];
                 const double bs = b.scales.empty() ? 0.0 : b.scales[b.scales.size() > 1 ? static_cast<size_t>(c) : 0];
@@ -674,11 +696,11 @@ bool model_builder::load_tensors(const fb_table & sg) {
         int8_t type;
         uint32_t buffer;
         std::vector<int32_t> shape;
-        bool is_var;
+        uint8_t is_var;  // a bool in the schema; read as a byte (any non-zero value is true)
         uint64_t sparsity;
         if (!L.table_in_vector(data, i, &tt, what) || !L.i32_vec(tt, 0, &shape, what) ||
             !L.scalar<int8_t>(tt, 1, 0, &type, what) || !L.scalar<uint32_t>(tt, 2, 0, &buffer, what) ||
-            !L.str(tt, 3, &t.name, what) || !L.scalar<bool>(tt, 5, false, &is_var, what) ||
+            !L.str(tt, 3, &t.name, what) || !L.scalar<uint8_t>(tt, 5, 0, &is_var, what) ||
             !L.ref(tt, 6, &sparsity, what)) {
             return false;
         }
@@ -776,6 +798,11 @@ bool model_builder::load_tensors(const fb_table & sg) {
             buf_of[i] = buffer;
         }
         // quantisation parameters are ignored for float tensors (TFLite does the same)
+    }
+    // Tensors may share a buffer, so constant data can exceed the file; not by much in real models.
+    if (const_bytes > 2 * L.size() + 16ull * count) {
+        return fail("model: constant tensors need %llu bytes from a %llu-byte file (buffers shared too often)",
+                    static_cast<unsigned long long>(const_bytes), static_cast<unsigned long long>(L.size()));
     }
     m->consts.assign(static_cast<size_t>(const_bytes / 4), 0.0f);
     for (uint32_t i = 0; i < count; ++i) {
@@ -1701,7 +1728,11 @@ fer_context * fer_context_new(const fer_model * model) {
         return nullptr;
     }
     c->model = model;
-    c->arena.assign(model->arena_bytes / 4 + 16, 0.0f);
+    c->arena = static_cast<float *>(std::calloc(model->arena_bytes / 4 + 16, sizeof(float)));
+    if (!c->arena) {
+        delete c;
+        return nullptr;
+    }
     return c;
 }
 

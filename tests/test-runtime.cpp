@@ -1007,6 +1007,24 @@ TEST(Robustness, BrokenFilesAreRejectedWithClearMessages) {
         t.tensors[3].shape = {1, 32, 32, 2};
         expect_rejected(tflite_serialize(t), {"input", "[1,32,32,1]"}, "input shape");
     }
+    {  // 300 tensors sharing one 4 MB buffer: 1.2 GB of constants from a 4 MB file
+        tfl_model t = tiny_model();
+        t.tensors.push_back(tfl_const_f32("big", {1 << 20}, std::vector<float>(1 << 20, 1.0f)));
+        const int big = static_cast<int>(t.tensors.size() - 1);
+        for (int k = 0; k < 300; ++k) {
+            tfl_tensor sh = tfl_activation_tensor("alias" + std::to_string(k), {1 << 20});
+            sh.shared_buffer_of = big;
+            t.tensors.push_back(sh);
+        }
+        expect_rejected(tflite_serialize(t), {"constant tensors need", "shared"}, "shared buffer blowup");
+    }
+    {
+        tfl_model t = tiny_model();
+        for (int k = 0; k < 70000; ++k) {
+            t.tensors.push_back(tfl_activation_tensor("t", {1}));
+        }
+        expect_rejected(tflite_serialize(t), {"70010 tensors is absurd"}, "too many tensors");
+    }
     {
         log_capture log;
         EXPECT_EQ(fer_model_load_from_file("/nonexistent/m.tflite", log.params()), nullptr);
@@ -1088,6 +1106,22 @@ TEST(Robustness, FuzzSeedCorpusLoads) {
         ++n;
     }
     EXPECT_GE(n, 4) << dir << " (FER_WRITE_FUZZ_CORPUS=1 writes the seeds)";
+}
+
+// Inputs that once made the fuzzer fail (tests/fuzz/regressions/): they must
+// load or be rejected, never crash (under the sanitizers: scripts/fuzz.sh).
+TEST(Robustness, FuzzRegressionsDoNotCrash) {
+    const fs::path dir = fs::path(FER_SOURCE_DIR) / "tests" / "fuzz" / "regressions";
+    int n = 0;
+    std::error_code ec;
+    for (const auto & e : fs::directory_iterator(dir, ec)) {
+        std::ifstream f(e.path(), std::ios::binary);
+        const std::string b((std::istreambuf_iterator<char>(f)), {});
+        const std::string err = load_error(b);
+        std::printf("[ regression ] %s: %s\n", e.path().filename().c_str(), err.empty() ? "loads" : err.c_str());
+        ++n;
+    }
+    EXPECT_GE(n, 1);
 }
 
 TEST(Robustness, RandomCorruptionsNeverCrash) {

@@ -336,12 +336,16 @@ std::string tflite_serialize(const tfl_model & m) {
     std::vector<fb_ref> buffers;
     buffers.push_back(fb_table_builder().done());
     std::vector<fb_ref> tensors;
+    std::vector<uint32_t> buffer_of;
     for (const auto & t : m.tensors) {
         uint32_t buffer = 0;
-        if (!t.data.empty()) {
+        if (t.shared_buffer_of >= 0 && static_cast<size_t>(t.shared_buffer_of) < buffer_of.size()) {
+            buffer = buffer_of[static_cast<size_t>(t.shared_buffer_of)];
+        } else if (!t.data.empty()) {
             buffer = static_cast<uint32_t>(buffers.size());
             buffers.push_back(fb_table_builder().ref(0, fb_vector(t.data, 16)).done());
         }
+        buffer_of.push_back(buffer);
         fb_table_builder tb;
         tb.ref(0, fb_vector(t.shape)).scalar<int8_t>(1, static_cast<int8_t>(t.type)).scalar<uint32_t>(2, buffer);
         tb.ref(3, fb_string(t.name));

@@ -34,6 +34,7 @@ struct tfl_tensor {
     std::vector<float> scale;
     std::vector<int64_t> zero_point;
     int quantized_dimension = 0;
+    int shared_buffer_of = -1;  // tests: reuse the buffer of that (earlier) tensor instead of `data`
 };
 
 // One field of an options table: id (vtable slot), width in bytes (1, 4) or
