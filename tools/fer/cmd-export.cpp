@@ -100,12 +100,12 @@ parity check_parity(Net & net, const fer_model * model, const dataset & d) {
 int cmd_export(int argc, char ** argv) {
     arg_parser a("export", "--out M.tflite [OPTIONS]",
                  "Export a model to TensorFlow Lite (float32, or int8 with --int8): batch norm\n"
-                 "folded, dropout removed, fused ReLU, NHWC, a SOFTMAX output (and, for global-\n"
-                 "average-pool heads, the last\n"
-                 "feature map as a second output for class activation maps). Labels, input size,\n"
-                 "preprocessing, model name/version, training data and commit go into the file's\n"
-                 "metadata. The written file is then loaded with fer's own runtime and checked\n"
-                 "against libtorch on synthetic faces (and on a dataset split with --check-data).");
+                 "folded, dropout removed, fused ReLU, NHWC, a SOFTMAX output and, for global-\n"
+                 "average-pool heads, the last feature map as a second output (class activation\n"
+                 "maps). Labels, input size, preprocessing, model name/version, training data and\n"
+                 "commit go into the file's metadata. The written file is then loaded with fer's\n"
+                 "own runtime and checked against libtorch on synthetic faces (and on a dataset\n"
+                 "split with --check-data). docs/runtime.md describes the file and the checks.");
     a.option("model", "PATH", "model file or run folder (default: the shipped model)");
     a.option("out", "FILE", "the .tflite to write (atomically)");
     a.option("name", "NAME", "model name in the metadata (default: the architecture)");
@@ -119,7 +119,7 @@ int cmd_export(int argc, char ** argv) {
     a.option("tolerance", "T", "max |runtime - libtorch| probability accepted by the check (float32)", "1e-4");
     a.flag("int8", "post-training int8 quantisation (per-channel weights, calibrated activations)");
     a.option("calibration", "PATH", "FER2013 data whose Training split calibrates int8 (default: data/fer2013)");
-    a.option("samples", "N", "calibration faces (a fixed random subset of Training)", "300");
+    a.option("samples", "N", "calibration faces (a fixed random subset of Training)", "1000");
     a.option("min-agreement", "F", "int8: least top-class agreement with libtorch on --check-data", "0.99");
     a.flag("reference-kernels", "check with the readable reference kernels only (no AVX2/FMA)");
     if (!a.parse(argc, argv)) {
