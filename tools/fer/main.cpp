@@ -22,7 +22,7 @@ const command k_commands[] = {
     {"train", fer::cmd_train, "train a network on FER2013 (CSV or image folders)"},
     {"eval", fer::cmd_eval, "accuracy, macro-F1, per-class metrics and confusion matrix"},
     {"explain", fer::cmd_explain, "Grad-CAM heatmaps of what drives a prediction"},
-    {"export", fer::cmd_export, "export a model to TensorFlow Lite (float32) and check it"},
+    {"export", fer::cmd_export, "export a model to TensorFlow Lite (float32 or int8) and check it"},
 };
 
 void print_usage(FILE * out) {
