@@ -12,6 +12,7 @@
 //
 // The last line of the output is one JSON object (read by the script).
 
+#include "allocator.h"
 #include "models.h"
 
 #include <torch/torch.h>
@@ -247,6 +248,8 @@ int run(const options & o) {
 }  // namespace
 
 int main(int argc, char ** argv) {
+    // The same process set-up as `fer train` (train/allocator.h).
+    fer::tune_allocator();
     try {
         return run(parse(argc, argv));
     } catch (const std::invalid_argument & e) {

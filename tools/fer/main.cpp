@@ -1,4 +1,5 @@
 // fer: facial emotion recognition. One executable, one subcommand per job.
+#include "allocator.h"
 #include "commands.h"
 #include "error.h"
 
@@ -38,6 +39,7 @@ void print_usage(FILE * out) {
 }  // namespace
 
 int main(int argc, char ** argv) {
+    fer::tune_allocator();
     if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
         print_usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 1 : 0;
