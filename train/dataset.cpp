@@ -164,13 +164,6 @@ dataset load_csv(const std::string & path, const std::string & split) {
 
 namespace {
 
-bool is_image_extension(const fs::path & p) {
-    std::string ext = p.extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-    return ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".bmp" || ext == ".pgm" ||
-           ext == ".ppm" || ext == ".tif" || ext == ".tiff" || ext == ".webp";
-}
-
 bool has_class_folders(const fs::path & root) {
     std::error_code ec;
     for (const auto & e : fs::directory_iterator(root, ec)) {
@@ -229,7 +222,7 @@ dataset load_image_folder(const std::string & root_s, const std::string & split,
             if (fname.empty() || fname[0] == '.') {
                 continue;
             }
-            if (!is_image_extension(f.path())) {
+            if (!is_image_file_name(f.path().string())) {
                 log_warning("skipping '" + f.path().string() + "': not an image file name");
                 continue;
             }

@@ -5,6 +5,8 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <vector>
 
@@ -12,6 +14,13 @@ namespace fer {
 
 namespace {
 constexpr long long k_max_pixels = 100LL * 1000 * 1000;  // refuse > 100 megapixels
+}
+
+bool is_image_file_name(const std::string & path) {
+    std::string ext = std::filesystem::path(path).extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+    return ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".bmp" || ext == ".pgm" ||
+           ext == ".ppm" || ext == ".tif" || ext == ".tiff" || ext == ".webp";
 }
 
 bool read_face_image(const std::string & path, uint8_t * out, std::string * error) {

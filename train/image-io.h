@@ -12,4 +12,7 @@ namespace fer {
 // image or is absurdly large.
 bool read_face_image(const std::string & path, uint8_t * out48x48, std::string * error);
 
+// Whether a file name has an image extension the decoder reads (case-insensitive).
+bool is_image_file_name(const std::string & path);
+
 }  // namespace fer

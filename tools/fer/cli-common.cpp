@@ -3,6 +3,7 @@
 #include "commands.h"
 #include "error.h"
 #include "fer.h"
+#include "image-io.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -43,15 +44,6 @@ model_ref resolve_model(const std::string & arg) {
     return r;
 }
 
-namespace {
-bool is_image_name(const fs::path & p) {
-    std::string ext = p.extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-    return ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".bmp" || ext == ".pgm" || ext == ".ppm" ||
-           ext == ".tif" || ext == ".tiff" || ext == ".webp";
-}
-}  // namespace
-
 std::vector<std::string> list_images(const std::vector<std::string> & args) {
     std::vector<std::string> out;
     for (const auto & a : args) {
@@ -59,7 +51,7 @@ std::vector<std::string> list_images(const std::vector<std::string> & args) {
         if (fs::is_directory(a, ec)) {
             std::vector<std::string> found;
             for (const auto & e : fs::recursive_directory_iterator(a, fs::directory_options::skip_permission_denied, ec)) {
-                if (e.is_regular_file(ec) && is_image_name(e.path()) && e.path().filename().string()[0] != '.') {
+                if (e.is_regular_file(ec) && is_image_file_name(e.path().string()) && e.path().filename().string()[0] != '.') {
                     found.push_back(e.path().string());
                 }
             }
