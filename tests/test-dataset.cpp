@@ -82,23 +82,7 @@ std::vector<uint8_t> image_of(const fer::dataset & d, size_t i) {
     return std::vector<uint8_t>(d.image(i), d.image(i) + fer::k_image_pixels);
 }
 
-// Runs f, which must throw fer::error of `kind` whose message contains every needle.
-void expect_error(const std::function<void()> & f, fer::error_kind kind, const std::vector<std::string> & needles) {
-    try {
-        f();
-        ADD_FAILURE() << "no exception thrown";
-    } catch (const fer::error & e) {
-        EXPECT_EQ(static_cast<int>(e.kind()), static_cast<int>(kind)) << e.what();
-        for (const auto & n : needles) {
-            EXPECT_NE(std::string(e.what()).find(n), std::string::npos)
-                << "message '" << e.what() << "' does not contain '" << n << "'";
-        }
-    } catch (const std::exception & e) {
-        ADD_FAILURE() << "expected fer::error, got std::exception: " << e.what();
-    } catch (...) {
-        ADD_FAILURE() << "expected fer::error, got a non-standard exception";
-    }
-}
+using fer_test::expect_error;
 
 // ---- CSV: valid files -------------------------------------------------------
 

@@ -29,18 +29,7 @@ public:
     temp_dir() : fer_test::temp_dir("fer-test-models") {}
 };
 
-void expect_error(const std::function<void()> & f, fer::error_kind kind, const std::string & needle) {
-    try {
-        f();
-        ADD_FAILURE() << "no exception thrown";
-    } catch (const fer::error & e) {
-        EXPECT_EQ(static_cast<int>(e.kind()), static_cast<int>(kind)) << e.what();
-        EXPECT_NE(std::string(e.what()).find(needle), std::string::npos)
-            << "message '" << e.what() << "' does not contain '" << needle << "'";
-    } catch (const std::exception & e) {
-        ADD_FAILURE() << "expected fer::error, got: " << e.what();
-    }
-}
+using fer_test::expect_error;
 
 class Models : public testing::Test {
 protected:

@@ -112,18 +112,7 @@ fer::train_options tiny_options(const std::string & data, const std::string & ou
     return o;
 }
 
-void expect_error(const std::function<void()> & f, fer::error_kind kind, const std::string & needle) {
-    try {
-        f();
-        ADD_FAILURE() << "no exception thrown";
-    } catch (const fer::error & e) {
-        EXPECT_EQ(static_cast<int>(e.kind()), static_cast<int>(kind)) << e.what();
-        EXPECT_NE(std::string(e.what()).find(needle), std::string::npos)
-            << "message '" << e.what() << "' does not contain '" << needle << "'";
-    } catch (const std::exception & e) {
-        ADD_FAILURE() << "expected fer::error, got: " << e.what();
-    }
-}
+using fer_test::expect_error;
 
 // metrics.csv rows without the timing columns (seconds, images_per_s).
 std::vector<std::string> metrics_rows_without_timing(const std::string & path) {

@@ -1,11 +1,18 @@
 // Helpers shared by the test executables.
 #pragma once
 
+#include "error.h"
+
+#include <gtest/gtest.h>
+
 #include <atomic>
+#include <functional>
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <string>
+#include <type_traits>
+#include <vector>
 
 #include <unistd.h>
 
@@ -34,5 +41,30 @@ public:
 private:
     std::filesystem::path path_;
 };
+
+// Runs f, which must throw fer::error of `kind` whose message contains every needle.
+inline void expect_error(const std::function<void()> & f, fer::error_kind kind,
+                         const std::vector<std::string> & needles) {
+    try {
+        f();
+        ADD_FAILURE() << "no exception thrown";
+    } catch (const fer::error & e) {
+        EXPECT_EQ(static_cast<int>(e.kind()), static_cast<int>(kind)) << e.what();
+        for (const auto & n : needles) {
+            EXPECT_NE(std::string(e.what()).find(n), std::string::npos)
+                << "message '" << e.what() << "' does not contain '" << n << "'";
+        }
+    } catch (const std::exception & e) {
+        ADD_FAILURE() << "expected fer::error, got std::exception: " << e.what();
+    } catch (...) {
+        ADD_FAILURE() << "expected fer::error, got a non-standard exception";
+    }
+}
+
+// One needle (a template, so that a braced list of needles picks the overload above).
+template <class S, class = std::enable_if_t<std::is_convertible_v<const S &, std::string>>>
+void expect_error(const std::function<void()> & f, fer::error_kind kind, const S & needle) {
+    expect_error(f, kind, std::vector<std::string>{std::string(needle)});
+}
 
 }  // namespace fer_test
