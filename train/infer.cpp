@@ -39,4 +39,10 @@ torch::Tensor predict_probabilities(Net & net, const dataset & d, int64_t batch,
     return out;
 }
 
+std::vector<int64_t> top_classes(const torch::Tensor & probabilities) {
+    torch::Tensor top = probabilities.argmax(1).contiguous();
+    const int64_t * p = top.data_ptr<int64_t>();
+    return std::vector<int64_t>(p, p + top.numel());
+}
+
 }  // namespace fer

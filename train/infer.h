@@ -6,6 +6,8 @@
 
 #include <torch/torch.h>
 
+#include <vector>
+
 namespace fer {
 
 // Normalised faces [begin, end) as an (n,1,48,48) float tensor.
@@ -15,5 +17,8 @@ torch::Tensor faces_tensor(const dataset & d, size_t begin, size_t end);
 // face and its mirror image. Shows a progress bar when `progress` is set.
 torch::Tensor predict_probabilities(Net & net, const dataset & d, int64_t batch = 256, bool tta_flip = false,
                                     bool progress = false, torch::Device device = torch::kCPU);
+
+// The most probable class of each row of (N,7) probabilities.
+std::vector<int64_t> top_classes(const torch::Tensor & probabilities);
 
 }  // namespace fer

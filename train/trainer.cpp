@@ -455,12 +455,7 @@ train_result train(train_options opts, bool resume) {
         const double train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
         torch::Tensor probs = predict_probabilities(net, val_set, 256, false, false, device);
-        std::vector<int64_t> truth(val_set.labels), pred(val_set.size());
-        torch::Tensor top = probs.argmax(1);
-        for (size_t i = 0; i < pred.size(); ++i) {
-            pred[i] = top[static_cast<int64_t>(i)].item<int64_t>();
-        }
-        metrics m = compute_metrics(truth, pred, 7);
+        metrics m = compute_metrics(val_set.labels, top_classes(probs), 7);
         torch::Tensor yv = torch::tensor(val_set.labels);
         const double val_loss =
             -probs.gather(1, yv.unsqueeze(1)).clamp_min(1e-12).log().mean().item<double>();

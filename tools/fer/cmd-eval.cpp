@@ -22,9 +22,7 @@ namespace {
 
 metrics evaluate(Net & net, const dataset & d, int64_t batch, bool tta, bool progress) {
     torch::Tensor probs = predict_probabilities(net, d, batch, tta, progress);
-    torch::Tensor top = probs.argmax(1).contiguous();
-    const int64_t * p = top.data_ptr<int64_t>();
-    return compute_metrics(d.labels, std::vector<int64_t>(p, p + top.numel()), 7);
+    return compute_metrics(d.labels, top_classes(probs), 7);
 }
 
 }  // namespace
