@@ -13,19 +13,38 @@ namespace fs = std::filesystem;
 
 namespace fer {
 
-std::string default_model_path() {
-    if (const char * env = std::getenv("FER_MODEL"); env && *env) {
-        return env;
-    }
+// Installed copy beside the executable (share/fer/models/NAME) or the source tree's.
+static std::string shipped_model(const std::string & name) {
     std::error_code ec;
     const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
     if (!ec) {
-        const fs::path installed = exe.parent_path().parent_path() / "share" / "fer" / "models" / "fernet.pt";
+        const fs::path installed = exe.parent_path().parent_path() / "share" / "fer" / "models" / name;
         if (fs::exists(installed, ec)) {
             return installed.string();
         }
     }
-    return std::string(FER_SOURCE_DIR) + "/models/fernet.pt";
+    return std::string(FER_SOURCE_DIR) + "/models/" + name;
+}
+
+std::string default_model_path() {
+    if (const char * env = std::getenv("FER_MODEL"); env && *env) {
+        return env;
+    }
+    return shipped_model("fernet.pt");
+}
+
+std::string default_tflite_model_path() {
+    if (const char * env = std::getenv("FER_TFLITE_MODEL"); env && *env) {
+        return env;
+    }
+    return shipped_model("fernet.tflite");
+}
+
+std::string default_cascade_path() {
+    if (const char * env = std::getenv("FER_CASCADE"); env && *env) {
+        return env;
+    }
+    return "/usr/share/opencv4/haarcascades/haarcascade_frontalface_alt2.xml";
 }
 
 model_ref resolve_model(const std::string & arg) {

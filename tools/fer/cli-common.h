@@ -15,6 +15,15 @@ struct model_ref {
 };
 model_ref resolve_model(const std::string & arg);
 
+// The TensorFlow Lite model the runtime commands (predict, video, live, serve)
+// load when --model is not given: $FER_TFLITE_MODEL, else the shipped default
+// (models/fernet-int8.tflite or models/fernet.tflite, see models/README.md).
+std::string default_tflite_model_path();
+// The Haar cascade the face detector loads when --detector is not given:
+// $FER_CASCADE, else OpenCV's haarcascade_frontalface_alt2.xml (Debian's
+// opencv-data; chosen by recall/precision in docs/face-detection.md).
+std::string default_cascade_path();
+
 // Files named on the command line, folders searched recursively for images,
 // sorted. Throws an input error for a path that does not exist.
 std::vector<std::string> list_images(const std::vector<std::string> & args);

@@ -1,0 +1,99 @@
+// fer pipeline: find every face in a picture, crop it the way FER2013 faces
+// are cropped, and classify each one; follow faces across video frames and
+// smooth their labels. Part of the runtime (plain C++17, no dependency, no
+// exceptions): the native tools, the HTTP server and the web app (WASM) all
+// run this very code, so they give the same boxes and probabilities.
+//
+//   fer_pipeline_params p = fer_pipeline_default_params();
+//   p.detect.min_size = 80;                    // live-camera setting
+//   fer_face faces[16]; int32_t n = 0;
+//   fer_analyze(ctx, det, grey, w, h, w, &p, faces, 16, &n);  // n may exceed 16: faces found
+//
+//   fer_tracker * t = fer_tracker_new(fer_tracker_default_params());
+//   per frame: fer_analyze(...); fer_tracker_update(t, faces, min(n, 16));  // track_id, smoothed
+//   fer_tracker_free(t);
+#ifndef FER_PIPELINE_H
+#define FER_PIPELINE_H
+
+#include "fer-detect.h"
+#include "fer.h"
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// Largest class activation map a fer_face carries (rows * cols).
+#define FER_FACE_CAM_MAX 144
+
+struct fer_pipeline_params {
+    fer_detect_params detect;  // detector settings; detect.min_size is the smallest face (--min-face)
+    int32_t max_faces;         // classify at most this many faces, largest first (0: all that fit)
+    float min_confidence;      // a face whose confidence is below this is marked uncertain
+    // Box-to-crop rule, calibrated by measurement (docs/face-detection.md): the
+    // crop is a square of side crop_scale * box side, centred on the box centre
+    // moved down by crop_shift_y * box side; parts outside the image repeat the border.
+    float crop_scale;
+    float crop_shift_y;
+    int32_t cam;  // 1: fill each face's class activation map (models with a GAP head)
+};
+struct fer_pipeline_params fer_pipeline_default_params(void);
+
+typedef struct fer_face {
+    fer_box box;                       // the detector's box, image pixels
+    int32_t crop_x, crop_y, crop_size; // the square that was classified (may reach outside the image)
+    struct fer_result result;          // this frame's classification
+    int32_t uncertain;                 // 1 when result.confidence < min_confidence
+    int32_t track_id;                  // -1 until fer_tracker_update assigns one
+    float smoothed[FER_N_CLASSES];     // smoothed probabilities (= result's without a tracker)
+    int32_t smoothed_class;            // argmax of smoothed
+    int32_t cam_h, cam_w;              // CAM size (0 when not asked or unsupported)
+    float cam[FER_FACE_CAM_MAX];       // CAM of result.top_class, row-major, cam_h * cam_w values
+} fer_face;
+
+// The 48x48 grey crop of the face in `box` under the rule of `params` (the
+// rectangle used goes to *crop_x, *crop_y, *crop_size when not NULL).
+int fer_crop_face(const uint8_t * grey, int32_t width, int32_t height, int32_t stride, const fer_box * box,
+                  const struct fer_pipeline_params * params, uint8_t out[FER_INPUT_SIZE * FER_INPUT_SIZE],
+                  int32_t * crop_x, int32_t * crop_y, int32_t * crop_size);
+
+// Detects faces in an 8-bit grey image and classifies each, largest first.
+// At most max_out faces are written; *n_faces receives the number classified
+// (min of faces found and params->max_faces when set), which may exceed max_out.
+// Returns FER_OK or a fer_status; detector failures (image too large, ...)
+// come back as FER_ERR_INVALID_ARGUMENT with the reason in *detect_status when
+// it is not NULL.
+int fer_analyze(fer_context * ctx, const fer_detector * det, const uint8_t * grey, int32_t width, int32_t height,
+                int32_t stride, const struct fer_pipeline_params * params, fer_face * faces, int32_t max_out,
+                int32_t * n_faces, fer_detect_status * detect_status);
+
+// Colour to grey with OpenCV's cvtColor weights (0.299 R + 0.587 G + 0.114 B,
+// same fixed-point rounding), so native tools (BGR from OpenCV) and the web app
+// (RGBA from a canvas) feed the detector identical pixels. Strides in bytes.
+void fer_bgr_to_grey(const uint8_t * bgr, int32_t width, int32_t height, int32_t stride, uint8_t * grey,
+                     int32_t grey_stride);
+void fer_rgba_to_grey(const uint8_t * rgba, int32_t width, int32_t height, int32_t stride, uint8_t * grey,
+                      int32_t grey_stride);
+
+// Follows faces across video frames (greedy IoU matching) and smooths their
+// probabilities with an exponential moving average so labels do not flicker.
+struct fer_tracker_params {
+    float iou_threshold;  // a face continues a track when their boxes overlap at least this much
+    float ema_alpha;      // weight of the new frame: smoothed = a * new + (1 - a) * smoothed
+    int32_t max_missed;   // frames a track survives without a matching face
+};
+struct fer_tracker_params fer_tracker_default_params(void);
+
+typedef struct fer_tracker fer_tracker;
+fer_tracker * fer_tracker_new(struct fer_tracker_params params);  // NULL on bad params
+void fer_tracker_free(fer_tracker * tracker);
+// Assigns track_id (new ids count up from 1) and fills smoothed /
+// smoothed_class of the faces of one frame.
+int fer_tracker_update(fer_tracker * tracker, fer_face * faces, int32_t n_faces);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif  // FER_PIPELINE_H
