@@ -100,6 +100,8 @@ int fer_model_has_cam(const fer_model * model, int * h, int * w);
 typedef struct fer_context fer_context;
 fer_context * fer_context_new(const fer_model * model);
 void fer_context_free(fer_context * ctx);
+// The model a context runs (NULL for a NULL context).
+const fer_model * fer_context_model(const fer_context * ctx);
 
 struct fer_result {
     float probabilities[FER_N_CLASSES];  // sum to 1, FER2013 label order

@@ -1738,6 +1738,8 @@ fer_context * fer_context_new(const fer_model * model) {
 
 void fer_context_free(fer_context * ctx) { delete ctx; }
 
+const fer_model * fer_context_model(const fer_context * ctx) { return ctx ? ctx->model : nullptr; }
+
 int fer_classify_f32(fer_context * ctx, const float * input, struct fer_result * out) {
     if (!ctx || !input || !out) {
         return FER_ERR_INVALID_ARGUMENT;

@@ -1,0 +1,196 @@
+// The face pipeline of include/fer-pipeline.h: detect, crop like FER2013,
+// classify. The tracker (fer_tracker_*) lives in track.cpp.
+#include "fer-pipeline.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+namespace {
+
+// Sub-pixel positions and weights in fixed point, so that every platform
+// (native, WebAssembly) computes the same crop whatever its float rounding
+// of the interpolation itself.
+constexpr int k_weight_bits = 11;
+constexpr int k_weight_one = 1 << k_weight_bits;
+
+// The rule's square: side crop_scale * box side, centred on the box centre
+// moved down by crop_shift_y * box side. Rounded once here, so the crop a
+// caller reports is exactly the square that was sampled.
+void crop_square(const fer_box & box, const fer_pipeline_params & p, int32_t * x, int32_t * y, int32_t * size) {
+    const double side = box.width > box.height ? box.width : box.height;
+    const double s = std::max(1.0, std::floor(side * p.crop_scale + 0.5));
+    const double cx = box.x + box.width * 0.5;
+    const double cy = box.y + box.height * 0.5 + p.crop_shift_y * side;
+    *size = static_cast<int32_t>(s);
+    *x = static_cast<int32_t>(std::floor(cx - s * 0.5 + 0.5));
+    *y = static_cast<int32_t>(std::floor(cy - s * 0.5 + 0.5));
+}
+
+struct tap {
+    int32_t i0, i1;  // source indices, clamped to the image (replicated border)
+    int32_t w1;      // weight of i1 in 1/k_weight_one
+};
+
+// Pixel-centre mapping (as cv::resize): out position d samples source
+// position origin + (d + 0.5) * scale - 0.5.
+void make_taps(int32_t origin, int32_t size, int32_t limit, tap * taps) {
+    const double scale = static_cast<double>(size) / FER_INPUT_SIZE;
+    for (int d = 0; d < FER_INPUT_SIZE; ++d) {
+        const double src = origin + (d + 0.5) * scale - 0.5;
+        const double f = std::floor(src);
+        int32_t w1 = static_cast<int32_t>(std::floor((src - f) * k_weight_one + 0.5));
+        int64_t i0 = static_cast<int64_t>(f);
+        if (w1 == k_weight_one) {
+            ++i0;
+            w1 = 0;
+        }
+        int64_t i1 = i0 + 1;
+        i0 = i0 < 0 ? 0 : (i0 >= limit ? limit - 1 : i0);
+        i1 = i1 < 0 ? 0 : (i1 >= limit ? limit - 1 : i1);
+        taps[d] = {static_cast<int32_t>(i0), static_cast<int32_t>(i1), w1};
+    }
+}
+
+template <int B, int G, int R, int Channels>
+void to_grey(const uint8_t * src, int32_t width, int32_t height, int32_t stride, uint8_t * grey, int32_t grey_stride) {
+    // OpenCV 4's 8-bit fixed point: weights 0.114/0.587/0.299 in 1/32768
+    // (3735 + 19235 + 9798 = 32768), rounded half up. (14-bit weights, as in
+    // older OpenCV, differ by one level on about 1% of pixels.)
+    constexpr uint32_t wb = 3735, wg = 19235, wr = 9798;
+    if (!src || !grey || width <= 0 || height <= 0) {
+        return;
+    }
+    for (int32_t y = 0; y < height; ++y) {
+        const uint8_t * s = src + static_cast<size_t>(y) * static_cast<size_t>(stride);
+        uint8_t * d = grey + static_cast<size_t>(y) * static_cast<size_t>(grey_stride);
+        for (int32_t x = 0; x < width; ++x, s += Channels) {
+            d[x] = static_cast<uint8_t>((s[B] * wb + s[G] * wg + s[R] * wr + (1u << 14)) >> 15);
+        }
+    }
+}
+
+}  // namespace
+
+extern "C" {
+
+fer_pipeline_params fer_pipeline_default_params(void) {
+    fer_pipeline_params p;
+    p.detect = fer_detect_default_params();
+    p.max_faces = 0;
+    p.min_confidence = 0.0f;
+    p.crop_scale = 1.1f;  // provisional; calibrated in docs/face-detection.md
+    p.crop_shift_y = 0.0f;
+    p.cam = 0;
+    return p;
+}
+
+int fer_crop_face(const uint8_t * grey, int32_t width, int32_t height, int32_t stride, const fer_box * box,
+                  const fer_pipeline_params * params, uint8_t out[FER_INPUT_SIZE * FER_INPUT_SIZE],
+                  int32_t * crop_x, int32_t * crop_y, int32_t * crop_size) {
+    if (!grey || !box || !params || !out || width <= 0 || height <= 0 || stride < width || box->width <= 0 ||
+        box->height <= 0 || !(params->crop_scale > 0.0f) || !std::isfinite(params->crop_scale) ||
+        !std::isfinite(params->crop_shift_y)) {
+        return FER_ERR_INVALID_ARGUMENT;
+    }
+    int32_t x0, y0, s;
+    crop_square(*box, *params, &x0, &y0, &s);
+    tap tx[FER_INPUT_SIZE], ty[FER_INPUT_SIZE];
+    make_taps(x0, s, width, tx);
+    make_taps(y0, s, height, ty);
+    for (int dy = 0; dy < FER_INPUT_SIZE; ++dy) {
+        const uint8_t * r0 = grey + static_cast<size_t>(ty[dy].i0) * static_cast<size_t>(stride);
+        const uint8_t * r1 = grey + static_cast<size_t>(ty[dy].i1) * static_cast<size_t>(stride);
+        const int32_t wy1 = ty[dy].w1, wy0 = k_weight_one - wy1;
+        for (int dx = 0; dx < FER_INPUT_SIZE; ++dx) {
+            const int32_t wx1 = tx[dx].w1, wx0 = k_weight_one - wx1;
+            const int32_t top = r0[tx[dx].i0] * wx0 + r0[tx[dx].i1] * wx1;
+            const int32_t bottom = r1[tx[dx].i0] * wx0 + r1[tx[dx].i1] * wx1;
+            // 8 + 2 * 11 bits: fits in 32 bits.
+            const uint32_t v = static_cast<uint32_t>(top * wy0 + bottom * wy1);
+            out[dy * FER_INPUT_SIZE + dx] = static_cast<uint8_t>((v + (1u << (2 * k_weight_bits - 1))) >> (2 * k_weight_bits));
+        }
+    }
+    if (crop_x) {
+        *crop_x = x0;
+    }
+    if (crop_y) {
+        *crop_y = y0;
+    }
+    if (crop_size) {
+        *crop_size = s;
+    }
+    return FER_OK;
+}
+
+int fer_analyze(fer_context * ctx, const fer_detector * det, const uint8_t * grey, int32_t width, int32_t height,
+                int32_t stride, const fer_pipeline_params * params, fer_face * faces, int32_t max_out,
+                int32_t * n_faces, fer_detect_status * detect_status) {
+    if (detect_status) {
+        *detect_status = FER_DETECT_OK;
+    }
+    if (n_faces) {
+        *n_faces = 0;
+    }
+    if (!ctx || !det || !params || !n_faces || max_out < 0 || (max_out > 0 && !faces) || params->max_faces < 0) {
+        return FER_ERR_INVALID_ARGUMENT;
+    }
+    // Photos rarely hold more than a few dozen faces: one detection pass
+    // almost always suffices; a crowd costs a second one.
+    std::vector<fer_box> boxes(64);
+    int32_t found = 0;
+    for (int pass = 0; pass < 2; ++pass) {
+        const fer_detect_status st = fer_detector_detect(det, grey, width, height, stride, &params->detect,
+                                                         boxes.data(), static_cast<int32_t>(boxes.size()), &found);
+        if (st != FER_DETECT_OK) {
+            if (detect_status) {
+                *detect_status = st;
+            }
+            return FER_ERR_INVALID_ARGUMENT;
+        }
+        if (found <= static_cast<int32_t>(boxes.size())) {
+            break;
+        }
+        boxes.resize(static_cast<size_t>(found));
+    }
+    const int32_t n = params->max_faces > 0 && params->max_faces < found ? params->max_faces : found;
+    *n_faces = n;
+    int cam_h = 0, cam_w = 0;
+    const bool want_cam = params->cam && fer_model_has_cam(fer_context_model(ctx), &cam_h, &cam_w) &&
+                          cam_h * cam_w <= FER_FACE_CAM_MAX;
+    uint8_t crop[FER_INPUT_SIZE * FER_INPUT_SIZE];
+    for (int32_t i = 0; i < n && i < max_out; ++i) {
+        fer_face & f = faces[i];
+        std::memset(&f, 0, sizeof f);
+        f.box = boxes[static_cast<size_t>(i)];
+        int st = fer_crop_face(grey, width, height, stride, &f.box, params, crop, &f.crop_x, &f.crop_y, &f.crop_size);
+        if (st == FER_OK) {
+            st = fer_classify(ctx, crop, FER_INPUT_SIZE, &f.result);
+        }
+        if (st != FER_OK) {
+            return st;
+        }
+        f.uncertain = f.result.confidence < params->min_confidence ? 1 : 0;
+        f.track_id = -1;
+        std::memcpy(f.smoothed, f.result.probabilities, sizeof f.smoothed);
+        f.smoothed_class = f.result.top_class;
+        if (want_cam && fer_context_cam(ctx, f.result.top_class, f.cam, FER_FACE_CAM_MAX) == FER_OK) {
+            f.cam_h = cam_h;
+            f.cam_w = cam_w;
+        }
+    }
+    return FER_OK;
+}
+
+void fer_bgr_to_grey(const uint8_t * bgr, int32_t width, int32_t height, int32_t stride, uint8_t * grey,
+                     int32_t grey_stride) {
+    to_grey<0, 1, 2, 3>(bgr, width, height, stride, grey, grey_stride);
+}
+
+void fer_rgba_to_grey(const uint8_t * rgba, int32_t width, int32_t height, int32_t stride, uint8_t * grey,
+                      int32_t grey_stride) {
+    to_grey<2, 1, 0, 4>(rgba, width, height, stride, grey, grey_stride);
+}
+
+}  // extern "C"

@@ -1,0 +1,361 @@
+// The runtime's face pipeline (src/pipeline.cpp): colour to grey against
+// OpenCV, the crop rule, and detection + classification on the project's own
+// fixture (samples/ faces on a canvas). Needs OpenCV's cascades (opencv-data)
+// and models/fernet.tflite; tests that need them skip when they are absent.
+#include "fer-pipeline.h"
+
+#include <gtest/gtest.h>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace {
+
+const std::string k_source_dir = FER_SOURCE_DIR;
+const std::string k_cascade = std::string(FER_HAAR_DIR) + "/haarcascade_frontalface_alt2.xml";
+const std::string k_model = k_source_dir + "/models/fernet.tflite";
+
+cv::Mat random_image(int h, int w, int type, uint32_t seed) {
+    cv::Mat m(h, w, type);
+    cv::RNG rng(seed);
+    rng.fill(m, cv::RNG::UNIFORM, 0, 256);
+    return m;
+}
+
+TEST(Grey, BgrIsBitIdenticalToOpenCV) {
+    // Odd widths and a padded stride: the tail of a row and the stride handling.
+    for (auto [w, h] : std::vector<std::pair<int, int>>{{1, 1}, {7, 3}, {33, 17}, {640, 480}, {1001, 5}}) {
+        cv::Mat padded = random_image(h, w + 5, CV_8UC3, static_cast<uint32_t>(w * 31 + h));
+        cv::Mat bgr = padded(cv::Rect(0, 0, w, h));
+        cv::Mat want;
+        cv::cvtColor(bgr, want, cv::COLOR_BGR2GRAY);
+        std::vector<uint8_t> got(static_cast<size_t>((w + 3) * h), 0);
+        fer_bgr_to_grey(bgr.data, w, h, static_cast<int32_t>(bgr.step), got.data(), w + 3);
+        for (int y = 0; y < h; ++y) {
+            for (int x = 0; x < w; ++x) {
+                ASSERT_EQ(got[static_cast<size_t>(y * (w + 3) + x)], want.at<uint8_t>(y, x))
+                    << w << "x" << h << " at (" << x << "," << y << ")";
+            }
+        }
+    }
+}
+
+TEST(Grey, EveryColourLevelMatchesOpenCV) {
+    // Pure and mixed channels over the whole 0..255 range: rounding ties included.
+    cv::Mat bgr(256, 256, CV_8UC3);
+    for (int y = 0; y < 256; ++y) {
+        for (int x = 0; x < 256; ++x) {
+            bgr.at<cv::Vec3b>(y, x) = cv::Vec3b(uint8_t(x), uint8_t(y), uint8_t((x * 7 + y * 3) & 255));
+        }
+    }
+    cv::Mat want;
+    cv::cvtColor(bgr, want, cv::COLOR_BGR2GRAY);
+    cv::Mat got(256, 256, CV_8U);
+    fer_bgr_to_grey(bgr.data, 256, 256, static_cast<int32_t>(bgr.step), got.data, 256);
+    EXPECT_EQ(cv::countNonZero(got != want), 0);
+}
+
+TEST(Grey, RgbaIsBitIdenticalToOpenCV) {
+    for (auto [w, h] : std::vector<std::pair<int, int>>{{1, 1}, {13, 9}, {640, 480}}) {
+        cv::Mat rgba = random_image(h, w, CV_8UC4, static_cast<uint32_t>(w + h));
+        cv::Mat want;
+        cv::cvtColor(rgba, want, cv::COLOR_RGBA2GRAY);
+        cv::Mat got(h, w, CV_8U);
+        fer_rgba_to_grey(rgba.data, w, h, static_cast<int32_t>(rgba.step), got.data, w);
+        EXPECT_EQ(cv::countNonZero(got != want), 0) << w << "x" << h;
+    }
+}
+
+// Largest absolute difference between two 48x48 crops.
+int max_diff(const uint8_t * a, const cv::Mat & b) {
+    int d = 0;
+    for (int y = 0; y < FER_INPUT_SIZE; ++y) {
+        for (int x = 0; x < FER_INPUT_SIZE; ++x) {
+            d = std::max(d, std::abs(int(a[y * FER_INPUT_SIZE + x]) - int(b.at<uint8_t>(y, x))));
+        }
+    }
+    return d;
+}
+
+// OpenCV's rendering of the same square (replicated border, bilinear): ours
+// uses 11-bit weights, cv::resize other fixed-point paths, so 1 grey level apart at most.
+cv::Mat opencv_crop(const cv::Mat & img, int x, int y, int s) {
+    const int pad = s;
+    cv::Mat big;
+    cv::copyMakeBorder(img, big, pad, pad, pad, pad, cv::BORDER_REPLICATE);
+    cv::Mat out;
+    cv::resize(big(cv::Rect(x + pad, y + pad, s, s)), out, cv::Size(FER_INPUT_SIZE, FER_INPUT_SIZE), 0, 0,
+               cv::INTER_LINEAR);
+    return out;
+}
+
+TEST(Crop, RuleGivesTheSquareAndMatchesOpenCVResize) {
+    cv::Mat img = random_image(200, 300, CV_8U, 7);
+    cv::GaussianBlur(img, img, cv::Size(0, 0), 3);  // smooth: a resize of noise is all rounding
+    struct probe {
+        fer_box box;
+        float scale, shift;
+        int x, y, s;  // the square the rule gives, computed by hand
+    };
+    const probe probes[] = {
+        {{100, 50, 96, 96, 0}, 1.0f, 0.0f, 100, 50, 96},     // the box itself, 2x down
+        {{100, 50, 96, 96, 0}, 1.25f, 0.0f, 88, 38, 120},    // larger, same centre
+        {{100, 50, 96, 96, 0}, 1.0f, 0.125f, 100, 62, 96},   // moved down by 12 px
+        {{10, 20, 48, 48, 0}, 1.0f, 0.0f, 10, 20, 48},       // identity
+        {{250, 160, 60, 60, 0}, 1.5f, 0.1f, 235, 151, 90},   // past the right and bottom edges
+        {{0, 0, 40, 40, 0}, 2.0f, 0.0f, -20, -20, 80},       // past the top-left corner
+    };
+    for (const probe & p : probes) {
+        fer_pipeline_params params = fer_pipeline_default_params();
+        params.crop_scale = p.scale;
+        params.crop_shift_y = p.shift;
+        uint8_t out[FER_INPUT_SIZE * FER_INPUT_SIZE];
+        int32_t x = 0, y = 0, s = 0;
+        ASSERT_EQ(fer_crop_face(img.data, img.cols, img.rows, static_cast<int32_t>(img.step), &p.box, &params, out,
+                                &x, &y, &s),
+                  FER_OK);
+        EXPECT_EQ(x, p.x);
+        EXPECT_EQ(y, p.y);
+        EXPECT_EQ(s, p.s);
+        EXPECT_LE(max_diff(out, opencv_crop(img, x, y, s)), 1) << "box at " << p.box.x << "," << p.box.y;
+    }
+}
+
+TEST(Crop, IdentityIsExactAndFlatImageStaysFlat) {
+    cv::Mat img = random_image(48, 48, CV_8U, 3);
+    fer_pipeline_params params = fer_pipeline_default_params();
+    params.crop_scale = 1.0f;
+    params.crop_shift_y = 0.0f;
+    const fer_box box = {0, 0, 48, 48, 0};
+    uint8_t out[FER_INPUT_SIZE * FER_INPUT_SIZE];
+    ASSERT_EQ(fer_crop_face(img.data, 48, 48, 48, &box, &params, out, nullptr, nullptr, nullptr), FER_OK);
+    EXPECT_EQ(std::memcmp(out, img.data, sizeof out), 0);
+
+    // A box entirely outside the image: every sample is a replicated border pixel.
+    cv::Mat flat(10, 10, CV_8U, cv::Scalar(77));
+    const fer_box far = {500, -300, 30, 30, 0};
+    ASSERT_EQ(fer_crop_face(flat.data, 10, 10, 10, &far, &params, out, nullptr, nullptr, nullptr), FER_OK);
+    for (uint8_t v : out) {
+        ASSERT_EQ(v, 77);
+    }
+}
+
+TEST(Crop, RejectsBadArguments) {
+    uint8_t img[16] = {0};
+    uint8_t out[FER_INPUT_SIZE * FER_INPUT_SIZE];
+    fer_pipeline_params p = fer_pipeline_default_params();
+    const fer_box box = {0, 0, 4, 4, 0};
+    EXPECT_EQ(fer_crop_face(nullptr, 4, 4, 4, &box, &p, out, nullptr, nullptr, nullptr), FER_ERR_INVALID_ARGUMENT);
+    EXPECT_EQ(fer_crop_face(img, 4, 4, 3, &box, &p, out, nullptr, nullptr, nullptr), FER_ERR_INVALID_ARGUMENT);
+    EXPECT_EQ(fer_crop_face(img, 0, 4, 4, &box, &p, out, nullptr, nullptr, nullptr), FER_ERR_INVALID_ARGUMENT);
+    const fer_box empty = {0, 0, 0, 4, 0};
+    EXPECT_EQ(fer_crop_face(img, 4, 4, 4, &empty, &p, out, nullptr, nullptr, nullptr), FER_ERR_INVALID_ARGUMENT);
+    p.crop_scale = 0.0f;
+    EXPECT_EQ(fer_crop_face(img, 4, 4, 4, &box, &p, out, nullptr, nullptr, nullptr), FER_ERR_INVALID_ARGUMENT);
+    p.crop_scale = NAN;
+    EXPECT_EQ(fer_crop_face(img, 4, 4, 4, &box, &p, out, nullptr, nullptr, nullptr), FER_ERR_INVALID_ARGUMENT);
+}
+
+// Loaded cascade and model, or a reason to skip.
+struct pipeline_fixture {
+    fer_detector * det = nullptr;
+    fer_model * model = nullptr;
+    fer_context * ctx = nullptr;
+    std::string missing;
+    pipeline_fixture() {
+        if (!std::filesystem::exists(k_cascade)) {
+            missing = k_cascade + " is missing (install opencv-data)";
+            return;
+        }
+        if (!std::filesystem::exists(k_model)) {
+            missing = k_model + " is missing";
+            return;
+        }
+        det = fer_detector_load_from_file(k_cascade.c_str(), nullptr, nullptr, 0);
+        model = fer_model_load_from_file(k_model.c_str(), fer_model_default_params());
+        ctx = model ? fer_context_new(model) : nullptr;
+    }
+    ~pipeline_fixture() {
+        fer_context_free(ctx);
+        fer_model_free(model);
+        fer_detector_free(det);
+    }
+};
+
+// Three samples/ faces at different sizes on a grey canvas (a small "group photo").
+cv::Mat group_fixture(std::vector<cv::Rect> & where) {
+    cv::Mat canvas(240, 480, CV_8U, cv::Scalar(120));
+    const char * files[3] = {"happy-PublicTest_10245799.jpg", "neutral-PublicTest_10549803.jpg",
+                             "surprise-PublicTest_10780425.jpg"};
+    where = {cv::Rect(20, 40, 144, 144), cv::Rect(200, 60, 96, 96), cv::Rect(340, 30, 120, 120)};
+    for (int i = 0; i < 3; ++i) {
+        cv::Mat f = cv::imread(k_source_dir + "/samples/" + files[i], cv::IMREAD_GRAYSCALE);
+        if (f.empty()) {
+            return cv::Mat();
+        }
+        cv::Mat big;
+        cv::resize(f, big, where[size_t(i)].size(), 0, 0, cv::INTER_LINEAR);
+        big.copyTo(canvas(where[size_t(i)]));
+    }
+    return canvas;
+}
+
+double overlap(const fer_box & b, const cv::Rect & r) {
+    const cv::Rect a(b.x, b.y, b.width, b.height);
+    return double((a & r).area()) / double((a | r).area());
+}
+
+TEST(Analyze, OneResultPerFaceEqualToClassifyingTheCrop) {
+    pipeline_fixture fx;
+    if (!fx.missing.empty()) {
+        GTEST_SKIP() << fx.missing;
+    }
+    ASSERT_TRUE(fx.det && fx.ctx);
+    std::vector<cv::Rect> where;
+    const cv::Mat img = group_fixture(where);
+    ASSERT_FALSE(img.empty()) << "samples/ faces missing in " << k_source_dir;
+    fer_pipeline_params p = fer_pipeline_default_params();
+    fer_face faces[8];
+    int32_t n = -1;
+    fer_detect_status ds = FER_DETECT_ERR_IO;
+    ASSERT_EQ(fer_analyze(fx.ctx, fx.det, img.data, img.cols, img.rows, static_cast<int32_t>(img.step), &p, faces, 8,
+                          &n, &ds),
+              FER_OK);
+    EXPECT_EQ(ds, FER_DETECT_OK);
+    ASSERT_EQ(n, 3);
+    // Each face on its own place (the detector's box is smaller than the
+    // pasted FER2013 crop, which has a margin), largest first.
+    for (int i = 0; i < n; ++i) {
+        EXPECT_GT(overlap(faces[i].box, where[size_t(i == 0 ? 0 : i == 1 ? 2 : 1)]), 0.3) << "face " << i;
+        EXPECT_EQ(faces[i].track_id, -1);
+        EXPECT_EQ(faces[i].cam_h, 0);  // not asked
+        uint8_t crop[FER_INPUT_SIZE * FER_INPUT_SIZE];
+        int32_t cx, cy, cs;
+        ASSERT_EQ(fer_crop_face(img.data, img.cols, img.rows, static_cast<int32_t>(img.step), &faces[i].box, &p, crop,
+                                &cx, &cy, &cs),
+                  FER_OK);
+        EXPECT_EQ(cx, faces[i].crop_x);
+        EXPECT_EQ(cy, faces[i].crop_y);
+        EXPECT_EQ(cs, faces[i].crop_size);
+        fer_result r;
+        ASSERT_EQ(fer_classify(fx.ctx, crop, FER_INPUT_SIZE, &r), FER_OK);
+        EXPECT_EQ(r.top_class, faces[i].result.top_class);
+        float sum = 0;
+        for (int c = 0; c < FER_N_CLASSES; ++c) {
+            EXPECT_EQ(r.probabilities[c], faces[i].result.probabilities[c]);
+            EXPECT_EQ(faces[i].smoothed[c], faces[i].result.probabilities[c]);
+            sum += faces[i].result.probabilities[c];
+        }
+        EXPECT_NEAR(sum, 1.0f, 1e-4f);
+        EXPECT_EQ(faces[i].smoothed_class, faces[i].result.top_class);
+        EXPECT_EQ(faces[i].result.confidence, faces[i].result.probabilities[faces[i].result.top_class]);
+        if (i > 0) {
+            EXPECT_LE(faces[i].box.width * faces[i].box.height, faces[i - 1].box.width * faces[i - 1].box.height);
+        }
+    }
+    // The clearest expression of the three survives detection + crop.
+    EXPECT_EQ(faces[0].result.top_class, FER_HAPPY);
+}
+
+TEST(Analyze, NoFaceGivesNothingAndLimitsAreKept) {
+    pipeline_fixture fx;
+    if (!fx.missing.empty()) {
+        GTEST_SKIP() << fx.missing;
+    }
+    ASSERT_TRUE(fx.det && fx.ctx);
+    fer_pipeline_params p = fer_pipeline_default_params();
+    cv::Mat blank(240, 320, CV_8U, cv::Scalar(90));
+    fer_face faces[4];
+    int32_t n = -1;
+    ASSERT_EQ(fer_analyze(fx.ctx, fx.det, blank.data, 320, 240, 320, &p, faces, 4, &n, nullptr), FER_OK);
+    EXPECT_EQ(n, 0);
+
+    std::vector<cv::Rect> where;
+    const cv::Mat img = group_fixture(where);
+    ASSERT_FALSE(img.empty());
+    // max_out smaller than the faces found: n still counts them all.
+    ASSERT_EQ(fer_analyze(fx.ctx, fx.det, img.data, img.cols, img.rows, img.cols, &p, faces, 1, &n, nullptr), FER_OK);
+    EXPECT_EQ(n, 3);
+    ASSERT_EQ(fer_analyze(fx.ctx, fx.det, img.data, img.cols, img.rows, img.cols, &p, nullptr, 0, &n, nullptr), FER_OK);
+    EXPECT_EQ(n, 3);
+    // max_faces keeps the largest.
+    p.max_faces = 2;
+    ASSERT_EQ(fer_analyze(fx.ctx, fx.det, img.data, img.cols, img.rows, img.cols, &p, faces, 4, &n, nullptr), FER_OK);
+    EXPECT_EQ(n, 2);
+    EXPECT_GT(overlap(faces[0].box, where[0]), 0.3);
+    // min_size above every face: none.
+    p.max_faces = 0;
+    p.detect.min_size = 200;
+    ASSERT_EQ(fer_analyze(fx.ctx, fx.det, img.data, img.cols, img.rows, img.cols, &p, faces, 4, &n, nullptr), FER_OK);
+    EXPECT_EQ(n, 0);
+    // Everything is uncertain under a confidence bar above 1, nothing under 0.
+    p.detect.min_size = 0;
+    p.min_confidence = 1.01f;
+    ASSERT_EQ(fer_analyze(fx.ctx, fx.det, img.data, img.cols, img.rows, img.cols, &p, faces, 4, &n, nullptr), FER_OK);
+    ASSERT_EQ(n, 3);
+    for (int i = 0; i < n; ++i) {
+        EXPECT_EQ(faces[i].uncertain, 1);
+    }
+    p.min_confidence = 0.0f;
+    ASSERT_EQ(fer_analyze(fx.ctx, fx.det, img.data, img.cols, img.rows, img.cols, &p, faces, 4, &n, nullptr), FER_OK);
+    for (int i = 0; i < n; ++i) {
+        EXPECT_EQ(faces[i].uncertain, 0);
+    }
+}
+
+TEST(Analyze, CamMatchesTheContextsMap) {
+    pipeline_fixture fx;
+    if (!fx.missing.empty()) {
+        GTEST_SKIP() << fx.missing;
+    }
+    ASSERT_TRUE(fx.det && fx.ctx);
+    int h = 0, w = 0;
+    ASSERT_TRUE(fer_model_has_cam(fx.model, &h, &w)) << "fernet has a global-average-pool head";
+    std::vector<cv::Rect> where;
+    const cv::Mat img = group_fixture(where);
+    ASSERT_FALSE(img.empty());
+    fer_pipeline_params p = fer_pipeline_default_params();
+    p.cam = 1;
+    fer_face faces[4];
+    int32_t n = 0;
+    ASSERT_EQ(fer_analyze(fx.ctx, fx.det, img.data, img.cols, img.rows, img.cols, &p, faces, 4, &n, nullptr), FER_OK);
+    ASSERT_GE(n, 1);
+    const fer_face & last = faces[std::min(n, 4) - 1];
+    EXPECT_EQ(last.cam_h, h);
+    EXPECT_EQ(last.cam_w, w);
+    // The context holds the last face's activations: its map must be the one copied.
+    std::vector<float> want(static_cast<size_t>(h * w));
+    ASSERT_EQ(fer_context_cam(fx.ctx, last.result.top_class, want.data(), want.size()), FER_OK);
+    for (int i = 0; i < h * w; ++i) {
+        EXPECT_EQ(last.cam[i], want[size_t(i)]);
+    }
+}
+
+TEST(Analyze, ErrorsAreStatuses) {
+    pipeline_fixture fx;
+    if (!fx.missing.empty()) {
+        GTEST_SKIP() << fx.missing;
+    }
+    ASSERT_TRUE(fx.det && fx.ctx);
+    fer_pipeline_params p = fer_pipeline_default_params();
+    uint8_t tiny[4] = {0};
+    fer_face faces[2];
+    int32_t n = 0;
+    fer_detect_status ds = FER_DETECT_OK;
+    // A 40000x40000 image is refused by the detector before it reads a pixel.
+    EXPECT_EQ(fer_analyze(fx.ctx, fx.det, tiny, 40000, 40000, 40000, &p, faces, 2, &n, &ds), FER_ERR_INVALID_ARGUMENT);
+    EXPECT_EQ(ds, FER_DETECT_ERR_TOO_LARGE);
+    EXPECT_EQ(fer_analyze(nullptr, fx.det, tiny, 2, 2, 2, &p, faces, 2, &n, &ds), FER_ERR_INVALID_ARGUMENT);
+    EXPECT_EQ(fer_analyze(fx.ctx, fx.det, tiny, 2, 2, 2, &p, nullptr, 2, &n, &ds), FER_ERR_INVALID_ARGUMENT);
+    // An image smaller than the cascade window: no face, no error.
+    EXPECT_EQ(fer_analyze(fx.ctx, fx.det, tiny, 2, 2, 2, &p, faces, 2, &n, &ds), FER_OK);
+    EXPECT_EQ(n, 0);
+}
+
+}  // namespace
