@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Builds the web app into one static folder that any HTTPS host can serve:
+# the page, the worker, two WebAssembly builds of the runtime (SIMD128 and
+# plain), the int8 model and the face cascade in fer's compact binary form.
+#
+#   web/build.sh [--out DIR] [--cascade-tool PATH]      # default DIR: build/web/site
+#
+# Needs em++ (Debian's emscripten), node, cmake + ninja (for fer-cascade when
+# --cascade-tool is not given) and opencv-data (the cascade XML, never committed).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+out="$root/build/web/site"
+cascade_tool=""
+while (($#)); do
+  case "$1" in
+    --out) out="$2"; shift 2 ;;
+    --cascade-tool) cascade_tool="$2"; shift 2 ;;
+    -h|--help) sed -n 2,9p "$0"; exit 0 ;;
+    *) echo "web/build.sh: unknown argument $1" >&2; exit 1 ;;
+  esac
+done
+work="$(dirname "$out")/work"   # objects and scratch next to the site, not inside it
+haar_xml="${FER_HAAR_DIR:-/usr/share/opencv4/haarcascades}/haarcascade_frontalface_alt2.xml"
+# The int8 model: 0.87 MB against 3.4 MB for float32, which alone would break
+# the 1 MB first-load budget (docs/web-app.md has the sizes).
+model="$root/models/fernet-int8.tflite"
+export NODE_PATH="${NODE_PATH:-/usr/share/nodejs}"   # Debian's em++ finds acorn there
+
+for tool in em++ node; do
+  command -v "$tool" >/dev/null || { echo "web/build.sh: $tool is missing (scripts/setup.sh installs it)" >&2; exit 2; }
+done
+[[ -f "$haar_xml" ]] || { echo "web/build.sh: $haar_xml is missing (Debian package opencv-data)" >&2; exit 2; }
+
+# fer-cascade comes from a runtime-only native build (no libtorch: seconds).
+if [[ -z "$cascade_tool" ]]; then
+  cmake -S "$root" -B "$work/native" -G Ninja -DCMAKE_BUILD_TYPE=Release -DFER_BUILD_TRAINING=OFF \
+        -DFER_BUILD_TESTS=OFF -DFER_BUILD_BENCH=OFF >/dev/null
+  ninja -C "$work/native" fer-cascade >/dev/null
+  cascade_tool="$work/native/src/detect/fer-cascade"
+fi
+
+rm -rf "$out.tmp" && mkdir -p "$out.tmp/model" "$out.tmp/icons" "$work"
+
+# The runtime as the native build has it, minus the x86-only kernels. No FMA
+# contraction anywhere: the detector's parity with OpenCV depends on it, and
+# WebAssembly SIMD128 has no fused multiply-add to gain from anyway.
+mapfile -t sources < <(ls "$root"/src/*.cpp "$root"/src/detect/*.cpp | grep -v -e kernels-avx2.cpp)
+sources+=("$root/web/wasm/fer-web.cpp")
+common=(-O3 -std=c++17 -fno-exceptions -ffp-contract=off -I"$root/include" -I"$root/src"
+        -sMODULARIZE=1 -sEXPORT_NAME=createFerModule -sENVIRONMENT=worker -sFILESYSTEM=0
+        -sALLOW_MEMORY_GROWTH=1 -sEXPORTED_FUNCTIONS=_malloc,_free
+        -sEXPORTED_RUNTIME_METHODS=HEAPU8,HEAPF32,UTF8ToString)
+em++ "${common[@]}" -msimd128 "${sources[@]}" -o "$out.tmp/fer-simd.js"
+em++ "${common[@]}" "${sources[@]}" -o "$out.tmp/fer-plain.js"
+
+"$cascade_tool" "$haar_xml" "$out.tmp/model/frontalface-alt2.fercascade" >/dev/null
+cp "$model" "$out.tmp/model/fernet-int8.tflite"
+# Precompressed copies of the three big files: the worker inflates them itself
+# (DecompressionStream), so the download stays under 1 MB on a host that does
+# not compress; the plain files are the fallback for browsers without it.
+for f in fer-simd.wasm fer-plain.wasm model/fernet-int8.tflite model/frontalface-alt2.fercascade; do
+  gzip -9 -n -c "$out.tmp/$f" > "$out.tmp/$f.gz"
+done
+cp "$root"/web/{index.html,app.js,worker.js,style.css,manifest.webmanifest,sw.js} "$out.tmp/"
+cp "$root/web/icons/icon.svg" "$out.tmp/icons/"
+node "$root/web/tools/make-icons.js" "$out.tmp/icons"
+
+# The service worker's cache name changes with any byte of the site, so a new
+# build replaces the old cache instead of mixing with it.
+version="$(cd "$out.tmp" && find . -type f ! -name sw.js -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-12)"
+sed -i "s/__FER_BUILD_VERSION__/$version/" "$out.tmp/sw.js"
+
+rm -rf "$out" && mv "$out.tmp" "$out"
+echo "web/build.sh: site in $out (version $version)"
+(cd "$out" && find . -type f -printf '%s\t%P\n' | sort -k2)
