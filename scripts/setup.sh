@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 packages=(build-essential cmake ninja-build ccache pkg-config
           libtorch-dev libopencv-dev libgtest-dev libgmock-dev libbenchmark-dev opencv-data
-          emscripten)
+          emscripten chromium ffmpeg)
 # Node.js may come from another Debian source (e.g. a nodejs build that bundles
 # npm and conflicts with Debian's npm package): only install it when missing.
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
@@ -36,6 +36,14 @@ if [[ ! -f tests/interop/node_modules/.package-lock.json ||
   echo "setup: installing tests/interop npm packages"
   (cd tests/interop && npm ci --no-audit --no-fund --loglevel=error) ||
     echo "setup: warning: npm ci failed; the TFLite interop test will be skipped"
+fi
+
+# playwright-core drives Debian's chromium in the web app's tests (tests/web/).
+if [[ ! -f tests/web/node_modules/.package-lock.json ||
+      tests/web/package-lock.json -nt tests/web/node_modules/.package-lock.json ]]; then
+  echo "setup: installing tests/web npm packages"
+  (cd tests/web && npm ci --no-audit --no-fund --loglevel=error) ||
+    echo "setup: warning: npm ci failed; the web app's browser tests will be skipped"
 fi
 
 # Two cores: two compile jobs. libtorch translation units need ~1.5 GB each.

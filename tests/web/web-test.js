@@ -1,0 +1,201 @@
+// End-to-end tests of the web app (web/, built by web/build.sh) in Debian's
+// headless Chromium with a fake front camera fed from videos made of the
+// project's sample faces. One scenario per run (CTest runs each as a test):
+//
+//   node web-test.js SCENARIO --site DIR --native EXE --work DIR [--screenshot FILE]
+//
+//   face       the happy face video: a box, and "happy" in the bottom label
+//   noface     a scene without a face: the no-face state
+//   denied     camera permission refused: its message
+//   insecure   the page over plain http on a non-local name: the HTTPS message
+//   loading    the model held back by the server: the loading state first
+//   offline    after a first visit, a reload with the server gone still analyses
+//   parity     the page's boxes and probabilities (SIMD and plain builds) equal
+//              the native runtime's on the very frame the page analysed
+//   screenshot the page at a phone's viewport (390x844) with a face, saved to FILE
+//   photo      a picture from the "gallery" (file input): box and label
+//
+// Exit 0 pass, 1 fail, 77 skipped (Chromium, playwright-core or ffmpeg missing).
+'use strict';
+const fs = require('fs');
+const path = require('path');
+const { execFileSync } = require('child_process');
+const h = require('./harness');
+
+const argv = process.argv.slice(2);
+const scenario = argv[0];
+const opt = (name, fallback) => { const i = argv.indexOf(`--${name}`); return i >= 0 ? argv[i + 1] : fallback; };
+const site = path.resolve(opt('site', path.join(h.SOURCE_DIR, 'build/web/site')));
+const work = path.resolve(opt('work', path.join(require('os').tmpdir(), 'fer-web-test')));
+const nativeExe = opt('native', null);
+
+const FACE_CLASS = 'happy';  // the fixture's face: samples/happy-*.jpg, labelled by FER2013
+const TIMEOUT = 60000;       // a loaded 2-core machine compiles the module slowly
+
+let failures = 0;
+function check(ok, what, detail = '') {
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}${detail ? `: ${detail}` : ''}`);
+  if (!ok) failures += 1;
+}
+
+const state = (page) => page.evaluate(() => window.ferApp && window.ferApp.state);
+const label = (page) => page.evaluate(() => [document.getElementById('label-emotion').textContent,
+  document.getElementById('label-confidence').textContent]);
+const messageTitle = (page) => page.evaluate(() => !document.getElementById('message').hidden &&
+  document.getElementById('message-title').textContent);
+
+// Waits until the page analysed `count` more frames, each holding a face.
+async function waitForFaces(page, count = 3) {
+  const start = await page.evaluate(() => (window.ferApp ? window.ferApp.frames : 0));
+  await page.waitForFunction(([n, from]) => {
+    const a = window.ferApp;
+    if (!a || a.frames < from) return false;  // a reload restarts the count
+    if (a.state !== 'running' || !a.faces.length) { a.testStreak = 0; return false; }
+    if (a.testSeenAt !== a.frames) { a.testStreak = (a.testStreak || 0) + 1; a.testSeenAt = a.frames; }
+    return a.frames >= from + n && a.testStreak >= n;
+  }, [count, start], { timeout: TIMEOUT, polling: 50 });
+}
+
+async function expectFaceAndLabel(page, where) {
+  await waitForFaces(page, 5);
+  const faces = await page.evaluate(() => window.ferApp.faces);
+  const [emotion, confidence] = await label(page);
+  const b = faces[0].box;
+  // The drifting face is drawn at x 220..241, y 120..128, 200 px wide.
+  check(faces.length === 1 && b.x > 200 && b.x < 280 && b.y > 100 && b.y < 170 && b.width > 140 && b.width < 240,
+        `${where}: one face box on the face`, JSON.stringify(faces.map((f) => f.box)));
+  check(emotion === FACE_CLASS, `${where}: bottom label shows ${FACE_CLASS}`, `"${emotion} ${confidence}"`);
+  check(/^\d+%$/.test(confidence), `${where}: confidence shown`, confidence);
+  check(faces[0].track >= 1, `${where}: the face has a track id`, String(faces[0].track));
+}
+
+async function run(playwright) {
+  const face = h.makeVideo(work, `${FACE_CLASS}-face`, { face: FACE_CLASS });
+  const url = (port, query = '') => `http://localhost:${port}/${query}`;
+  const srv = await h.startServer(site, scenario === 'loading' ? { delayMs: { '.tflite.gz': 3000, '.tflite': 3000 } } : {});
+  let browser;
+  try {
+    if (scenario === 'face' || scenario === 'loading') {
+      browser = await h.launch(playwright, { video: face });
+      const { page, logs } = await h.openPage(browser, url(srv.port));
+      if (scenario === 'loading') {
+        check(await state(page) === 'loading', 'state while the model downloads is loading', await state(page));
+        check(await messageTitle(page) === 'Loading the model…', 'loading message shown', String(await messageTitle(page)));
+      }
+      try { await expectFaceAndLabel(page, 'live camera'); } catch (e) { console.log(logs.join('\n')); throw e; }
+      const fps = await page.evaluate(() => document.getElementById('fps').textContent);
+      check(/fps/.test(fps), 'FPS readout', fps);
+      const build = await page.evaluate(() => window.ferApp.build);
+      check(build === 'simd', 'Chromium runs the SIMD build', build);
+      await page.check('#cam-switch');
+      await waitForFaces(page, 2);
+      const cam = await page.evaluate(() => window.ferApp.faces[0].cam);
+      check(cam && cam.h * cam.w === cam.values.length && cam.values.some((v) => v !== 0),
+            'CAM switch: faces carry a class activation map', cam ? `${cam.h}x${cam.w}` : 'none');
+    } else if (scenario === 'noface') {
+      browser = await h.launch(playwright, { video: h.makeVideo(work, 'empty') });
+      const { page } = await h.openPage(browser, url(srv.port));
+      await page.waitForFunction(() => window.ferApp && window.ferApp.frames >= 5, null, { timeout: TIMEOUT });
+      check(await state(page) === 'noface', 'state is noface', await state(page));
+      check((await label(page))[0] === 'No face in view', 'label says no face', (await label(page))[0]);
+      check(await page.evaluate(() => window.ferApp.faces.length) === 0, 'no face box');
+    } else if (scenario === 'denied') {
+      browser = await h.launch(playwright, { video: face, grant: false });
+      const { page } = await h.openPage(browser, url(srv.port));
+      await page.waitForFunction(() => window.ferApp && !['loading', 'running'].includes(window.ferApp.state),
+                                 null, { timeout: TIMEOUT });
+      check(await state(page) === 'denied', 'state is denied', await state(page));
+      check(await messageTitle(page) === 'Camera permission denied', 'message says so', String(await messageTitle(page)));
+    } else if (scenario === 'insecure') {
+      // A non-local host name over http is not a secure context: no camera API.
+      browser = await h.launch(playwright, { video: face, args: ['--host-resolver-rules=MAP fer.test 127.0.0.1'] });
+      const { page } = await h.openPage(browser, `http://fer.test:${srv.port}/`);
+      await page.waitForFunction(() => window.ferApp && window.ferApp.state !== 'loading', null, { timeout: TIMEOUT });
+      check(await page.evaluate(() => window.isSecureContext) === false, 'the page is not a secure context');
+      check(await state(page) === 'insecure', 'state is insecure', await state(page));
+      check(/HTTPS/.test(String(await messageTitle(page))), 'message asks for HTTPS', String(await messageTitle(page)));
+    } else if (scenario === 'offline') {
+      browser = await h.launch(playwright, { video: face });
+      const { context, page, logs } = await h.openPage(browser, url(srv.port));
+      await waitForFaces(page, 2);
+      await page.waitForFunction(() => window.ferApp.offlineReady, null, { timeout: TIMEOUT });
+      await srv.close();                   // the network is gone for good
+      await context.setOffline(true);
+      await page.reload();
+      try { await expectFaceAndLabel(page, 'offline reload'); } catch (e) { console.log(logs.join('\n')); throw e; }
+      check(await page.evaluate(() => !!navigator.serviceWorker.controller), 'the reloaded page is served by the service worker');
+    } else if (scenario === 'parity') {
+      if (!nativeExe || !fs.existsSync(nativeExe)) throw new Error(`--native: ${nativeExe} not found`);
+      browser = await h.launch(playwright, { video: face });
+      for (const build of ['simd', 'plain']) {
+        const { page, context } = await h.openPage(browser, url(srv.port, `?debug=1&build=${build}`));
+        await waitForFaces(page, 3);
+        const f = await page.evaluate(() => {
+          const l = window.ferApp.lastFrame;
+          let s = '';
+          for (let i = 0; i < l.rgba.length; i += 0x8000) s += String.fromCharCode(...l.rgba.subarray(i, i + 0x8000));
+          return { width: l.width, height: l.height, rgba: btoa(s), faces: l.faces, params: l.params, build: l.build };
+        });
+        await context.close();
+        check(f.build === build, `${build}: the page ran the ${build} build`, f.build);
+        const frameFile = path.join(work, `parity-${build}.rgba`);
+        fs.writeFileSync(frameFile, Buffer.from(f.rgba, 'base64'));
+        const native = JSON.parse(execFileSync(nativeExe, [path.join(site, 'model/fernet-int8.tflite'),
+          path.join(site, 'model/frontalface-alt2.fercascade'), frameFile, String(f.width), String(f.height),
+          String(f.params.minFace), String(f.params.maxFaces)], { encoding: 'utf8' }));
+        check(native.faces.length === f.faces.length && f.faces.length >= 1,
+              `${build}: same number of faces as native`, `${f.faces.length} vs ${native.faces.length}`);
+        native.faces.forEach((n, i) => {
+          const w = f.faces[i];
+          if (!w) return;
+          const boxDiff = Math.max(...['x', 'y', 'width', 'height'].map((k) => Math.abs(n.box[k] - w.box[k])));
+          check(boxDiff <= 1, `${build}: face ${i} box within a pixel of native`, `max diff ${boxDiff} px`);
+          // float32 results computed by the same code: 1e-4 is the issue's bar
+          // (the int8 model is expected to agree exactly).
+          const probDiff = Math.max(...n.probabilities.map((p, k) => Math.abs(p - w.probabilities[k])));
+          check(probDiff <= 1e-4, `${build}: face ${i} probabilities within 1e-4 of native`, `max diff ${probDiff.toExponential(2)}`);
+          check(n.top === w.top, `${build}: face ${i} same top class as native`, `${w.top} vs ${n.top}`);
+        });
+      }
+    } else if (scenario === 'screenshot') {
+      browser = await h.launch(playwright, { video: face });
+      const { page } = await h.openPage(browser, url(srv.port), { viewport: { width: 390, height: 844 },
+        deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+      await waitForFaces(page, 8);
+      const file = path.resolve(opt('screenshot', path.join(work, 'web-app.png')));
+      await page.screenshot({ path: file });
+      check(fs.statSync(file).size > 10000, 'screenshot written', file);
+      const [emotion] = await label(page);
+      check(emotion === FACE_CLASS, 'phone viewport: label shows the emotion', emotion);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
+      check(!overflow, 'phone viewport: nothing overflows sideways');
+    } else if (scenario === 'photo') {
+      const still = path.join(work, `${FACE_CLASS}-photo.png`);
+      execFileSync('ffmpeg', ['-v', 'error', '-y', '-i', face, '-frames:v', '1', still]);
+      browser = await h.launch(playwright, { video: h.makeVideo(work, 'empty') });
+      const { page } = await h.openPage(browser, url(srv.port));
+      await page.waitForFunction(() => window.ferApp && window.ferApp.frames >= 1, null, { timeout: TIMEOUT });
+      await page.setInputFiles('#photo-input', still);
+      await page.waitForFunction(() => window.ferApp.mode === 'photo' && window.ferApp.faces.length > 0,
+                                 null, { timeout: TIMEOUT });
+      check((await label(page))[0] === FACE_CLASS, 'photo: label shows the emotion', (await label(page))[0]);
+    } else {
+      console.error(`unknown scenario ${scenario}`);
+      process.exit(1);
+    }
+  } finally {
+    if (browser) await browser.close();
+    await srv.close().catch(() => {});
+  }
+}
+
+const playwright = h.requireTools();
+if (!fs.existsSync(path.join(site, 'index.html'))) h.skip(`no site in ${site} (web/build.sh builds it)`);
+fs.mkdirSync(work, { recursive: true });
+run(playwright).then(() => {
+  console.log(failures ? `${scenario}: ${failures} check(s) failed` : `${scenario}: passed`);
+  process.exit(failures ? 1 : 0);
+}).catch((e) => {
+  console.log(`FAIL ${scenario}: ${e.message}`);
+  process.exit(1);
+});
