@@ -47,7 +47,7 @@ async function main() {
     await srv.close();
   }
   const nativeMs = rows[0].ms;
-  console.log(`per frame, 640x480, one face, min face ${min(minFace)} px, median of ${reps}:`);
+  console.log(`per frame, 640x480, one face, min face ${minFace} px, median of ${reps}:`);
   for (const r of rows) {
     console.log(`  ${r.name.padEnd(11)} ${r.ms.toFixed(2).padStart(8)} ms  x${(r.ms / nativeMs).toFixed(2)} native` +
                 `  faces ${r.faces}${r.loadMs ? `  (load ${r.loadMs.toFixed(0)} ms)` : ''}  [${r.kernels}]`);
@@ -69,5 +69,4 @@ async function main() {
   if (opt('json')) fs.writeFileSync(opt('json'), JSON.stringify({ rows, total, totalGz }, null, 1));
 }
 
-const min = (x) => x;
 main().catch((e) => { console.error(`bench-web: ${e.message}`); process.exit(1); });
