@@ -25,10 +25,13 @@ async function main() {
   const playwright = h.requireTools();
   const frame = h.makeRgbaFrame(work, 'happy');
   const rows = [];
-  const native = JSON.parse(execFileSync(nativeExe, [path.join(site, 'model/fernet-int8.tflite'),
-    path.join(site, 'model/frontalface-alt2.fercascade'), frame, String(W), String(H), String(minFace), '0',
-    String(reps + 3)], { encoding: 'utf8' }));
-  rows.push({ name: 'native', kernels: native.kernels, faces: native.faces.length, ms: median(native.ms.slice(3)) });
+  for (const kernels of ['', 'reference']) {
+    const native = JSON.parse(execFileSync(nativeExe, [path.join(site, 'model/fernet-int8.tflite'),
+      path.join(site, 'model/frontalface-alt2.fercascade'), frame, String(W), String(H), String(minFace), '0',
+      String(reps + 3), kernels].filter((a) => a !== ''), { encoding: 'utf8' }));
+    rows.push({ name: kernels ? 'native ref' : 'native', kernels: native.kernels, faces: native.faces.length,
+                ms: median(native.ms.slice(3)) });
+  }
   const srv = await h.startServer(site, { extra: { '/__bench.html': path.join(__dirname, 'bench.html'), '/__frame.rgba': frame } });
   const browser = await h.launch(playwright);
   try {

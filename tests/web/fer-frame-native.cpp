@@ -2,7 +2,10 @@
 // runtime calls on the same RGBA frame, natively. tests/web compares the
 // page's boxes and probabilities with its output; bench/run-web.sh times it.
 //
-//   fer-frame-native MODEL CASCADE FRAME.rgba WIDTH HEIGHT MIN_FACE MAX_FACES [REPS]
+//   fer-frame-native MODEL CASCADE FRAME.rgba WIDTH HEIGHT MIN_FACE MAX_FACES [REPS [reference]]
+//
+// "reference" loads the model with the readable reference kernels only (what
+// the WebAssembly builds run) instead of the AVX2 ones this CPU may have.
 //
 // Prints one JSON object: {"faces": [{box, probabilities, top, confidence}],
 // "ms": [per-repetition milliseconds]}. Exit codes: 0 ok, 1 usage, 2 bad input.
@@ -13,6 +16,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <vector>
 
 namespace {
@@ -34,20 +38,23 @@ bool read_file(const char * path, std::vector<unsigned char> & out) {
 }  // namespace
 
 int main(int argc, char ** argv) {
-    if (argc != 8 && argc != 9) {
-        std::fprintf(stderr, "usage: fer-frame-native MODEL CASCADE FRAME.rgba WIDTH HEIGHT MIN_FACE MAX_FACES [REPS]\n");
+    if (argc < 8 || argc > 10) {
+        std::fprintf(stderr, "usage: fer-frame-native MODEL CASCADE FRAME.rgba WIDTH HEIGHT MIN_FACE MAX_FACES "
+                             "[REPS [reference]]\n");
         return 1;
     }
     const int32_t width = std::atoi(argv[4]), height = std::atoi(argv[5]);
     const int32_t min_face = std::atoi(argv[6]), max_faces = std::atoi(argv[7]);
-    const int reps = argc == 9 ? std::atoi(argv[8]) : 1;
+    const int reps = argc >= 9 ? std::atoi(argv[8]) : 1;
+    fer_model_params mp = fer_model_default_params();
+    mp.reference_kernels = argc == 10 && std::strcmp(argv[9], "reference") == 0;
     std::vector<unsigned char> rgba;
     if (width <= 0 || height <= 0 || reps < 1 || !read_file(argv[3], rgba) ||
         rgba.size() != size_t(width) * size_t(height) * 4) {
         std::fprintf(stderr, "error: %s is not a %dx%d RGBA frame\n", argv[3], width, height);
         return 2;
     }
-    fer_model * model = fer_model_load_from_file(argv[1], fer_model_default_params());
+    fer_model * model = fer_model_load_from_file(argv[1], mp);
     char err[512];
     fer_detector * det = fer_detector_load_from_file(argv[2], nullptr, err, sizeof err);
     if (!model || !det) {
