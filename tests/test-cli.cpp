@@ -224,7 +224,8 @@ TEST_F(Cli, TrainEvalExplainPredictOnATinyRun) {
     EXPECT_EQ(run("explain --model " + run_dir + " " + path("faces/face.pgm") + " --out " + path("cam") +
                   " --class contempt").code, 1);
 
-    run_result p = run("predict --json --model " + run_dir + " " + path("faces"));
+    // predict runs the shipped TFLite model (not the run's .pt); --whole: each file is one face crop.
+    run_result p = run("predict --json --whole " + path("faces"));
     EXPECT_EQ(p.code, 2) << "one unreadable image must make the exit code 2";
     EXPECT_NE(p.out.find("broken.png"), std::string::npos) << p.out;
     EXPECT_NE(p.out.find("\"probabilities\""), std::string::npos) << "the readable face is still classified";
@@ -236,7 +237,7 @@ TEST_F(Cli, ShippedModelClassifiesTheBundledSamples) {
     if (!fs::exists(model) || !fs::exists(samples)) {
         GTEST_SKIP() << "no shipped model in models/ yet";
     }
-    run_result r = run("predict --json " + samples.string());
+    run_result r = run("predict --json --whole " + samples.string());
     ASSERT_EQ(r.code, 0) << r.out;
     size_t n = 0;
     for (size_t at = 0; (at = r.out.find("\"emotion\"", at)) != std::string::npos; ++at) ++n;

@@ -10,9 +10,19 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
+
+#include "test-util.h"
+
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -225,5 +235,249 @@ TEST(FaceJson, CsvRowsHaveTheHeadersColumns) {
     EXPECT_EQ(count_char(none, ','), commas) << none;
     EXPECT_EQ(count_char(rows, ','), 2 * commas + 2) << "the quoted file name holds one comma per row";
 }
+
+// ---------------------------------------------------------------------------
+// End to end: the real fer executable
+// ---------------------------------------------------------------------------
+
+#ifdef FER_EXE
+struct run_result {
+    int code;
+    std::string out, err;
+};
+
+run_result run(const std::string & args, const std::string & err_file) {
+    const std::string cmd = std::string(FER_EXE) + " " + args + " 2>" + err_file;
+    FILE * p = popen(cmd.c_str(), "r");
+    run_result r{-1, {}, {}};
+    if (!p) {
+        return r;
+    }
+    std::array<char, 4096> buf;
+    size_t n;
+    while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) {
+        r.out.append(buf.data(), n);
+    }
+    const int status = pclose(p);
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    std::ifstream in(err_file);
+    r.err.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    return r;
+}
+
+size_t count(const std::string & s, const std::string & needle) {
+    size_t n = 0;
+    for (size_t at = 0; (at = s.find(needle, at)) != std::string::npos; at += needle.size()) {
+        ++n;
+    }
+    return n;
+}
+
+const std::string k_source_dir = FER_SOURCE_DIR;
+const std::string k_shared_faces = std::string(FER_SHARED_DATA) + "/faces";
+
+class Predict : public ::testing::Test {
+protected:
+    void SetUp() override {
+        if (!fs::exists(std::string(FER_HAAR_DIR) + "/haarcascade_frontalface_alt2.xml")) {
+            GTEST_SKIP() << "OpenCV's cascades are missing in " << FER_HAAR_DIR << " (install opencv-data)";
+        }
+        if (!fs::exists(k_source_dir + "/models/fernet.tflite")) {
+            GTEST_SKIP() << "models/fernet.tflite is missing";
+        }
+    }
+    run_result fer(const std::string & args) { return run(args, dir_ / "stderr.txt"); }
+    std::string path(const std::string & name) const { return dir_ / name; }
+
+    // Three samples/ faces (frontal enough for the cascade) pasted onto a
+    // colour gradient at known squares: a small "group photo".
+    std::string group_photo(const std::string & name, std::vector<cv::Rect> * where = nullptr) {
+        cv::Mat canvas(300, 560, CV_8UC3);
+        for (int y = 0; y < canvas.rows; ++y) {
+            for (int x = 0; x < canvas.cols; ++x) {
+                canvas.at<cv::Vec3b>(y, x) = cv::Vec3b(uint8_t(80 + x / 8), uint8_t(100 + y / 5), 140);
+            }
+        }
+        const char * files[3] = {"happy-PublicTest_10245799.jpg", "surprise-PublicTest_10780425.jpg",
+                                 "neutral-PublicTest_10549803.jpg"};
+        const std::vector<cv::Rect> at = {{20, 60, 150, 150}, {220, 40, 130, 130}, {400, 90, 110, 110}};
+        for (int i = 0; i < 3; ++i) {
+            cv::Mat f = cv::imread(k_source_dir + "/samples/" + files[i]), big;
+            EXPECT_FALSE(f.empty()) << files[i];
+            cv::resize(f, big, at[size_t(i)].size(), 0, 0, cv::INTER_CUBIC);
+            big.copyTo(canvas(at[size_t(i)]));
+        }
+        if (where) {
+            *where = at;
+        }
+        EXPECT_TRUE(cv::imwrite(path(name), canvas));
+        return path(name);
+    }
+
+    fer_test::temp_dir dir_{"fer-predict"};
+};
+
+// The boxes [x, y, w, h] of a --json/--jsonl output, in order.
+std::vector<cv::Rect> boxes_of(const std::string & json) {
+    std::vector<cv::Rect> out;
+    for (size_t at = 0; (at = json.find("\"box\": [", at)) != std::string::npos; ++at) {
+        int x, y, w, h;
+        if (std::sscanf(json.c_str() + at, "\"box\": [%d, %d, %d, %d]", &x, &y, &w, &h) == 4) {
+            out.emplace_back(x, y, w, h);
+        }
+    }
+    return out;
+}
+
+TEST_F(Predict, GroupPhotoGivesOneResultPerFace) {
+    std::vector<cv::Rect> where;
+    const std::string photo = group_photo("group.png", &where);
+    run_result r = fer("predict --json " + photo);
+    ASSERT_EQ(r.code, 0) << r.err;
+    const std::vector<cv::Rect> boxes = boxes_of(r.out);
+    ASSERT_EQ(boxes.size(), 3u) << r.out;
+    // Every pasted face found once, each box inside its square (the FER2013
+    // crop has a margin around the face the cascade finds).
+    for (const cv::Rect & sq : where) {
+        int hits = 0;
+        for (const cv::Rect & b : boxes) {
+            hits += (b & sq).area() > b.area() * 8 / 10;
+        }
+        EXPECT_EQ(hits, 1) << "square " << sq;
+    }
+    EXPECT_EQ(count(r.out, "\"width\": 560, \"height\": 300"), 1u) << r.out;
+    EXPECT_EQ(count(r.out, "\"probabilities\""), 3u);
+    EXPECT_EQ(r.out.front(), '[');
+    // The clearest face keeps its label through detection and crop.
+    EXPECT_NE(r.out.find("\"emotion\": \"happy\""), std::string::npos) << r.out;
+}
+
+TEST_F(Predict, NoFaceGivesNoResultAndOptionsLimitFaces) {
+    cv::Mat flat(240, 320, CV_8UC3, cv::Scalar(30, 120, 200));
+    ASSERT_TRUE(cv::imwrite(path("flat.png"), flat));
+    run_result r = fer("predict --jsonl " + path("flat.png"));
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.out.find("\"faces\": []"), std::string::npos) << r.out;
+
+    const std::string photo = group_photo("group.png");
+    r = fer("predict --jsonl --max-faces 1 " + photo);
+    EXPECT_EQ(boxes_of(r.out).size(), 1u) << r.out;
+    r = fer("predict --jsonl --min-face 200 " + photo);
+    EXPECT_EQ(boxes_of(r.out).size(), 0u) << r.out;
+    r = fer("predict --jsonl --min-confidence 1 " + photo);
+    EXPECT_EQ(count(r.out, "\"emotion\": \"uncertain\""), 3u) << r.out;
+    r = fer("predict " + photo + " --min-confidence 1");
+    EXPECT_EQ(count(r.out, "uncertain ("), 3u) << "the table shows the best guess: " << r.out;
+}
+
+TEST_F(Predict, OutputFormats) {
+    const std::string photo = group_photo("a.png");
+    fs::copy_file(photo, path("b.png"));
+    run_result jl = fer("predict --jsonl " + photo + " " + path("b.png"));
+    ASSERT_EQ(jl.code, 0) << jl.err;
+    EXPECT_EQ(count(jl.out, "\n"), 2u) << "one line per image: " << jl.out;
+    EXPECT_EQ(jl.out.rfind("{\"file\": ", 0), 0u);
+    run_result csv = fer("predict --csv " + photo);
+    ASSERT_EQ(csv.code, 0);
+    EXPECT_EQ(csv.out.rfind(fer::face_csv_header(), 0), 0u) << csv.out;
+    EXPECT_EQ(count(csv.out, "\n"), 4u) << "header + one row per face: " << csv.out;
+    run_result table = fer("predict " + photo);
+    EXPECT_EQ(table.code, 0);
+    EXPECT_NE(table.out.find("confidence"), std::string::npos);
+    EXPECT_EQ(fer("predict --json --csv " + photo).code, 1);
+    EXPECT_EQ(fer("predict --cam " + photo).code, 1) << "--cam needs --out";
+    EXPECT_EQ(fer("predict --threads 0 " + photo).code, 1);
+    EXPECT_EQ(fer("predict").code, 1);
+    run_result missing = fer("predict " + path("nope.jpg"));
+    EXPECT_EQ(missing.code, 2);
+    EXPECT_NE(missing.err.find("nope.jpg"), std::string::npos) << missing.err;
+    run_result bad_model = fer("predict --model " + photo + " " + photo);
+    EXPECT_EQ(bad_model.code, 2);
+    EXPECT_NE(bad_model.err.find("a.png"), std::string::npos) << bad_model.err;
+    run_result bad_det = fer("predict --detector " + photo + " " + photo);
+    EXPECT_EQ(bad_det.code, 2);
+    EXPECT_NE(bad_det.err.find("face detector"), std::string::npos) << bad_det.err;
+}
+
+TEST_F(Predict, BadFilesAreReportedAndOthersStillProcessed) {
+    fs::create_directories(path("in/sub"));
+    group_photo("in/sub/good.png");
+    std::vector<uint8_t> png = encode(test_picture(64, 64), ".png");
+    std::vector<uint8_t> jpg = encode(test_picture(64, 64), ".jpg");
+    auto put = [&](const std::string & name, const std::vector<uint8_t> & b) {
+        std::ofstream(path(name), std::ios::binary).write(reinterpret_cast<const char *>(b.data()), long(b.size()));
+    };
+    put("in/text.jpg", std::vector<uint8_t>{'h', 'e', 'l', 'l', 'o'});
+    put("in/cut.png", std::vector<uint8_t>(png.begin(), png.begin() + long(png.size() / 2)));
+    put("in/cut.jpg", std::vector<uint8_t>(jpg.begin(), jpg.begin() + long(jpg.size() / 2)));
+    put("in/empty.png", {});
+    put("in/huge.png", png_header(20000, 20000));
+    ASSERT_TRUE(cv::imwrite(path("in/one.png"), cv::Mat(1, 1, CV_8UC3, cv::Scalar(1, 2, 3))));
+    run_result r = fer("predict --json " + path("in"));
+    EXPECT_EQ(r.code, 2) << r.err;
+    for (const char * why : {"text.jpg: not an image", "cut.png: truncated PNG", "cut.jpg: truncated JPEG",
+                             "empty.png: empty file", "huge.png: PNG image of 20000x20000"}) {
+        EXPECT_NE(r.err.find(why), std::string::npos) << why << " in " << r.err;
+    }
+    EXPECT_NE(r.err.find("5 of 7 images could not be read"), std::string::npos) << r.err;
+    // The readable ones are still there: the 1x1 picture with no face, the photo with its three.
+    EXPECT_NE(r.out.find("one.png\", \"width\": 1, \"height\": 1, \"faces\": []"), std::string::npos) << r.out;
+    EXPECT_EQ(boxes_of(r.out).size(), 3u) << r.out;
+}
+
+TEST_F(Predict, ThreadsKeepInputOrderAndAnnotatedImagesAreWritten) {
+    fs::create_directories(path("many"));
+    for (int i = 0; i < 6; ++i) {
+        group_photo("many/p" + std::to_string(i) + ".png");
+    }
+    ASSERT_TRUE(cv::imwrite(path("many/p3.png"), cv::Mat(50, 70, CV_8UC3, cv::Scalar(9, 9, 9))));  // no face
+    run_result one = fer("predict --jsonl --threads 1 " + path("many"));
+    run_result two = fer("predict --jsonl --threads 3 " + path("many"));
+    ASSERT_EQ(one.code, 0) << one.err;
+    EXPECT_EQ(one.out, two.out);
+    EXPECT_LT(one.out.find("p2.png"), one.out.find("p3.png"));
+
+    run_result a = fer("predict --out " + path("ann") + " --cam " + path("many/p0.png") + " " + path("many/p3.png"));
+    ASSERT_EQ(a.code, 0) << a.err;
+    const cv::Mat ann = cv::imread(path("ann/0000-p0.png"));
+    ASSERT_FALSE(ann.empty()) << "annotated image missing";
+    EXPECT_EQ(ann.cols, 560);
+    EXPECT_EQ(ann.rows, 300);
+    EXPECT_GT(cv::norm(ann, cv::imread(path("many/p0.png")), cv::NORM_L1), 0) << "nothing drawn";
+    EXPECT_TRUE(fs::exists(path("ann/0001-p3.png")));
+    for (const auto & e : fs::directory_iterator(path("ann"))) {
+        EXPECT_EQ(e.path().string().find(".tmp"), std::string::npos) << "leftover " << e.path();
+    }
+}
+
+TEST_F(Predict, WholeTakesEachImageAsOneFace) {
+    run_result r = fer("predict --whole --jsonl " + k_source_dir + "/samples/happy-PublicTest_10245799.jpg " +
+                       k_source_dir + "/samples/surprise-PublicTest_10780425.jpg");
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(count(r.out, "\"box\": [0, 0, 48, 48]"), 2u) << r.out;
+    EXPECT_NE(r.out.find("\"emotion\": \"happy\""), std::string::npos) << r.out;
+}
+
+TEST_F(Predict, SharedPhotos) {
+    if (!fs::exists(k_shared_faces + "/dogs.jpg") || !fs::exists(k_shared_faces + "/solvay_conference.jpg")) {
+        GTEST_SKIP() << k_shared_faces << " is absent (../shared/data/faces)";
+    }
+    run_result dogs = fer("predict --jsonl " + k_shared_faces + "/dogs.jpg");
+    ASSERT_EQ(dogs.code, 0) << dogs.err;
+    EXPECT_NE(dogs.out.find("\"faces\": []"), std::string::npos) << "no face on the dog photo: " << dogs.out;
+    run_result group = fer("predict --jsonl " + k_shared_faces + "/solvay_conference.jpg");
+    ASSERT_EQ(group.code, 0) << group.err;
+    const std::vector<cv::Rect> boxes = boxes_of(group.out);
+    EXPECT_GE(boxes.size(), 5u) << group.out;
+    EXPECT_EQ(count(group.out, "\"probabilities\""), boxes.size());
+    for (size_t i = 0; i < boxes.size(); ++i) {
+        for (size_t j = i + 1; j < boxes.size(); ++j) {
+            // Neighbours in a crowd may touch; the same face twice would overlap most of its box.
+            EXPECT_LT((boxes[i] & boxes[j]).area(), boxes[j].area() / 4) << "one result per face: boxes " << i
+                                                                          << " and " << j;
+        }
+    }
+}
+#endif  // FER_EXE
 
 }  // namespace
