@@ -24,6 +24,8 @@ const command k_commands[] = {
     {"eval", fer::cmd_eval, "accuracy, macro-F1, per-class metrics and confusion matrix"},
     {"explain", fer::cmd_explain, "Grad-CAM heatmaps of what drives a prediction"},
     {"export", fer::cmd_export, "export a model to TensorFlow Lite (float32 or int8) and check it"},
+    {"video", fer::cmd_video, "faces, track ids and smoothed emotions through a video file"},
+    {"live", fer::cmd_live, "camera view with faces and their emotion (--headless: JSON lines)"},
 };
 
 void print_usage(FILE * out) {
