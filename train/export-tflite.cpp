@@ -789,20 +789,24 @@ tfl_model net_to_tflite(Net & net, const export_options & opt, export_summary * 
         summary->n_tensors = static_cast<int>(g.m.tensors.size());
         summary->n_weights = n_weights;
         summary->has_cam = features >= 0;
-        std::map<int, int> counts;
-        std::vector<int> order;
-        for (const auto & op : g.m.ops) {
-            if (!counts[op.builtin]++) {
-                order.push_back(op.builtin);
-            }
-        }
-        summary->op_list.clear();
-        for (int b : order) {
-            summary->op_list += (summary->op_list.empty() ? "" : ", ") + std::string(op_name(b)) + " x" +
-                                std::to_string(counts[b]);
-        }
+        summary->op_list = tflite_op_list(g.m);
     }
     return g.m;
+}
+
+std::string tflite_op_list(const tfl_model & m) {
+    std::map<int, int> counts;
+    std::vector<int> order;
+    for (const auto & op : m.ops) {
+        if (!counts[op.builtin]++) {
+            order.push_back(op.builtin);
+        }
+    }
+    std::string list;
+    for (int b : order) {
+        list += (list.empty() ? "" : ", ") + std::string(op_name(b)) + " x" + std::to_string(counts[b]);
+    }
+    return list;
 }
 
 export_summary export_tflite(Net & net, const std::string & path, const export_options & opt) {
@@ -820,7 +824,12 @@ export_summary export_tflite(Net & net, const std::string & path, const export_o
 
 namespace fer {
 
-std::vector<std::pair<float, float>> calibrate_tflite(const tfl_model & float_model, const uint8_t * faces, size_t n) {
+namespace {
+
+// Runs the float graph on every face and calls visit(tensor, values, count)
+// for each float activation tensor.
+template <typename Visit>
+void for_each_activation(const tfl_model & float_model, const uint8_t * faces, size_t n, Visit visit) {
     const std::string bytes = tflite_serialize(float_model);
     std::string log;
     fer_model_params params = fer_model_default_params();
@@ -833,8 +842,6 @@ std::vector<std::pair<float, float>> calibrate_tflite(const tfl_model & float_mo
     }
     fer_context * ctx = fer_context_new(model);
     const int nt = fer_model_n_tensors(model);
-    std::vector<std::pair<float, float>> ranges(static_cast<size_t>(nt), {0.0f, 0.0f});
-    std::vector<bool> seen(static_cast<size_t>(nt), false);
     for (size_t i = 0; i < n; ++i) {
         fer_result r;
         fer_classify(ctx, faces + i * FER_INPUT_SIZE * FER_INPUT_SIZE, FER_INPUT_SIZE, &r);
@@ -845,22 +852,89 @@ std::vector<std::pair<float, float>> calibrate_tflite(const tfl_model & float_mo
             size_t count = 0;
             int type = -1;
             const float * v = static_cast<const float *>(fer_context_tensor(ctx, t, &count, &type, nullptr));
-            if (!v || type != tfl_float32) {
-                continue;
-            }
-            auto & rg = ranges[static_cast<size_t>(t)];
-            for (size_t k = 0; k < count; ++k) {
-                if (!seen[static_cast<size_t>(t)]) {
-                    rg = {v[k], v[k]};
-                    seen[static_cast<size_t>(t)] = true;
-                }
-                rg.first = std::min(rg.first, v[k]);
-                rg.second = std::max(rg.second, v[k]);
+            if (v && type == tfl_float32) {
+                visit(static_cast<size_t>(t), v, count);
             }
         }
     }
     fer_context_free(ctx);
     fer_model_free(model);
+}
+
+// The sub-range [lo * f, hi * f] (f in (0, 1]) of a histogram over [lo, hi]
+// with the least expected squared error once quantised to 256 levels.
+std::pair<float, float> mse_range(const std::vector<double> & hist, float lo, float hi) {
+    const size_t bins = hist.size();
+    const double width = (static_cast<double>(hi) - lo) / static_cast<double>(bins);
+    double best_err = -1.0, best_f = 1.0;
+    for (int step = 0; step <= 70; ++step) {
+        const double f = 1.0 - 0.01 * step;
+        const double clo = lo * f, chi = hi * f;
+        const double q = (chi - clo) / 255.0;
+        double err = 0.0;
+        for (size_t b = 0; b < bins; ++b) {
+            if (hist[b] == 0.0) {
+                continue;
+            }
+            const double x = lo + (static_cast<double>(b) + 0.5) * width;
+            const double d = x < clo ? clo - x : x > chi ? x - chi : 0.0;
+            err += hist[b] * (d * d + q * q / 12.0);
+        }
+        if (best_err < 0.0 || err < best_err) {
+            best_err = err;
+            best_f = f;
+        }
+    }
+    return {static_cast<float>(lo * best_f), static_cast<float>(hi * best_f)};
+}
+
+}  // namespace
+
+std::vector<std::pair<float, float>> calibrate_tflite(const tfl_model & float_model, const uint8_t * faces, size_t n,
+                                                      calibration_method method) {
+    const size_t nt = float_model.tensors.size();
+    std::vector<std::pair<float, float>> ranges(nt, {0.0f, 0.0f});
+    std::vector<bool> seen(nt, false);
+    for_each_activation(float_model, faces, n, [&](size_t t, const float * v, size_t count) {
+        auto & rg = ranges[t];
+        for (size_t k = 0; k < count; ++k) {
+            if (!seen[t]) {
+                rg = {v[k], v[k]};
+                seen[t] = true;
+            }
+            rg.first = std::min(rg.first, v[k]);
+            rg.second = std::max(rg.second, v[k]);
+        }
+    });
+    if (method == calibration_method::minmax) {
+        return ranges;
+    }
+    // Second pass: histograms over the observed ranges (widened to include 0,
+    // which the int8 parameters represent exactly).
+    constexpr size_t k_bins = 2048;
+    std::vector<std::vector<double>> hist(nt);
+    for (size_t t = 0; t < nt; ++t) {
+        ranges[t].first = std::min(ranges[t].first, 0.0f);
+        ranges[t].second = std::max(ranges[t].second, 0.0f);
+        if (seen[t] && ranges[t].second > ranges[t].first) {
+            hist[t].assign(k_bins, 0.0);
+        }
+    }
+    for_each_activation(float_model, faces, n, [&](size_t t, const float * v, size_t count) {
+        if (hist[t].empty()) {
+            return;
+        }
+        const double lo = ranges[t].first, inv = k_bins / (static_cast<double>(ranges[t].second) - lo);
+        for (size_t k = 0; k < count; ++k) {
+            const double b = (v[k] - lo) * inv;
+            hist[t][std::min(k_bins - 1, static_cast<size_t>(std::max(0.0, b)))] += 1.0;
+        }
+    });
+    for (size_t t = 0; t < nt; ++t) {
+        if (!hist[t].empty()) {
+            ranges[t] = mse_range(hist[t], ranges[t].first, ranges[t].second);
+        }
+    }
     return ranges;
 }
 
@@ -950,7 +1024,8 @@ void set_act(tfl_tensor & t, float scale, int64_t zp) {
 
 }  // namespace
 
-tfl_model quantize_tflite_int8(const tfl_model & f, const std::vector<std::pair<float, float>> & ranges) {
+tfl_model quantize_tflite_int8(const tfl_model & f, const std::vector<std::pair<float, float>> & ranges,
+                               bool float_head_wanted) {
     tfl_model q = f;
     if (f.inputs.size() != 1 || ranges.size() != f.tensors.size()) {
         throw runtime_error("quantize: one input and a range per tensor are needed");
@@ -975,11 +1050,65 @@ tfl_model quantize_tflite_int8(const tfl_model & f, const std::vector<std::pair<
     quant.outputs = {in_q_index};
     q.ops.clear();
     q.ops.push_back(quant);
-    for (tfl_op op : f.ops) {
+    // The classifier head stays float behind a DEQUANTIZE: the global average
+    // pool (an int8 MEAN would round the mean of 36 values to the input's
+    // step), any RESHAPE, the FULLY_CONNECTED that feeds SOFTMAX (int8 logits)
+    // and the SOFTMAX (steps of 1/256). Each of those flips the top class of
+    // faces whose two best classes are close, and the head is a few thousand
+    // multiply-accumulates of ~100 M.
+    std::vector<bool> float_head(f.ops.size(), false);
+    auto producer = [&](int32_t tensor) {
+        for (size_t k = 0; k < f.ops.size(); ++k) {
+            if (f.ops[k].outputs[0] == tensor) {
+                return static_cast<int>(k);
+            }
+        }
+        return -1;
+    };
+    for (size_t s = 0; s < f.ops.size(); ++s) {
+        if (!float_head_wanted || f.ops[s].builtin != tfl_softmax) {
+            continue;
+        }
+        int k = producer(f.ops[s].inputs[0]);
+        if (k < 0 || f.ops[static_cast<size_t>(k)].builtin != tfl_fully_connected) {
+            continue;
+        }
+        float_head[s] = float_head[static_cast<size_t>(k)] = true;
+        // then back through RESHAPEs to a global-average MEAN (not into a
+        // hidden FULLY_CONNECTED layer: seed's 1.2 M weights stay int8)
+        for (k = producer(f.ops[static_cast<size_t>(k)].inputs[0]); k >= 0;
+             k = producer(f.ops[static_cast<size_t>(k)].inputs[0])) {
+            const int b = f.ops[static_cast<size_t>(k)].builtin;
+            if (b != tfl_reshape && b != tfl_mean) {
+                break;
+            }
+            float_head[static_cast<size_t>(k)] = true;
+            if (b == tfl_mean) {
+                break;
+            }
+        }
+    }
+    for (size_t k = 0; k < f.ops.size(); ++k) {
+        tfl_op op = f.ops[k];
         for (int32_t & i : op.inputs) {
             if (i == in_f) {
                 i = in_q_index;
             }
+        }
+        if (float_head[k]) {
+            const tfl_tensor & x = q.tensors[static_cast<size_t>(op.inputs[0])];
+            if (x.type == tfl_int8) {
+                q.tensors.push_back(tfl_activation_tensor(x.name + "_float", x.shape));
+                tfl_op deq;
+                deq.builtin = tfl_dequantize;
+                deq.version = 2;
+                deq.inputs = {op.inputs[0]};
+                deq.outputs = {static_cast<int32_t>(q.tensors.size() - 1)};
+                q.ops.push_back(deq);
+                op.inputs[0] = deq.outputs[0];
+            }
+            q.ops.push_back(op);  // float, version 1
+            continue;
         }
         const int32_t out = op.outputs[0];
         tfl_tensor & o = q.tensors[static_cast<size_t>(out)];
@@ -1022,6 +1151,9 @@ tfl_model quantize_tflite_int8(const tfl_model & f, const std::vector<std::pair<
     }
     // float outputs through DEQUANTIZE; the int8 tensors get an _int8 suffix
     for (int32_t & out : q.outputs) {
+        if (q.tensors[static_cast<size_t>(out)].type != tfl_int8) {
+            continue;  // the float head's probabilities
+        }
         tfl_tensor & t8 = q.tensors[static_cast<size_t>(out)];
         tfl_tensor fl = tfl_activation_tensor(t8.name, t8.shape);
         t8.name += "_int8";

@@ -107,22 +107,37 @@ struct export_summary {
 // statistics, no dropout). Throws a usage error for layers it cannot export.
 tfl_model net_to_tflite(Net & net, const export_options & opt, export_summary * summary = nullptr);
 
+// "CONV_2D x8, MAX_POOL_2D x3, ..." in graph order.
+std::string tflite_op_list(const tfl_model & m);
+
 // Exports `net` to `path` atomically.
 export_summary export_tflite(Net & net, const std::string & path, const export_options & opt);
 
 // ---- int8 post-training quantisation (TFLite's quantisation spec) ----
 
-// Value range [min, max] of every tensor of a float graph over `faces`
-// (48x48 grey, n x 2304 bytes), measured by running the graph in fer's own
-// runtime. Entries of constant tensors are left at 0.
-std::vector<std::pair<float, float>> calibrate_tflite(const tfl_model & float_model, const uint8_t * faces, size_t n);
+// How activation ranges are chosen from the calibration faces.
+enum class calibration_method {
+    minmax,  // the observed [min, max]: nothing is clipped, rare outliers stretch the step
+    mse,     // the clipped range that minimises the expected quantisation error
+             // (clipping error + step^2/12 rounding noise) over a 2048-bin histogram
+};
+
+// Value range of every tensor of a float graph over `faces` (48x48 grey,
+// n x 2304 bytes), measured by running the graph in fer's own runtime.
+// Entries of constant tensors are left at 0.
+std::vector<std::pair<float, float>> calibrate_tflite(const tfl_model & float_model, const uint8_t * faces, size_t n,
+                                                      calibration_method method = calibration_method::mse);
 
 // The int8 graph of a float graph: per-channel symmetric int8 weights
 // (CONV_2D along dimension 0, DEPTHWISE_CONV_2D along 3), per-tensor int8
 // FULLY_CONNECTED weights, int32 biases (scale = input scale x weight scale),
-// asymmetric int8 activations from `ranges`, pools/reshape/mean sharing their
-// input's parameters, SOFTMAX at 1/256 and -128, float input and outputs
-// through QUANTIZE and DEQUANTIZE.
-tfl_model quantize_tflite_int8(const tfl_model & float_model, const std::vector<std::pair<float, float>> & ranges);
+// asymmetric int8 activations from `ranges`, pools/reshape sharing their
+// input's parameters, float input and outputs through QUANTIZE and
+// DEQUANTIZE. The classifier head (global-average MEAN, RESHAPE,
+// FULLY_CONNECTED, SOFTMAX) stays float behind a DEQUANTIZE unless
+// float_head is false (then MEAN keeps its input's parameters and SOFTMAX
+// outputs int8 at 1/256, -128: the all-int8 graph, e.g. for tests).
+tfl_model quantize_tflite_int8(const tfl_model & float_model, const std::vector<std::pair<float, float>> & ranges,
+                               bool float_head = true);
 
 }  // namespace fer

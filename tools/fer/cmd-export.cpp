@@ -120,6 +120,7 @@ int cmd_export(int argc, char ** argv) {
     a.flag("int8", "post-training int8 quantisation (per-channel weights, calibrated activations)");
     a.option("calibration", "PATH", "FER2013 data whose Training split calibrates int8 (default: data/fer2013)");
     a.option("samples", "N", "calibration faces (a fixed random subset of Training)", "1000");
+    a.option("calibration-method", "M", "int8 activation ranges: minmax (observed) or mse (least quantisation error)", "mse");
     a.option("min-agreement", "F", "int8: least top-class agreement with libtorch on --check-data", "0.99");
     a.flag("reference-kernels", "check with the readable reference kernels only (no AVX2/FMA)");
     if (!a.parse(argc, argv)) {
@@ -151,18 +152,23 @@ int cmd_export(int argc, char ** argv) {
         if (n_cal < 1 || n_cal > 100000) {
             throw usage_error("export: --samples must be in 1..100000");
         }
+        const std::string method_name = a.get("calibration-method");
+        if (method_name != "minmax" && method_name != "mse") {
+            throw usage_error("export: --calibration-method must be minmax or mse");
+        }
+        const calibration_method method = method_name == "mse" ? calibration_method::mse : calibration_method::minmax;
         const std::string cal = a.has("calibration") ? a.get("calibration") : std::string(FER_SOURCE_DIR) + "/data/fer2013";
         const dataset train = subsample(load_dataset(cal, "Training"), static_cast<size_t>(n_cal), 1);
         const auto t0 = std::chrono::steady_clock::now();
-        m = quantize_tflite_int8(m, calibrate_tflite(m, train.pixels.data(), train.size()));
+        m = quantize_tflite_int8(m, calibrate_tflite(m, train.pixels.data(), train.size(), method));
         std::printf("int8: calibrated on %zu Training faces of %s in %.1f s\n", train.size(), cal.c_str(),
                     std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     }
     const std::string bytes = tflite_serialize(m);
     write_file_atomic(out, bytes);
-    std::printf("wrote %s (%zu bytes): %s %s, %d ops (%s%s), %lld weights%s\n", out.c_str(), bytes.size(),
-                net->arch.c_str(), int8 ? "int8" : "float32", static_cast<int>(m.ops.size()), s.op_list.c_str(),
-                int8 ? ", QUANTIZE x1, DEQUANTIZE per output" : "", static_cast<long long>(s.n_weights),
+    std::printf("wrote %s (%zu bytes): %s %s, %d ops (%s), %lld weights%s\n", out.c_str(), bytes.size(),
+                net->arch.c_str(), int8 ? "int8" : "float32", static_cast<int>(m.ops.size()),
+                tflite_op_list(m).c_str(), static_cast<long long>(s.n_weights),
                 s.has_cam ? ", CAM features as output 1" : "");
 
     std::string log;
