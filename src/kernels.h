@@ -78,6 +78,14 @@ void fer_conv2d_s8__avx2(const conv_params & p, const quant_params & q, const in
 // True when the CPU runs the AVX2 + FMA kernels (checked once).
 bool fer_cpu_has_avx2_fma();
 
+// ---- WebAssembly SIMD128 variant (src/kernels-wasm.cpp; builds with -msimd128) ----
+
+// fer_conv2d_s8__avx2 at 128 bits: same packed weights, bit-identical to
+// fer_conv2d_s8__ref. A SIMD128 module only instantiates where SIMD128 is
+// supported, so there is no run-time check.
+void fer_conv2d_s8__wasm128(const conv_params & p, const quant_params & q, const int8_t * in, const int16_t * w_packed,
+                            const int32_t * bias_padded, const float * scale_padded, int8_t * out);
+
 // ---- int8 (TFLite's quantisation spec: real = scale * (q - zero_point)) ----
 
 // TFLite's fixed-point requantisation: m = q * 2^(shift - 31), q in [2^30, 2^31).

@@ -161,6 +161,7 @@ struct fer_model {
     float pixel_mean = FER_PIXEL_MEAN, pixel_std = FER_PIXEL_STD;
     bool keep_all = false;  // no arena reuse (calibration, debugging)
     bool avx2 = false;      // AVX2/FMA kernels selected
+    bool wasm128 = false;   // WebAssembly SIMD128 int8 convolution selected
 
     const void * data(const rt_tensor & t) const {
         return reinterpret_cast<const uint8_t *>(consts.data()) + t.const_off;
@@ -639,7 +640,10 @@ bool model_builder::load() {
 // Picks the optimised kernels once, and prepares what they need.
 void select_kernels(fer_model * m, bool reference_only) {
     m->avx2 = !reference_only && fer_cpu_has_avx2_fma();
-    if (!m->avx2) {
+#ifdef __wasm_simd128__
+    m->wasm128 = !reference_only;  // only the int8 convolution has a SIMD128 variant
+#endif
+    if (!m->avx2 && !m->wasm128) {
         return;
     }
     for (rt_op & op : m->ops) {
@@ -656,7 +660,7 @@ void select_kernels(fer_model * m, bool reference_only) {
                                op.scale.data(), op.packed8.data(), op.bias32_padded.data(), op.scale_padded.data());
             continue;
         }
-        if (op.q8) {
+        if (op.q8 || !m->avx2) {
             continue;
         }
         if (op.kind == k_conv) {
@@ -1507,6 +1511,12 @@ void run_int8_op(fer_context * c, const rt_op & op) {
                                 op.scale_padded.data(), c->p8(op.out));
             break;
         }
+#elif defined(__wasm_simd128__)
+        if (!op.packed8.empty()) {
+            fer_conv2d_s8__wasm128(op.conv, q, c->p8(op.in[0]), op.packed8.data(), op.bias32_padded.data(),
+                                   op.scale_padded.data(), c->p8(op.out));
+            break;
+        }
 #endif
         {
             fer_conv2d_s8__ref(op.conv, q, c->p8(op.in[0]), c->p8(op.in[1]), op.in[2] >= 0 ? c->p32(op.in[2]) : nullptr,
@@ -1701,8 +1711,10 @@ const char * fer_model_meta(const fer_model * model, const char * key) {
 size_t fer_model_arena_size(const fer_model * model) { return model ? model->arena_bytes : 0; }
 
 const char * fer_model_kernels(const fer_model * model) {
-    return model && model->avx2 ? "avx2+fma (float32 conv and fully connected, int8 conv), reference (others)"
-                                : "reference";
+    if (model && model->avx2) {
+        return "avx2+fma (float32 conv and fully connected, int8 conv), reference (others)";
+    }
+    return model && model->wasm128 ? "wasm simd128 (int8 conv), reference (others)" : "reference";
 }
 
 int fer_model_has_cam(const fer_model * model, int * h, int * w) {
