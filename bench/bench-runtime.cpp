@@ -115,8 +115,10 @@ int main(int argc, char ** argv) {
         fer_context * c = fer_context_new(m);
         models.push_back(m);
         ctxs.push_back(c);
-        const std::string name = std::string(label) + " (" + fer_model_kernels(m) + ")";
-        cs.push_back({ref ? std::string(label) : name, [c](const uint8_t * face) {
+        if (!ref) {
+            std::printf("%s kernels: %s\n", label, fer_model_kernels(m));
+        }
+        cs.push_back({ref ? std::string(label) : std::string(label) + " (selected kernels)", [c](const uint8_t * face) {
                           fer_result r;
                           fer_classify(c, face, 48, &r);
                       }, {}});

@@ -8,24 +8,10 @@
 //   --any-top     do not require the same top class (int8: a 1-LSB difference may break a tie)
 //   --dump        also write every output of every face to M.tflite.outputs.f32 (debugging)
 // Exit status: 0 all within tolerance, 1 a difference above it, 2 an error.
-// The shims follow ../shared/docs/interop-recipes.md 1c: tfjs-tflite supports
-// browsers only; without `window` it takes the Web Worker path, which needs
-// self/location/importScripts and a fetch that serves the .wasm from node_modules.
+// tflite-node.js sets up the interpreter in plain Node.
 'use strict';
-const fs = require('fs'), vm = require('vm'), path = require('path');
-const WASM = path.join(path.dirname(require.resolve('@tensorflow/tfjs-tflite/package.json')), 'wasm') + '/';
-globalThis.self = globalThis;
-globalThis.location = { href: 'http://local.invalid/', origin: 'http://local.invalid' };
-globalThis.importScripts = (url) => vm.runInThisContext(fs.readFileSync(WASM + path.basename(url), 'utf8'));
-const realFetch = globalThis.fetch;
-globalThis.fetch = async (url, o) => String(url).startsWith('http://local.invalid/')
-  ? new Response(fs.readFileSync(WASM + path.basename(String(url))), { headers: { 'content-type': 'application/wasm' } })
-  : realFetch(url, o);
-delete globalThis.SharedArrayBuffer;  // the non-threaded wasm (the threaded one needs workers)
-const tf = require('@tensorflow/tfjs-core');
-require('@tensorflow/tfjs-backend-cpu');
-const tflite = require('@tensorflow/tfjs-tflite');
-tflite.setWasmPath('http://local.invalid/');
+const fs = require('fs'), path = require('path');
+const { tf, tflite } = require('./tflite-node');
 
 function floats(file) {
   const b = fs.readFileSync(file);
