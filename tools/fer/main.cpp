@@ -26,6 +26,7 @@ const command k_commands[] = {
     {"export", fer::cmd_export, "export a model to TensorFlow Lite (float32 or int8) and check it"},
     {"video", fer::cmd_video, "faces, track ids and smoothed emotions through a video file"},
     {"live", fer::cmd_live, "camera view with faces and their emotion (--headless: JSON lines)"},
+    {"serve", fer::cmd_serve, "HTTP(S) API for emotion recognition, and the web app's files"},
 };
 
 void print_usage(FILE * out) {
