@@ -64,8 +64,8 @@ int cmd_live(int argc, char ** argv) {
                  "Show the camera with face boxes and the smoothed emotion of the main (largest)\n"
                  "face at the bottom of the view, with the frame rate. Keys: q or Esc quits, s saves\n"
                  "a snapshot (PNG) into --snapshots. Needs a display; --headless prints one JSON\n"
-                 "line per frame on stdout instead ({\"frame\", \"time_ms\", \"fps\", \"analysed\",\n"
-                 "\"faces\": [...]}).");
+                 "line per frame on stdout instead: the picture object of fer predict --json with\n"
+                 "\"frame\", \"time\", \"time_ms\", \"fps\" and \"analysed\" (faces carry track ids).");
     a.option("camera", "N", "camera index (/dev/videoN)", "0");
     a.option("input", "VIDEO", "read a video file instead of a camera");
     a.flag("headless", "no window: one JSON line per frame on stdout");
@@ -121,9 +121,9 @@ int cmd_live(int argc, char ** argv) {
         const double fps = meter.tick();
         const std::vector<fer_face> & faces = engine.faces();
         if (headless) {
-            std::printf("{\"frame\": %lld, \"time_ms\": %.3f, \"fps\": %.2f, \"analysed\": %s, \"faces\": %s}\n",
-                        static_cast<long long>(index), t_ms, fps, analyse ? "true" : "false",
-                        faces_json(faces, engine).c_str());
+            char extra[64];
+            std::snprintf(extra, sizeof extra, ", \"fps\": %.2f, \"analysed\": %s", fps, analyse ? "true" : "false");
+            std::printf("%s\n", frame_json(src.name(), frame, index, t_ms, faces, extra).c_str());
             std::fflush(stdout);
         } else {
             draw_faces(frame, faces, engine);

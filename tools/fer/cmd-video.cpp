@@ -88,8 +88,7 @@ int cmd_video(int argc, char ** argv) {
                 std::fputs(timeline_csv_rows(index, t_ms, faces, engine).c_str(), csv.get());
             }
             if (json) {
-                std::printf("%s\n    {\"frame\": %lld, \"time_ms\": %.3f, \"faces\": %s}", analysed ? "," : "",
-                            static_cast<long long>(index), t_ms, faces_json(faces, engine).c_str());
+                std::printf("%s\n    %s", analysed ? "," : "", frame_json(input, frame, index, t_ms, faces).c_str());
             }
             ++analysed;
         }

@@ -2,6 +2,7 @@
 
 #include "cli-common.h"
 #include "error.h"
+#include "face-json.h"
 
 #include <opencv2/core/utils/logger.hpp>
 #include <opencv2/imgproc.hpp>
@@ -334,28 +335,15 @@ void draw_banner(cv::Mat & frame, const std::string & text, const std::string & 
     }
 }
 
-std::string faces_json(const std::vector<fer_face> & faces, const face_engine & engine) {
-    std::string o = "[";
-    for (size_t i = 0; i < faces.size(); ++i) {
-        const fer_face & f = faces[i];
-        o += i ? ", " : "";
-        o += "{\"track_id\": " + std::to_string(f.track_id) + ", \"box\": [" + std::to_string(f.box.x) + ", " +
-             std::to_string(f.box.y) + ", " + std::to_string(f.box.width) + ", " + std::to_string(f.box.height) +
-             "], \"emotion\": \"" + json_escape(engine.label(f.smoothed_class)) + "\", \"confidence\": " +
-             fmt("%.6f", f.smoothed[f.smoothed_class]) + ", \"frame_emotion\": \"" +
-             json_escape(engine.label(f.result.top_class)) + "\", \"frame_confidence\": " +
-             fmt("%.6f", f.result.confidence) + ", \"uncertain\": " + (f.uncertain ? "true" : "false") +
-             ", \"probabilities\": {";
-        for (int c = 0; c < FER_N_CLASSES; ++c) {
-            o += (c ? ", \"" : "\"") + json_escape(engine.label(c)) + "\": " + fmt("%.6f", f.smoothed[c]);
-        }
-        o += "}, \"frame_probabilities\": {";
-        for (int c = 0; c < FER_N_CLASSES; ++c) {
-            o += (c ? ", \"" : "\"") + json_escape(engine.label(c)) + "\": " + fmt("%.6f", f.result.probabilities[c]);
-        }
-        o += "}}";
-    }
-    return o + "]";
+std::string frame_json(const std::string & source, const cv::Mat & frame, int64_t index, double time_ms,
+                       const std::vector<fer_face> & faces, const std::string & extra_fields) {
+    face_json_options o;
+    o.frame = static_cast<int>(index);
+    o.time_s = time_ms / 1000.0;
+    std::string s = faces_to_json(source, frame.cols, frame.rows, faces, o);
+    // The picture object of every runtime command, plus the timeline's fields.
+    s.pop_back();
+    return s + ", \"time_ms\": " + fmt("%.3f", time_ms) + extra_fields + "}";
 }
 
 std::string timeline_csv_header() {

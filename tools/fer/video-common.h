@@ -103,8 +103,12 @@ void draw_faces(cv::Mat & frame, const std::vector<fer_face> & faces, const face
 // original phone app's label), `corner` (e.g. FPS) small at the top left.
 void draw_banner(cv::Mat & frame, const std::string & text, const std::string & corner);
 
-// One analysed frame's faces as a JSON array and as CSV rows (timeline).
-std::string faces_json(const std::vector<fer_face> & faces, const face_engine & engine);
+// One frame as the picture object of tools/fer/face-json.h (file, frame,
+// time, size, faces with track ids and smoothed probabilities) plus
+// "time_ms" and `extra_fields` (", \"key\": value" text, may be empty).
+std::string frame_json(const std::string & source, const cv::Mat & frame, int64_t index, double time_ms,
+                       const std::vector<fer_face> & faces, const std::string & extra_fields = "");
+// The timeline CSV: one row per face of an analysed frame.
 std::string timeline_csv_header();
 std::string timeline_csv_rows(int64_t frame, double time_ms, const std::vector<fer_face> & faces,
                               const face_engine & engine);
