@@ -80,7 +80,7 @@ fer_pipeline_params fer_pipeline_default_params(void) {
     p.detect = fer_detect_default_params();
     p.max_faces = 0;
     p.min_confidence = 0.0f;
-    p.crop_scale = 1.1f;  // provisional; calibrated in docs/face-detection.md
+    p.crop_scale = 1.1f;  // measured: docs/face-detection.md, "The crop rule"
     p.crop_shift_y = 0.0f;
     p.cam = 0;
     return p;
