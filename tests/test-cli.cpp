@@ -183,6 +183,11 @@ TEST_F(Cli, BrokenModelFilesAreInputErrors) {
     }
     run_result r = run("eval --data " + csv + " --model " + path("missing.pt"));
     EXPECT_EQ(r.code, 2);
+    // .tflite files go to fer's runtime, whose verifier names the problem
+    const std::string tfl = write("broken.tflite", std::string(64, '\x01'));
+    r = run("eval --data " + csv + " --model " + tfl);
+    EXPECT_EQ(r.code, 2) << r.out;
+    EXPECT_NE(r.out.find("broken.tflite"), std::string::npos) << r.out;
 }
 
 TEST_F(Cli, TrainEvalExplainPredictOnATinyRun) {
@@ -205,6 +210,17 @@ TEST_F(Cli, TrainEvalExplainPredictOnATinyRun) {
     for (const char * f : {"metrics.json", "confusion.png", "confusion-tta.png", "curves.png"}) {
         EXPECT_TRUE(fs::exists(fs::path(path("eval")) / f)) << f;
     }
+    // The exported float32 file, evaluated through fer's runtime, scores like the checkpoint.
+    ASSERT_EQ(run("export --model " + run_dir + " --out " + path("tiny.tflite") + " --check-faces 2").code, 0);
+    run_result et = run("eval --data " + path("tiny.csv") + " --model " + path("tiny.tflite") + " --json --tta flip");
+    ASSERT_EQ(et.code, 0) << et.out;
+    auto field = [](const std::string & js, const std::string & key) {
+        const size_t at = js.find("\"" + key + "\"");
+        return at == std::string::npos ? std::string() : js.substr(at, js.find("]]", at) - at);
+    };
+    EXPECT_NE(field(e.out, "confusion_matrix"), "");
+    EXPECT_EQ(field(e.out, "confusion_matrix"), field(et.out, "confusion_matrix")) << e.out << "\n" << et.out;
+    EXPECT_NE(et.out.find("\"precision\": \"float32\""), std::string::npos) << et.out;
     run_result text = run("eval --data " + path("tiny.csv") + " --model " + run_dir);
     EXPECT_EQ(text.code, 0);
     EXPECT_NE(text.out.find("confusion matrix, row-normalised"), std::string::npos) << text.out;

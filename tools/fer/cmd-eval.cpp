@@ -8,11 +8,18 @@
 #include "log.h"
 #include "metrics.h"
 #include "plots.h"
+#include "progress.h"
+
+#include "fer-cpp.h"
 
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <thread>
 
 namespace fs = std::filesystem;
 
@@ -25,6 +32,81 @@ metrics evaluate(Net & net, const dataset & d, int64_t batch, bool tta, bool pro
     return compute_metrics(d.labels, top_classes(probs), 7);
 }
 
+bool is_tflite(const std::string & path) {
+    return path.size() > 7 && path.compare(path.size() - 7, 7, ".tflite") == 0;
+}
+
+// The same measurement through fer's runtime on an exported .tflite file (what
+// the apps run): `threads` threads, one context each, faces split in strides.
+// With tta, the probabilities of the face and its mirror image are averaged.
+metrics evaluate_tflite(const fer::model & m, const dataset & d, bool tta, int threads, bool progress) {
+    const size_t n = d.size();
+    std::vector<int64_t> top(n, 0);
+    std::vector<int> failed(static_cast<size_t>(threads), 0);
+    std::atomic<int64_t> done{0};
+    auto work = [&](int t) {
+        fer::context ctx(m);
+        uint8_t mirror[FER_INPUT_SIZE * FER_INPUT_SIZE];
+        for (size_t i = static_cast<size_t>(t); i < n; i += static_cast<size_t>(threads)) {
+            const uint8_t * face = d.pixels.data() + i * FER_INPUT_SIZE * FER_INPUT_SIZE;
+            fer_result r;
+            if (!ctx || ctx.classify(face, FER_INPUT_SIZE, &r) != FER_OK) {
+                ++failed[static_cast<size_t>(t)];
+                continue;
+            }
+            if (tta) {
+                for (int y = 0; y < FER_INPUT_SIZE; ++y) {
+                    for (int x = 0; x < FER_INPUT_SIZE; ++x) {
+                        mirror[y * FER_INPUT_SIZE + x] = face[y * FER_INPUT_SIZE + FER_INPUT_SIZE - 1 - x];
+                    }
+                }
+                fer_result rm;
+                if (ctx.classify(mirror, FER_INPUT_SIZE, &rm) != FER_OK) {
+                    ++failed[static_cast<size_t>(t)];
+                    continue;
+                }
+                for (int k = 0; k < FER_N_CLASSES; ++k) {
+                    r.probabilities[k] += rm.probabilities[k];
+                }
+                r.top_class = static_cast<int>(std::max_element(r.probabilities, r.probabilities + FER_N_CLASSES) -
+                                               r.probabilities);
+            }
+            top[i] = r.top_class;
+            ++done;
+        }
+    };
+    progress_bar bar(tta ? "eval (flip TTA)" : "eval", static_cast<int64_t>(n), "face");
+    std::vector<std::thread> pool;
+    for (int t = 1; t < threads; ++t) {
+        pool.emplace_back(work, t);
+    }
+    std::thread watcher;
+    std::atomic<bool> finished{false};
+    if (progress) {
+        watcher = std::thread([&] {
+            while (!finished) {
+                bar.update(done);
+                std::this_thread::sleep_for(std::chrono::milliseconds(200));
+            }
+        });
+    }
+    work(0);
+    for (auto & th : pool) {
+        th.join();
+    }
+    finished = true;
+    if (watcher.joinable()) {
+        watcher.join();
+        bar.finish();
+    }
+    for (int f : failed) {
+        if (f) {
+            throw runtime_error("eval: the runtime failed to classify " + std::to_string(f) + " faces");
+        }
+    }
+    return compute_metrics(d.labels, top, 7);
+}
+
 }  // namespace
 
 int cmd_eval(int argc, char ** argv) {
@@ -33,12 +115,13 @@ int cmd_eval(int argc, char ** argv) {
                  "recall, F1 and support, and the confusion matrix (counts and row-normalised).");
     a.option("data", "PATH", "fer2013.csv or an image-folder tree");
     a.option("split", "SPLIT", "split to evaluate (Training, PublicTest, PrivateTest)", "PublicTest");
-    a.option("model", "PATH", "model file or run folder (default: the shipped model)");
+    a.option("model", "PATH", "a .tflite file (run by fer's runtime, as the apps do), a .pt checkpoint or a run\n"
+                              "folder (libtorch) (default: the shipped .tflite model)");
     a.flag("json", "print one JSON object instead of text");
     a.option("out", "DIR", "write confusion.png, metrics.json and, for a run folder, curves.png");
     a.option("tta", "MODE", "test-time augmentation reported beside single-crop: none or flip", "none");
     a.option("batch", "N", "faces per forward pass", "256");
-    a.option("threads", "N", "libtorch threads", "2");
+    a.option("threads", "N", "threads (libtorch, or runtime contexts for .tflite)", "2");
     if (!a.parse(argc, argv)) {
         return 0;
     }
@@ -66,20 +149,43 @@ int cmd_eval(int argc, char ** argv) {
         }
     }
     torch::set_num_threads(static_cast<int>(threads));
-    const model_ref ref = resolve_model(a.get("model"));
-    Net net = load_model(ref.file);
+    const std::string model_arg = a.has("model") ? a.get("model") : default_tflite_model_path();
+    const bool tflite = is_tflite(model_arg);
+    model_ref ref;
+    Net net{nullptr};
+    fer::model rt;
+    std::string arch, precision = "float32";
+    if (tflite) {
+        ref.file = model_arg;
+        rt = fer::model::from_file(model_arg.c_str());  // the reason, if any, went to stderr
+        if (!rt) {
+            throw input_error(model_arg + ": not a model fer's runtime can run (see the message above)");
+        }
+        arch = rt.meta("architecture") ? rt.meta("architecture") : "tflite";
+        if (rt.meta("precision")) {
+            precision = std::string(rt.meta("precision")).substr(0, std::string(rt.meta("precision")).find(' '));
+        }
+    } else {
+        ref = resolve_model(model_arg);
+        net = load_model(ref.file);
+        arch = net->arch;
+    }
     const dataset d = load_dataset(a.get("data"), a.get("split"), static_cast<int>(threads));
 
     const std::vector<std::string> names = class_names();
-    const metrics single = evaluate(net, d, batch, false, !json);
+    auto run = [&](bool flip) {
+        return tflite ? evaluate_tflite(rt, d, flip, static_cast<int>(threads), !json)
+                      : evaluate(net, d, batch, flip, !json);
+    };
+    const metrics single = run(false);
     metrics flipped;
     if (tta == "flip") {
-        flipped = evaluate(net, d, batch, true, !json);
+        flipped = run(true);
     }
     std::string js = metrics_json(single, names);
     js.pop_back();  // extend the object
-    js += ", \"model\": \"" + json_escape(ref.file) + "\", \"arch\": \"" + net->arch + "\", \"split\": \"" +
-          json_escape(a.get("split")) + "\"";
+    js += ", \"model\": \"" + json_escape(ref.file) + "\", \"arch\": \"" + arch + "\", \"precision\": \"" +
+          precision + "\", \"split\": \"" + json_escape(a.get("split")) + "\"";
     if (tta == "flip") {
         js += ", \"tta_flip\": " + metrics_json(flipped, names);
     }
@@ -87,8 +193,8 @@ int cmd_eval(int argc, char ** argv) {
     if (json) {
         std::printf("%s\n", js.c_str());
     } else {
-        std::printf("model  %s (%s)\ndata   %s [%s]\n\n", ref.file.c_str(), net->arch.c_str(), a.get("data").c_str(),
-                    a.get("split").c_str());
+        std::printf("model  %s (%s, %s%s)\ndata   %s [%s]\n\n", ref.file.c_str(), arch.c_str(), precision.c_str(),
+                    tflite ? ", fer runtime" : ", libtorch", a.get("data").c_str(), a.get("split").c_str());
         std::fputs(format_metrics(single, names).c_str(), stdout);
         if (tta == "flip") {
             std::printf("\nwith test-time augmentation (mean of face and mirror image):\n");
@@ -99,10 +205,10 @@ int cmd_eval(int argc, char ** argv) {
         const fs::path o(out_dir);
         write_file_atomic((o / "metrics.json").string(), js + "\n");
         write_png((o / "confusion.png").string(),
-                  draw_confusion(single, names, net->arch + " on " + a.get("split") + " (single crop)"));
+                  draw_confusion(single, names, arch + " on " + a.get("split") + " (single crop)"));
         if (tta == "flip") {
             write_png((o / "confusion-tta.png").string(),
-                      draw_confusion(flipped, names, net->arch + " on " + a.get("split") + " (flip TTA)"));
+                      draw_confusion(flipped, names, arch + " on " + a.get("split") + " (flip TTA)"));
         }
         if (!ref.run_dir.empty()) {
             cv::Mat curves = draw_training_curves((fs::path(ref.run_dir) / "metrics.csv").string());
