@@ -2,7 +2,7 @@
 // headless Chromium with a fake front camera fed from videos made of the
 // project's sample faces. One scenario per run (CTest runs each as a test):
 //
-//   node web-test.js SCENARIO --site DIR --native EXE --work DIR [--screenshot FILE]
+//   node web-test.js SCENARIO --site DIR --native EXE --work DIR [--fer EXE] [--screenshot FILE]
 //
 //   face       the happy face video: a box, and "happy" in the bottom label
 //   noface     a scene without a face: the no-face state
@@ -11,7 +11,8 @@
 //   loading    the model held back by the server: the loading state first
 //   offline    after a first visit, a reload with the server gone still analyses
 //   parity     the page's boxes and probabilities (SIMD and plain builds) equal
-//              the native runtime's on the very frame the page analysed
+//              the native runtime's on the very frame the page analysed (and,
+//              with --fer EXE, `fer predict --json` on that frame as a PNG)
 //   screenshot the page at a phone's viewport (390x844) with a face, saved to FILE
 //   photo      a picture from the "gallery" (file input): box and label
 //
@@ -28,6 +29,8 @@ const opt = (name, fallback) => { const i = argv.indexOf(`--${name}`); return i 
 const site = path.resolve(opt('site', path.join(h.SOURCE_DIR, 'build/web/site')));
 const work = path.resolve(opt('work', path.join(require('os').tmpdir(), 'fer-web-test')));
 const nativeExe = opt('native', null);
+const ferExe = opt('fer', null);  // optional: also compare with `fer predict --json`
+const { encodePng } = require('../../web/tools/png');
 
 const FACE_CLASS = 'happy';  // the fixture's face: samples/happy-*.jpg, labelled by FER2013
 const TIMEOUT = 60000;       // a loaded 2-core machine compiles the module slowly
@@ -67,6 +70,28 @@ async function expectFaceAndLabel(page, where) {
   check(emotion === FACE_CLASS, `${where}: bottom label shows ${FACE_CLASS}`, `"${emotion} ${confidence}"`);
   check(/^\d+%$/.test(confidence), `${where}: confidence shown`, confidence);
   check(faces[0].track >= 1, `${where}: the face has a track id`, String(faces[0].track));
+}
+
+// The same frame through `fer predict --json` (the native command): written
+// as a PNG, whose RGB OpenCV reads back exactly (the alpha channel is dropped).
+// fer predict prints 6 decimals, hence 1e-6 of rounding within the 1e-4 bar.
+function compareWithFerPredict(f, build, frameFile) {
+  const png = frameFile.replace(/\.rgba$/, '.png');
+  fs.writeFileSync(png, encodePng(f.width, f.height, 4, fs.readFileSync(frameFile)));
+  const out = JSON.parse(execFileSync(ferExe, ['predict', '--json', '--model', path.join(site, 'model/fernet-int8.tflite'),
+    '--detector', path.join(site, 'model/frontalface-alt2.fercascade'), '--min-face', String(f.params.minFace),
+    '--max-faces', String(f.params.maxFaces), png], { encoding: 'utf8' }));
+  const faces = out[0].faces;
+  check(faces.length === f.faces.length, `${build}: same number of faces as fer predict`, `${f.faces.length} vs ${faces.length}`);
+  faces.forEach((n, i) => {
+    const w = f.faces[i];
+    if (!w) return;
+    const mine = [w.box.x, w.box.y, w.box.width, w.box.height];
+    const boxDiff = Math.max(...n.box.map((v, k) => Math.abs(v - mine[k])));
+    check(boxDiff <= 1, `${build}: face ${i} box within a pixel of fer predict`, `max diff ${boxDiff} px`);
+    const probDiff = Math.max(...f.labels.map((name, k) => Math.abs(n.probabilities[name] - w.probabilities[k])));
+    check(probDiff <= 1e-4, `${build}: face ${i} probabilities within 1e-4 of fer predict`, `max diff ${probDiff.toExponential(2)}`);
+  });
 }
 
 async function run(playwright) {
@@ -134,7 +159,8 @@ async function run(playwright) {
           const l = window.ferApp.lastFrame;
           let s = '';
           for (let i = 0; i < l.rgba.length; i += 0x8000) s += String.fromCharCode(...l.rgba.subarray(i, i + 0x8000));
-          return { width: l.width, height: l.height, rgba: btoa(s), faces: l.faces, params: l.params, build: l.build };
+          return { width: l.width, height: l.height, rgba: btoa(s), faces: l.faces, params: l.params, build: l.build,
+                   labels: window.ferApp.labels };
         });
         await context.close();
         check(f.build === build, `${build}: the page ran the ${build} build`, f.build);
@@ -156,6 +182,7 @@ async function run(playwright) {
           check(probDiff <= 1e-4, `${build}: face ${i} probabilities within 1e-4 of native`, `max diff ${probDiff.toExponential(2)}`);
           check(n.top === w.top, `${build}: face ${i} same top class as native`, `${w.top} vs ${n.top}`);
         });
+        if (ferExe) compareWithFerPredict(f, build, frameFile);
       }
     } else if (scenario === 'screenshot') {
       browser = await h.launch(playwright, { video: face });
