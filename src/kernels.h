@@ -73,8 +73,11 @@ void fer_fc_f32__avx2(int batch, int n_in, int n_out, const float * in, const fl
 constexpr int fer_conv2d_s8_avx2_max_in_c = 4096;
 void fer_conv2d_pack_s8(const conv_params & p, const int8_t * w_ohwi, const int32_t * bias, const float * scale,
                         int16_t * w_packed, int32_t * bias_padded, float * scale_padded);
+// `scratch` holds fer_conv2d_s8_avx2_scratch(p) int32 words (the context's:
+// the input as zero-padded int16 pairs, so the inner loop has no bounds checks).
+size_t fer_conv2d_s8_avx2_scratch(const conv_params & p);
 void fer_conv2d_s8__avx2(const conv_params & p, const quant_params & q, const int8_t * in, const int16_t * w_packed,
-                         const int32_t * bias_padded, const float * scale_padded, int8_t * out);
+                         const int32_t * bias_padded, const float * scale_padded, int8_t * out, int32_t * scratch);
 // True when the CPU runs the AVX2 + FMA kernels (checked once).
 bool fer_cpu_has_avx2_fma();
 

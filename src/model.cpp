@@ -156,6 +156,7 @@ struct fer_model {
     bool probs_is_softmax = false;
     int cam_features = -1, cam_weights = -1;
     size_t arena_bytes = 0;
+    size_t scratch_words = 0;  // per context: the largest optimised kernel's scratch (int32 words)
     std::vector<std::string> labels;
     std::vector<std::pair<std::string, std::string>> info;
     float pixel_mean = FER_PIXEL_MEAN, pixel_std = FER_PIXEL_STD;
@@ -171,8 +172,12 @@ struct fer_model {
 struct fer_context {
     const fer_model * model = nullptr;
     float * arena = nullptr;  // malloc'ed: a failed allocation returns NULL instead of aborting
+    int32_t * scratch = nullptr;  // model->scratch_words, for the optimised kernels
     bool has_result = false;
-    ~fer_context() { std::free(arena); }
+    ~fer_context() {
+        std::free(arena);
+        std::free(scratch);
+    }
 
     void * raw(int t) {
         const rt_tensor & x = model->tensors[static_cast<size_t>(t)];
@@ -658,6 +663,11 @@ void select_kernels(fer_model * m, bool reference_only) {
                 ? static_cast<const int32_t *>(m->data(m->tensors[static_cast<size_t>(op.in[2])])) : nullptr;
             fer_conv2d_pack_s8(p, static_cast<const int8_t *>(m->data(m->tensors[static_cast<size_t>(op.in[1])])), b,
                                op.scale.data(), op.packed8.data(), op.bias32_padded.data(), op.scale_padded.data());
+#ifdef FER_HAVE_AVX2
+            if (m->avx2) {
+                m->scratch_words = std::max(m->scratch_words, fer_conv2d_s8_avx2_scratch(p));
+            }
+#endif
             continue;
         }
         if (op.q8 || !m->avx2) {
@@ -1508,7 +1518,7 @@ void run_int8_op(fer_context * c, const rt_op & op) {
 #ifdef FER_HAVE_AVX2
         if (!op.packed8.empty()) {
             fer_conv2d_s8__avx2(op.conv, q, c->p8(op.in[0]), op.packed8.data(), op.bias32_padded.data(),
-                                op.scale_padded.data(), c->p8(op.out));
+                                op.scale_padded.data(), c->p8(op.out), c->scratch);
             break;
         }
 #elif defined(__wasm_simd128__)
@@ -1708,7 +1718,9 @@ const char * fer_model_meta(const fer_model * model, const char * key) {
     return nullptr;
 }
 
-size_t fer_model_arena_size(const fer_model * model) { return model ? model->arena_bytes : 0; }
+size_t fer_model_arena_size(const fer_model * model) {
+    return model ? model->arena_bytes + model->scratch_words * sizeof(int32_t) : 0;
+}
 
 const char * fer_model_kernels(const fer_model * model) {
     if (model && model->avx2) {
@@ -1741,7 +1753,10 @@ fer_context * fer_context_new(const fer_model * model) {
     }
     c->model = model;
     c->arena = static_cast<float *>(std::calloc(model->arena_bytes / 4 + 16, sizeof(float)));
-    if (!c->arena) {
+    if (model->scratch_words) {
+        c->scratch = static_cast<int32_t *>(std::calloc(model->scratch_words, sizeof(int32_t)));
+    }
+    if (!c->arena || (model->scratch_words && !c->scratch)) {
         delete c;
         return nullptr;
     }

@@ -322,7 +322,9 @@ TEST(Kernels, Avx2MatchesReference) {
                 const size_t n_out = static_cast<size_t>(p.out_h * p.out_w * out_c);
                 std::vector<int8_t> ref(n_out + 8, 77), got(n_out + 8, 77);
                 fer_rt::fer_conv2d_s8__ref(p, q, x.data(), w.data(), b.data(), ref.data());
-                fer_rt::fer_conv2d_s8__avx2(p, q, x.data(), wp.data(), bp.data(), sp.data(), got.data());
+                std::vector<int32_t> scratch(fer_rt::fer_conv2d_s8_avx2_scratch(p) + 1, 0x5a5a5a5a);
+                fer_rt::fer_conv2d_s8__avx2(p, q, x.data(), wp.data(), bp.data(), sp.data(), got.data(), scratch.data());
+                ASSERT_EQ(scratch.back(), 0x5a5a5a5a) << "int8 conv scratch overrun, in_c " << in_c << " k " << k;
                 for (size_t i = 0; i < n_out + 8; ++i) {
                     ASSERT_EQ(got[i], ref[i]) << "int8 conv out_c " << out_c << " in_c " << in_c << " k " << k
                                               << " stride " << p.stride_h << " dil " << p.dil_h
