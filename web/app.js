@@ -79,11 +79,12 @@ worker.onmessage = (event) => {
     app.labels = m.labels;
     app.kernels = m.kernels;
     app.loadMs = m.loadMs;
-    ui.build.textContent = m.build === 'simd' ? 'SIMD' : 'plain';
+    // The fallback is worth saying: it is several times slower. ?build=plain
+    // shows what a browser without SIMD shows.
+    ui.build.textContent = m.build === 'simd' ? 'SIMD' : 'no SIMD: slower';
     if (m.build === 'plain') {
       ui.build.classList.add('fallback');
-      ui.build.title = m.simdSupported ? 'plain build (asked for)' :
-        'This browser has no WebAssembly SIMD: the plain build runs, slower.';
+      ui.build.title = 'This browser has no WebAssembly SIMD: a plain build runs, several times slower.';
     }
     app.simdSupported = m.simdSupported;
     if (app.state === 'loading') startCamera();

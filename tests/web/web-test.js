@@ -160,10 +160,11 @@ async function run(playwright) {
           let s = '';
           for (let i = 0; i < l.rgba.length; i += 0x8000) s += String.fromCharCode(...l.rgba.subarray(i, i + 0x8000));
           return { width: l.width, height: l.height, rgba: btoa(s), faces: l.faces, params: l.params, build: l.build,
-                   labels: window.ferApp.labels };
+                   labels: window.ferApp.labels, badge: document.getElementById('build').textContent };
         });
         await context.close();
         check(f.build === build, `${build}: the page ran the ${build} build`, f.build);
+        check(f.badge === (build === 'simd' ? 'SIMD' : 'no SIMD: slower'), `${build}: the badge says which build runs`, f.badge);
         const frameFile = path.join(work, `parity-${build}.rgba`);
         fs.writeFileSync(frameFile, Buffer.from(f.rgba, 'base64'));
         const native = JSON.parse(execFileSync(nativeExe, [path.join(site, 'model/fernet-int8.tflite'),
