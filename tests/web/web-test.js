@@ -7,6 +7,7 @@
 //   face       the happy face video: a box, and "happy" in the bottom label
 //   noface     a scene without a face: the no-face state
 //   denied     camera permission refused: its message
+//   nocamera   no camera device at all: its message
 //   insecure   the page over plain http on a non-local name: the HTTPS message
 //   loading    the model held back by the server: the loading state first
 //   offline    after a first visit, a reload with the server gone still analyses
@@ -131,6 +132,14 @@ async function run(playwright) {
                                  null, { timeout: TIMEOUT });
       check(await state(page) === 'denied', 'state is denied', await state(page));
       check(await messageTitle(page) === 'Camera permission denied', 'message says so', String(await messageTitle(page)));
+    } else if (scenario === 'nocamera') {
+      if (fs.readdirSync('/dev').some((n) => n.startsWith('video'))) h.skip('this machine has a camera device');
+      browser = await h.launch(playwright, { video: null });  // no fake device, and no real one
+      const { page } = await h.openPage(browser, url(srv.port));
+      await page.waitForFunction(() => window.ferApp && !['loading', 'running'].includes(window.ferApp.state),
+                                 null, { timeout: TIMEOUT });
+      check(await state(page) === 'nocamera', 'state is nocamera', await state(page));
+      check(await messageTitle(page) === 'No camera found', 'message says so', String(await messageTitle(page)));
     } else if (scenario === 'insecure') {
       // A non-local host name over http is not a secure context: no camera API.
       browser = await h.launch(playwright, { video: face, args: ['--host-resolver-rules=MAP fer.test 127.0.0.1'] });
