@@ -111,4 +111,4 @@ async function openPage(browser, url, contextOptions = {}) {
   return { context, page, logs };
 }
 
-module.exports = { SOURCE_DIR, SKIP, skip, requireTools, sampleFace, makeVideo, makeRgbaFrame, startServer, launch, openPage };
+module.exports = { SOURCE_DIR, CHROMIUM, SKIP, skip, requireTools, sampleFace, makeVideo, makeRgbaFrame, startServer, launch, openPage };

@@ -8,6 +8,7 @@
 //   noface     a scene without a face: the no-face state
 //   denied     camera permission refused: its message
 //   nocamera   no camera device at all: its message
+//   install    Chromium's installability check passes (manifest, icons, service worker)
 //   insecure   the page over plain http on a non-local name: the HTTPS message
 //   loading    the model held back by the server: the loading state first
 //   offline    after a first visit, a reload with the server gone still analyses
@@ -140,6 +141,27 @@ async function run(playwright) {
                                  null, { timeout: TIMEOUT });
       check(await state(page) === 'nocamera', 'state is nocamera', await state(page));
       check(await messageTitle(page) === 'No camera found', 'message says so', String(await messageTitle(page)));
+    } else if (scenario === 'install') {
+      // Chromium's own installability verdict (manifest, icons, service
+      // worker); it needs a profile on disk: incognito pages are never installable.
+      const profile = fs.mkdtempSync(path.join(work, 'profile-'));
+      const context = await playwright.chromium.launchPersistentContext(profile, { executablePath: h.CHROMIUM,
+        headless: true, args: ['--no-sandbox', '--disable-gpu', '--use-fake-ui-for-media-stream',
+          '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${face}`] });
+      try {
+        const page = await context.newPage();
+        await page.goto(url(srv.port));
+        await page.waitForFunction(() => window.ferApp && window.ferApp.offlineReady, null, { timeout: TIMEOUT });
+        const cdp = await context.newCDPSession(page);
+        const manifest = await cdp.send('Page.getAppManifest');
+        check(manifest.errors.length === 0 && /manifest\.webmanifest$/.test(manifest.url), 'manifest parsed without error',
+              JSON.stringify(manifest.errors));
+        const { installabilityErrors } = await cdp.send('Page.getInstallabilityErrors');
+        check(installabilityErrors.length === 0, 'Chromium finds the app installable', JSON.stringify(installabilityErrors));
+      } finally {
+        await context.close();
+        fs.rmSync(profile, { recursive: true, force: true });
+      }
     } else if (scenario === 'insecure') {
       // A non-local host name over http is not a secure context: no camera API.
       browser = await h.launch(playwright, { video: face, args: ['--host-resolver-rules=MAP fer.test 127.0.0.1'] });
