@@ -3,6 +3,7 @@
 // has both (checked once, src/model.cpp). Each has a reference twin in
 // kernels-ref.cpp and a test comparing the two (tests/test-runtime.cpp,
 // Kernels.Avx2MatchesReference).
+#include "conv-s8-x86.h"
 #include "kernels.h"
 
 #include <immintrin.h>
@@ -87,133 +88,22 @@ void fer_conv2d_f32__avx2(const conv_params & p, const float * in, const float *
 
 namespace {
 
-// The input of batch item `in` as (x - zero point) int16 pairs, one int32
-// word per pair of input channels, over the whole window the outputs read:
-// row r, column c hold input pixel (r - pad_top, c - pad_left), and pixels
-// outside the image are zero, i.e. the zero point, as TFLite pads. The inner
-// loop then needs no bounds checks and no scalar conversion.
-void fill_pairs(const conv_params & p, int in_zp, const int8_t * in, int rows, int cols, int n_icp, int32_t * s) {
-    for (int r = 0; r < rows; ++r) {
-        const int iy = r - p.pad_top;
-        int32_t * row = s + static_cast<size_t>(r) * static_cast<size_t>(cols) * static_cast<size_t>(n_icp);
-        for (int c = 0; c < cols; ++c) {
-            const int ix = c - p.pad_left;
-            int32_t * d = row + static_cast<size_t>(c) * static_cast<size_t>(n_icp);
-            if (iy < 0 || iy >= p.in_h || ix < 0 || ix >= p.in_w) {
-                for (int icp = 0; icp < n_icp; ++icp) {
-                    d[icp] = 0;
-                }
-                continue;
-            }
-            const int8_t * x = in + (static_cast<size_t>(iy) * p.in_w + ix) * p.in_c;
-            for (int icp = 0; icp < n_icp; ++icp) {
-                const int32_t a = x[2 * icp] - in_zp;
-                const int32_t b = 2 * icp + 1 < p.in_c ? x[2 * icp + 1] - in_zp : 0;
-                d[icp] = static_cast<int32_t>((static_cast<uint32_t>(b) << 16) | (static_cast<uint32_t>(a) & 0xffffu));
-            }
-        }
+// (x - zero point) as two int16 in one word, for _mm256_madd_epi16.
+struct isa_avx2 {
+    static constexpr int k_per_word = 2;
+    static int32_t fill_word(const int8_t * x, int n, int zp) {
+        const int32_t a = x[0] - zp, b = n > 1 ? x[1] - zp : 0;
+        return static_cast<int32_t>((static_cast<uint32_t>(b) << 16) | (static_cast<uint32_t>(a) & 0xffffu));
     }
-}
-
-// PX neighbouring output pixels of row oy from column ox, NV x 8 output
-// channels from oc0: each weight vector loaded once serves PX pixels.
-template <int NV, int PX>
-void conv_s8_tile(const conv_params & p, const quant_params & q, int n_icp, int cols, int oc_pad, int oc0,
-                  const int32_t * s, const int16_t * w, const int32_t * bias, const float * scale, int oy, int ox,
-                  int8_t * out_row) {
-    __m256i acc[PX][NV];
-    for (int px = 0; px < PX; ++px) {
-        for (int v = 0; v < NV; ++v) {
-            acc[px][v] = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(bias + oc0 + 8 * v));
-        }
-    }
-    const size_t px_step = static_cast<size_t>(p.stride_w) * static_cast<size_t>(n_icp);
-    for (int ky = 0; ky < p.k_h; ++ky) {
-        for (int kx = 0; kx < p.k_w; ++kx) {
-            const int32_t * sp = s + (static_cast<size_t>(oy * p.stride_h + ky * p.dil_h) * static_cast<size_t>(cols) +
-                                      static_cast<size_t>(ox * p.stride_w + kx * p.dil_w)) * static_cast<size_t>(n_icp);
-            const int16_t * wk = w + (static_cast<size_t>(ky) * p.k_w + kx) * n_icp * oc_pad * 2 + oc0 * 2;
-            for (int icp = 0; icp < n_icp; ++icp) {
-                __m256i xv[PX];
-                for (int px = 0; px < PX; ++px) {
-                    xv[px] = _mm256_set1_epi32(sp[px * px_step + static_cast<size_t>(icp)]);
-                }
-                const int16_t * wr = wk + static_cast<size_t>(icp) * oc_pad * 2;
-                for (int v = 0; v < NV; ++v) {
-                    const __m256i wv = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(wr + 16 * v));
-                    for (int px = 0; px < PX; ++px) {
-                        acc[px][v] = _mm256_add_epi32(acc[px][v], _mm256_madd_epi16(xv[px], wv));
-                    }
-                }
-            }
-        }
-    }
-    const __m256 lo = _mm256_set1_ps(static_cast<float>(q.act_min - q.out_zp));
-    const __m256 hi = _mm256_set1_ps(static_cast<float>(q.act_max - q.out_zp));
-    const __m256i zp = _mm256_set1_epi32(q.out_zp);
-    for (int px = 0; px < PX; ++px) {
-        int8_t * o = out_row + static_cast<size_t>(ox + px) * p.out_c + oc0;
-        for (int v = 0; v < NV; ++v) {
-            __m256 f = _mm256_mul_ps(_mm256_cvtepi32_ps(acc[px][v]), _mm256_loadu_ps(scale + oc0 + 8 * v));
-            f = _mm256_min_ps(_mm256_max_ps(f, lo), hi);
-            const __m256i r = _mm256_add_epi32(_mm256_cvtps_epi32(f), zp);  // round half to even
-            alignas(32) int32_t lanes[8];
-            _mm256_store_si256(reinterpret_cast<__m256i *>(lanes), r);
-            const int n = p.out_c - (oc0 + 8 * v) < 8 ? p.out_c - (oc0 + 8 * v) : 8;
-            for (int i = 0; i < n; ++i) {
-                o[8 * v + i] = static_cast<int8_t>(lanes[i]);
-            }
-        }
-    }
-}
-
-template <int NV>
-void conv_s8_row(const conv_params & p, const quant_params & q, int n_icp, int cols, int oc_pad, int oc0,
-                 const int32_t * s, const int16_t * w, const int32_t * bias, const float * scale, int oy,
-                 int8_t * out_row) {
-    constexpr int k_px = NV >= 4 ? 3 : 4;  // accumulators + one weight + PX broadcasts fill the 16 registers
-    int ox = 0;
-    for (; ox + k_px <= p.out_w; ox += k_px) {
-        conv_s8_tile<NV, k_px>(p, q, n_icp, cols, oc_pad, oc0, s, w, bias, scale, oy, ox, out_row);
-    }
-    for (; ox < p.out_w; ++ox) {
-        conv_s8_tile<NV, 1>(p, q, n_icp, cols, oc_pad, oc0, s, w, bias, scale, oy, ox, out_row);
-    }
-}
-
-void conv_s8_window(const conv_params & p, int * rows, int * cols) {
-    *rows = (p.out_h - 1) * p.stride_h + (p.k_h - 1) * p.dil_h + 1;
-    *cols = (p.out_w - 1) * p.stride_w + (p.k_w - 1) * p.dil_w + 1;
-}
+    static int32_t pad_word(int) { return 0; }
+    static __m256i dot(__m256i acc, __m256i x, __m256i w) { return _mm256_add_epi32(acc, _mm256_madd_epi16(x, w)); }
+};
 
 }  // namespace
 
-size_t fer_conv2d_s8_avx2_scratch(const conv_params & p) {
-    int rows = 0, cols = 0;
-    conv_s8_window(p, &rows, &cols);
-    return static_cast<size_t>(rows) * static_cast<size_t>(cols) * static_cast<size_t>((p.in_c + 1) / 2);
-}
-
 void fer_conv2d_s8__avx2(const conv_params & p, const quant_params & q, const int8_t * in, const int16_t * w_packed,
                          const int32_t * bias_padded, const float * scale_padded, int8_t * out, int32_t * scratch) {
-    const int oc_pad = conv_padded_channels(p.out_c);
-    const int n_icp = (p.in_c + 1) / 2;
-    int rows = 0, cols = 0;
-    conv_s8_window(p, &rows, &cols);
-    for (int b = 0; b < p.n; ++b) {
-        fill_pairs(p, q.in_zp, in + static_cast<size_t>(b) * p.in_h * p.in_w * p.in_c, rows, cols, n_icp, scratch);
-        for (int oy = 0; oy < p.out_h; ++oy) {
-            int8_t * out_row = out + (static_cast<size_t>(b) * p.out_h + oy) * p.out_w * p.out_c;
-            for (int oc0 = 0; oc0 < oc_pad; oc0 += 32) {
-                switch ((oc_pad - oc0) >= 32 ? 4 : (oc_pad - oc0) / 8) {
-                case 4: conv_s8_row<4>(p, q, n_icp, cols, oc_pad, oc0, scratch, w_packed, bias_padded, scale_padded, oy, out_row); break;
-                case 3: conv_s8_row<3>(p, q, n_icp, cols, oc_pad, oc0, scratch, w_packed, bias_padded, scale_padded, oy, out_row); break;
-                case 2: conv_s8_row<2>(p, q, n_icp, cols, oc_pad, oc0, scratch, w_packed, bias_padded, scale_padded, oy, out_row); break;
-                default: conv_s8_row<1>(p, q, n_icp, cols, oc_pad, oc0, scratch, w_packed, bias_padded, scale_padded, oy, out_row); break;
-                }
-            }
-        }
-    }
+    conv_s8<isa_avx2>(p, q, in, reinterpret_cast<const int32_t *>(w_packed), bias_padded, scale_padded, out, scratch);
 }
 
 void fer_fc_f32__avx2(int batch, int n_in, int n_out, const float * in, const float * w, const float * bias, int act,

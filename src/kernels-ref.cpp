@@ -176,6 +176,52 @@ void fer_conv2d_pack_s8(const conv_params & p, const int8_t * w_ohwi, const int3
     }
 }
 
+void fer_conv2d_pack_s8_vnni(const conv_params & p, int in_zp, const int8_t * w_ohwi, const int32_t * bias,
+                             const float * scale, int8_t * w_packed, int32_t * bias_padded, float * scale_padded) {
+    const int oc_pad = conv_padded_channels(p.out_c), words = (p.in_c + 3) / 4;
+    for (int oc = 0; oc < oc_pad; ++oc) {
+        int64_t sum_w = 0;
+        for (int ky = 0; ky < p.k_h; ++ky) {
+            for (int kx = 0; kx < p.k_w; ++kx) {
+                for (int k = 0; k < words; ++k) {
+                    int8_t * quad = w_packed + (((static_cast<size_t>(ky) * p.k_w + kx) * words + k) * oc_pad + oc) * 4;
+                    for (int j = 0; j < 4; ++j) {
+                        const int ic = 4 * k + j;
+                        quad[j] = (oc < p.out_c && ic < p.in_c)
+                            ? w_ohwi[((static_cast<size_t>(oc) * p.k_h + ky) * p.k_w + kx) * p.in_c + ic]
+                            : 0;
+                        sum_w += quad[j];
+                    }
+                }
+            }
+        }
+        const int64_t b = (bias && oc < p.out_c) ? bias[oc] : 0;
+        bias_padded[oc] = static_cast<int32_t>(b - (128 + static_cast<int64_t>(in_zp)) * sum_w);
+        scale_padded[oc] = oc < p.out_c ? scale[oc] : 0.0f;
+    }
+}
+
+void fer_conv2d_s8_x86_window(const conv_params & p, int * rows, int * cols) {
+    *rows = (p.out_h - 1) * p.stride_h + (p.k_h - 1) * p.dil_h + 1;
+    *cols = (p.out_w - 1) * p.stride_w + (p.k_w - 1) * p.dil_w + 1;
+}
+
+size_t fer_conv2d_s8_x86_scratch(const conv_params & p, int channels_per_word) {
+    int rows = 0, cols = 0;
+    fer_conv2d_s8_x86_window(p, &rows, &cols);
+    return static_cast<size_t>(rows) * static_cast<size_t>(cols) *
+           static_cast<size_t>((p.in_c + channels_per_word - 1) / channels_per_word);
+}
+
+bool fer_cpu_has_avxvnni() {
+#if defined(FER_HAVE_AVXVNNI) && (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+    static const bool has = fer_cpu_has_avx2_fma() && __builtin_cpu_supports("avxvnni");
+    return has;
+#else
+    return false;
+#endif
+}
+
 bool fer_cpu_has_avx2_fma() {
 #if defined(FER_HAVE_AVX2) && (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
     static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");

@@ -73,11 +73,25 @@ void fer_fc_f32__avx2(int batch, int n_in, int n_out, const float * in, const fl
 constexpr int fer_conv2d_s8_avx2_max_in_c = 4096;
 void fer_conv2d_pack_s8(const conv_params & p, const int8_t * w_ohwi, const int32_t * bias, const float * scale,
                         int16_t * w_packed, int32_t * bias_padded, float * scale_padded);
-// `scratch` holds fer_conv2d_s8_avx2_scratch(p) int32 words (the context's:
-// the input as zero-padded int16 pairs, so the inner loop has no bounds checks).
-size_t fer_conv2d_s8_avx2_scratch(const conv_params & p);
+// `scratch` holds fer_conv2d_s8_x86_scratch(p, 2) int32 words (the context's:
+// the input rewritten as zero-padded int16 pairs, so the inner loop has no
+// bounds checks; src/conv-s8-x86.h).
+void fer_conv2d_s8_x86_window(const conv_params & p, int * rows, int * cols);
+size_t fer_conv2d_s8_x86_scratch(const conv_params & p, int channels_per_word);
 void fer_conv2d_s8__avx2(const conv_params & p, const quant_params & q, const int8_t * in, const int16_t * w_packed,
                          const int32_t * bias_padded, const float * scale_padded, int8_t * out, int32_t * scratch);
+// AVX-VNNI int8 convolution (_mm256_dpbusd_avx_epi32: four unsigned x signed
+// byte products per lane): weights packed [k_h][k_w][ceil(in_c/4)][oc_pad][4]
+// int8, the input as unsigned bytes x + 128, so the bias absorbs
+// -(128 + input zero point) x (sum of the channel's weights) (exact integer
+// arithmetic: bit-identical to fer_conv2d_s8__ref). Scratch:
+// fer_conv2d_s8_x86_scratch(p, 4) words.
+void fer_conv2d_pack_s8_vnni(const conv_params & p, int in_zp, const int8_t * w_ohwi, const int32_t * bias,
+                             const float * scale, int8_t * w_packed, int32_t * bias_padded, float * scale_padded);
+void fer_conv2d_s8__avxvnni(const conv_params & p, const quant_params & q, const int8_t * in, const int8_t * w_packed,
+                            const int32_t * bias_padded, const float * scale_padded, int8_t * out, int32_t * scratch);
+// True when the CPU runs the AVX-VNNI kernel (checked once).
+bool fer_cpu_has_avxvnni();
 // True when the CPU runs the AVX2 + FMA kernels (checked once).
 bool fer_cpu_has_avx2_fma();
 

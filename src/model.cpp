@@ -134,6 +134,7 @@ struct rt_op {
     // optimised float kernels (chosen once at load)
     std::vector<float> packed, bias_padded;  // conv: HWIO weights for fer_conv2d_f32__avx2
     std::vector<int16_t> packed8;            // int8 conv: weights for fer_conv2d_s8__avx2
+    std::vector<int8_t> packed_vnni;         // int8 conv: weights for fer_conv2d_s8__avxvnni (preferred)
     std::vector<int32_t> bias32_padded;
     std::vector<float> scale_padded;
     bool fc_avx2 = false;
@@ -163,6 +164,7 @@ struct fer_model {
     bool keep_all = false;  // no arena reuse (calibration, debugging)
     bool avx2 = false;      // AVX2/FMA kernels selected
     bool wasm128 = false;   // WebAssembly SIMD128 int8 convolution selected
+    bool vnni = false;      // AVX-VNNI int8 convolution selected (with avx2)
 
     const void * data(const rt_tensor & t) const {
         return reinterpret_cast<const uint8_t *>(consts.data()) + t.const_off;
@@ -645,6 +647,7 @@ bool model_builder::load() {
 // Picks the optimised kernels once, and prepares what they need.
 void select_kernels(fer_model * m, bool reference_only) {
     m->avx2 = !reference_only && fer_cpu_has_avx2_fma();
+    m->vnni = m->avx2 && fer_cpu_has_avxvnni();
 #ifdef __wasm_simd128__
     m->wasm128 = !reference_only;  // only the int8 convolution has a SIMD128 variant
 #endif
@@ -652,6 +655,22 @@ void select_kernels(fer_model * m, bool reference_only) {
         return;
     }
     for (rt_op & op : m->ops) {
+        if (op.q8 && op.kind == k_conv && m->vnni) {
+            const conv_params & p = op.conv;
+            const size_t oc_pad = static_cast<size_t>(conv_padded_channels(p.out_c));
+            op.packed_vnni.assign(static_cast<size_t>(p.k_h) * static_cast<size_t>(p.k_w) *
+                                  static_cast<size_t>((p.in_c + 3) / 4) * oc_pad * 4, 0);
+            op.bias32_padded.assign(oc_pad, 0);
+            op.scale_padded.assign(oc_pad, 0.0f);
+            const int32_t * b = op.in[2] >= 0
+                ? static_cast<const int32_t *>(m->data(m->tensors[static_cast<size_t>(op.in[2])])) : nullptr;
+            fer_conv2d_pack_s8_vnni(p, op.in_zp,
+                                    static_cast<const int8_t *>(m->data(m->tensors[static_cast<size_t>(op.in[1])])), b,
+                                    op.scale.data(), op.packed_vnni.data(), op.bias32_padded.data(),
+                                    op.scale_padded.data());
+            m->scratch_words = std::max(m->scratch_words, fer_conv2d_s8_x86_scratch(p, 4));
+            continue;
+        }
         if (op.q8 && op.kind == k_conv && op.conv.in_c <= fer_conv2d_s8_avx2_max_in_c) {
             const conv_params & p = op.conv;
             const size_t oc_pad = static_cast<size_t>(conv_padded_channels(p.out_c));
@@ -665,7 +684,7 @@ void select_kernels(fer_model * m, bool reference_only) {
                                op.scale.data(), op.packed8.data(), op.bias32_padded.data(), op.scale_padded.data());
 #ifdef FER_HAVE_AVX2
             if (m->avx2) {
-                m->scratch_words = std::max(m->scratch_words, fer_conv2d_s8_avx2_scratch(p));
+                m->scratch_words = std::max(m->scratch_words, fer_conv2d_s8_x86_scratch(p, 2));
             }
 #endif
             continue;
@@ -1516,6 +1535,13 @@ void run_int8_op(fer_context * c, const rt_op & op) {
     case k_dequantize: fer_dequantize_s8__ref(o.n, op.qscale, op.qzp, c->p8(op.in[0]), c->ptr(op.out)); break;
     case k_conv:
 #ifdef FER_HAVE_AVX2
+#ifdef FER_HAVE_AVXVNNI
+        if (!op.packed_vnni.empty()) {
+            fer_conv2d_s8__avxvnni(op.conv, q, c->p8(op.in[0]), op.packed_vnni.data(), op.bias32_padded.data(),
+                                   op.scale_padded.data(), c->p8(op.out), c->scratch);
+            break;
+        }
+#endif
         if (!op.packed8.empty()) {
             fer_conv2d_s8__avx2(op.conv, q, c->p8(op.in[0]), op.packed8.data(), op.bias32_padded.data(),
                                 op.scale_padded.data(), c->p8(op.out), c->scratch);
@@ -1723,6 +1749,9 @@ size_t fer_model_arena_size(const fer_model * model) {
 }
 
 const char * fer_model_kernels(const fer_model * model) {
+    if (model && model->vnni) {
+        return "avx2+fma (float32 conv and fully connected), avx-vnni (int8 conv), reference (others)";
+    }
     if (model && model->avx2) {
         return "avx2+fma (float32 conv and fully connected, int8 conv), reference (others)";
     }

@@ -233,7 +233,7 @@ TEST(Kernels, Avx2MatchesReference) {
         for (float & x : v) x = g(rng);
         return v;
     };
-    int n_cases = 0;
+    int n_cases = 0, n_vnni = 0;
     for (int out_c : {1, 7, 8, 9, 31, 33, 70}) {
         for (int in_c : {1, 3, 17}) {
             for (int k : {1, 3, 5}) {
@@ -322,9 +322,29 @@ TEST(Kernels, Avx2MatchesReference) {
                 const size_t n_out = static_cast<size_t>(p.out_h * p.out_w * out_c);
                 std::vector<int8_t> ref(n_out + 8, 77), got(n_out + 8, 77);
                 fer_rt::fer_conv2d_s8__ref(p, q, x.data(), w.data(), b.data(), ref.data());
-                std::vector<int32_t> scratch(fer_rt::fer_conv2d_s8_avx2_scratch(p) + 1, 0x5a5a5a5a);
+                std::vector<int32_t> scratch(fer_rt::fer_conv2d_s8_x86_scratch(p, 2) + 1, 0x5a5a5a5a);
                 fer_rt::fer_conv2d_s8__avx2(p, q, x.data(), wp.data(), bp.data(), sp.data(), got.data(), scratch.data());
                 ASSERT_EQ(scratch.back(), 0x5a5a5a5a) << "int8 conv scratch overrun, in_c " << in_c << " k " << k;
+#ifdef FER_HAVE_AVXVNNI
+                if (fer_rt::fer_cpu_has_avxvnni()) {  // the AVX-VNNI twin, same cases
+                    std::vector<int8_t> wv(static_cast<size_t>(k * k * ((in_c + 3) / 4)) * oc_pad * 4);
+                    std::vector<int32_t> bv(oc_pad);
+                    std::vector<float> sv(oc_pad);
+                    fer_rt::fer_conv2d_pack_s8_vnni(p, q.in_zp, w.data(), b.data(), sc.data(), wv.data(), bv.data(),
+                                                    sv.data());
+                    std::vector<int32_t> sv_scratch(fer_rt::fer_conv2d_s8_x86_scratch(p, 4) + 1, 0x5a5a5a5a);
+                    std::vector<int8_t> got_vnni(n_out + 8, 77);
+                    fer_rt::fer_conv2d_s8__avxvnni(p, q, x.data(), wv.data(), bv.data(), sv.data(), got_vnni.data(),
+                                                   sv_scratch.data());
+                    ASSERT_EQ(sv_scratch.back(), 0x5a5a5a5a) << "avx-vnni scratch overrun, in_c " << in_c;
+                    for (size_t i = 0; i < n_out + 8; ++i) {
+                        ASSERT_EQ(got_vnni[i], ref[i]) << "avx-vnni int8 conv out_c " << out_c << " in_c " << in_c
+                                                       << " k " << k << " stride " << p.stride_h << " dil " << p.dil_h
+                                                       << (same ? " SAME" : " VALID") << ": element " << i;
+                    }
+                    ++n_vnni;
+                }
+#endif
                 for (size_t i = 0; i < n_out + 8; ++i) {
                     ASSERT_EQ(got[i], ref[i]) << "int8 conv out_c " << out_c << " in_c " << in_c << " k " << k
                                               << " stride " << p.stride_h << " dil " << p.dil_h
@@ -335,7 +355,7 @@ TEST(Kernels, Avx2MatchesReference) {
             }
         }
     }
-    std::printf("[ avx2 ] %d kernel cases match the reference\n", n_cases);
+    std::printf("[ avx2 ] %d kernel cases match the reference (%d int8 cases also with AVX-VNNI)\n", n_cases, n_vnni);
 }
 #endif
 
