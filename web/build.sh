@@ -5,8 +5,8 @@
 #
 #   web/build.sh [--out DIR] [--cascade-tool PATH]      # default DIR: build/web/site
 #
-# Needs em++ (Debian's emscripten), node, cmake + ninja (for fer-cascade when
-# --cascade-tool is not given) and opencv-data (the cascade XML, never committed).
+# Needs em++/emcmake (Debian's emscripten), node, cmake + ninja and opencv-data
+# (the cascade XML, converted here, never committed). Builds under build/web/work.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 out="$root/build/web/site"
@@ -41,17 +41,23 @@ fi
 
 rm -rf "$out.tmp" && mkdir -p "$out.tmp/model" "$out.tmp/icons" "$work"
 
-# The runtime as the native build has it, minus the x86-only kernels. No FMA
-# contraction anywhere: the detector's parity with OpenCV depends on it, and
-# WebAssembly SIMD128 has no fused multiply-add to gain from anyway.
-mapfile -t sources < <(ls "$root"/src/*.cpp "$root"/src/detect/*.cpp | grep -v -e kernels-avx2.cpp)
-sources+=("$root/web/wasm/fer-web.cpp")
-common=(-O3 -std=c++17 -fno-exceptions -ffp-contract=off -I"$root/include" -I"$root/src"
-        -sMODULARIZE=1 -sEXPORT_NAME=createFerModule -sENVIRONMENT=worker -sFILESYSTEM=0
-        -sALLOW_MEMORY_GROWTH=1 -sEXPORTED_FUNCTIONS=_malloc,_free
-        -sEXPORTED_RUNTIME_METHODS=HEAPU8,HEAPF32,UTF8ToString)
-em++ "${common[@]}" -msimd128 "${sources[@]}" -o "$out.tmp/fer-simd.js"
-em++ "${common[@]}" "${sources[@]}" -o "$out.tmp/fer-plain.js"
+# The runtime as CMake defines it (src/CMakeLists.txt: the same sources and
+# per-file flags as natively, x86 kernels left out under Emscripten), built
+# with emcmake twice, then linked with the binding. Release: -O3.
+link=(-O3 -std=c++17 -fno-exceptions -I"$root/include"
+      -sMODULARIZE=1 -sEXPORT_NAME=createFerModule -sENVIRONMENT=worker -sFILESYSTEM=0
+      -sALLOW_MEMORY_GROWTH=1 -sEXPORTED_FUNCTIONS=_malloc,_free
+      -sEXPORTED_RUNTIME_METHODS=HEAPU8,HEAPF32,UTF8ToString)
+for variant in simd plain; do
+  flags=""
+  [[ $variant == simd ]] && flags="-msimd128"
+  emcmake cmake -S "$root" -B "$work/wasm-$variant" -G Ninja -DCMAKE_BUILD_TYPE=Release -DFER_BUILD_TRAINING=OFF \
+          -DFER_BUILD_TESTS=OFF -DFER_BUILD_BENCH=OFF -DCMAKE_CXX_FLAGS="$flags" \
+          -DCCACHE_PROGRAM=CCACHE_PROGRAM-NOTFOUND >/dev/null
+  ninja -C "$work/wasm-$variant" fer_runtime >/dev/null
+  em++ "${link[@]}" $flags "$root/web/wasm/fer-web.cpp" "$work/wasm-$variant/src/libfer_runtime.a" \
+       -o "$out.tmp/fer-$variant.js"
+done
 
 "$cascade_tool" "$haar_xml" "$out.tmp/model/frontalface-alt2.fercascade" >/dev/null
 cp "$model" "$out.tmp/model/fernet-int8.tflite"
