@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <vector>
 
 namespace {
 
@@ -136,23 +135,33 @@ int fer_analyze(fer_context * ctx, const fer_detector * det, const uint8_t * gre
     if (!ctx || !det || !params || !n_faces || max_out < 0 || (max_out > 0 && !faces) || params->max_faces < 0) {
         return FER_ERR_INVALID_ARGUMENT;
     }
-    // Photos rarely hold more than a few dozen faces: one detection pass
-    // almost always suffices; a crowd costs a second one.
-    std::vector<fer_box> boxes(64);
+    // The boxes of the faces to classify, without allocating (a video calls
+    // this every frame): at most `wanted` are needed, largest first (the
+    // detector fills its buffer with the largest and counts them all). Up to
+    // k_stack_boxes live on the stack; a caller wanting more has given room
+    // for that many fer_face, and the boxes (fer_box is ~30x smaller) go at
+    // the end of that array. Face i is written only after box i is read, and
+    // never reaches box i + 1: with F, B the sizes of fer_face and fer_box,
+    // face i ends at (i + 1) F <= max_out F - (wanted - i - 1) B, where box
+    // i + 1 starts, since B <= F.
+    constexpr int32_t k_stack_boxes = 64;
+    fer_box stack_boxes[k_stack_boxes];
+    const int32_t wanted = params->max_faces > 0 && params->max_faces < max_out ? params->max_faces : max_out;
+    fer_box * boxes = stack_boxes;
+    if (wanted > k_stack_boxes) {
+        unsigned char * end = reinterpret_cast<unsigned char *>(faces + max_out);
+        boxes = reinterpret_cast<fer_box *>(end - static_cast<size_t>(wanted) * sizeof(fer_box));
+    }
+    static_assert(sizeof(fer_box) <= sizeof(fer_face) && sizeof(fer_face) % alignof(fer_box) == 0,
+                  "boxes must fit, aligned, behind the faces");
     int32_t found = 0;
-    for (int pass = 0; pass < 2; ++pass) {
-        const fer_detect_status st = fer_detector_detect(det, grey, width, height, stride, &params->detect,
-                                                         boxes.data(), static_cast<int32_t>(boxes.size()), &found);
-        if (st != FER_DETECT_OK) {
-            if (detect_status) {
-                *detect_status = st;
-            }
-            return FER_ERR_INVALID_ARGUMENT;
+    const fer_detect_status ds = fer_detector_detect(det, grey, width, height, stride, &params->detect, boxes,
+                                                     wanted > k_stack_boxes ? wanted : k_stack_boxes, &found);
+    if (ds != FER_DETECT_OK) {
+        if (detect_status) {
+            *detect_status = ds;
         }
-        if (found <= static_cast<int32_t>(boxes.size())) {
-            break;
-        }
-        boxes.resize(static_cast<size_t>(found));
+        return FER_ERR_INVALID_ARGUMENT;
     }
     const int32_t n = params->max_faces > 0 && params->max_faces < found ? params->max_faces : found;
     *n_faces = n;
@@ -161,9 +170,10 @@ int fer_analyze(fer_context * ctx, const fer_detector * det, const uint8_t * gre
                           cam_h * cam_w <= FER_FACE_CAM_MAX;
     uint8_t crop[FER_INPUT_SIZE * FER_INPUT_SIZE];
     for (int32_t i = 0; i < n && i < max_out; ++i) {
+        const fer_box box = boxes[i];  // before f is cleared: it may hold this box (see above)
         fer_face & f = faces[i];
         std::memset(&f, 0, sizeof f);
-        f.box = boxes[static_cast<size_t>(i)];
+        f.box = box;
         int st = fer_crop_face(grey, width, height, stride, &f.box, params, crop, &f.crop_x, &f.crop_y, &f.crop_size);
         if (st == FER_OK) {
             st = fer_classify(ctx, crop, FER_INPUT_SIZE, &f.result);

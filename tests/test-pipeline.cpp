@@ -337,6 +337,60 @@ TEST(Analyze, CamMatchesTheContextsMap) {
     }
 }
 
+// A crowd: more faces than fer_analyze's stack buffer (64 boxes), so the
+// boxes travel at the end of the caller's face array. Every face must still
+// carry the detector's box and the classification of its own crop.
+TEST(Analyze, CrowdBeyondTheStackBufferKeepsEveryBox) {
+    pipeline_fixture fx;
+    if (!fx.missing.empty()) {
+        GTEST_SKIP() << fx.missing;
+    }
+    ASSERT_TRUE(fx.det && fx.ctx);
+    const char * files[4] = {"happy-PublicTest_10245799.jpg", "neutral-PublicTest_10549803.jpg",
+                             "surprise-PublicTest_10780425.jpg", "sad-PublicTest_10897412.jpg"};
+    const int cols = 10, rows = 9, cell = 100, side = 88;
+    cv::Mat img(rows * cell, cols * cell, CV_8U, cv::Scalar(120));
+    for (int i = 0; i < cols * rows; ++i) {
+        cv::Mat f = cv::imread(k_source_dir + "/samples/" + files[i % 4], cv::IMREAD_GRAYSCALE);
+        ASSERT_FALSE(f.empty());
+        cv::Mat big;
+        cv::resize(f, big, cv::Size(side, side), 0, 0, cv::INTER_LINEAR);
+        big.copyTo(img(cv::Rect((i % cols) * cell + 6, (i / cols) * cell + 6, side, side)));
+    }
+    fer_pipeline_params p = fer_pipeline_default_params();
+    std::vector<fer_box> want(256);
+    int32_t found = 0;
+    ASSERT_EQ(fer_detector_detect(fx.det, img.data, img.cols, img.rows, img.cols, &p.detect, want.data(), 256, &found),
+              FER_DETECT_OK);
+    ASSERT_GT(found, 64) << "the fixture must be a crowd beyond the stack buffer";
+    ASSERT_LE(found, 256);
+    // max_out exactly the faces found (boxes end flush with the array), then
+    // max_faces below max_out (fewer boxes than room).
+    for (const auto & [max_out, max_faces] : {std::pair<int32_t, int32_t>{found, 0}, {found + 7, 66}}) {
+        std::vector<fer_face> faces(static_cast<size_t>(max_out));
+        int32_t n = 0;
+        p.max_faces = max_faces;
+        ASSERT_EQ(fer_analyze(fx.ctx, fx.det, img.data, img.cols, img.rows, img.cols, &p, faces.data(), max_out, &n,
+                              nullptr),
+                  FER_OK);
+        p.max_faces = 0;
+        ASSERT_EQ(n, max_faces > 0 ? max_faces : found);
+        for (int32_t i = 0; i < n; ++i) {
+            const fer_box & a = faces[size_t(i)].box, & b = want[size_t(i)];
+            ASSERT_TRUE(a.x == b.x && a.y == b.y && a.width == b.width && a.height == b.height &&
+                        a.n_neighbors == b.n_neighbors)
+                << "face " << i << " of " << n << " (max_out " << max_out << ")";
+            uint8_t crop[FER_INPUT_SIZE * FER_INPUT_SIZE];
+            ASSERT_EQ(fer_crop_face(img.data, img.cols, img.rows, img.cols, &a, &p, crop, nullptr, nullptr, nullptr),
+                      FER_OK);
+            fer_result r;
+            ASSERT_EQ(fer_classify(fx.ctx, crop, FER_INPUT_SIZE, &r), FER_OK);
+            ASSERT_EQ(std::memcmp(r.probabilities, faces[size_t(i)].result.probabilities, sizeof r.probabilities), 0)
+                << "face " << i;
+        }
+    }
+}
+
 TEST(Analyze, ErrorsAreStatuses) {
     pipeline_fixture fx;
     if (!fx.missing.empty()) {

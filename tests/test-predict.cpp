@@ -1,7 +1,9 @@
 // `fer predict` and the pieces the runtime commands share: photo loading
 // (tools/fer/image-load, image-header: header checks before decoding, EXIF
 // orientation, broken files) and the JSON/CSV form of a picture's faces
-// (tools/fer/face-json); then end-to-end runs of the real executable.
+// (tools/fer/face-json), faces drawn on pictures (tools/fer/face-draw); then
+// end-to-end runs of the real executable.
+#include "face-draw.h"
 #include "face-json.h"
 #include "image-header.h"
 #include "image-load.h"
@@ -234,6 +236,55 @@ TEST(FaceJson, CsvRowsHaveTheHeadersColumns) {
     const std::string none = fer::faces_to_csv("n.jpg", 5, 5, {});
     EXPECT_EQ(count_char(none, ','), commas) << none;
     EXPECT_EQ(count_char(rows, ','), 2 * commas + 2) << "the quoted file name holds one comma per row";
+}
+
+TEST(FaceDraw, CaptionsFollowTrackingAndUncertainty) {
+    EXPECT_EQ(fer::face_caption(make_face(FER_HAPPY, 0.874f, 0, -1)), "happy 87%");
+    EXPECT_EQ(fer::face_caption(make_face(FER_SAD, 0.41f, 1, -1)), "uncertain 41%");
+    // Tracked: the smoothed emotion, even when this frame's result differs.
+    fer_face t = make_face(FER_ANGRY, 0.6f, 1, 3);
+    t.smoothed_class = FER_FEAR;
+    t.smoothed[FER_FEAR] = 0.55f;
+    EXPECT_EQ(fer::face_caption(t), "#3 fear 55%");
+}
+
+TEST(FaceDraw, BoxInTheEmotionsColourAndCamOnlyInsideItsSquare) {
+    const cv::Mat blank(120, 160, CV_8UC3, cv::Scalar(0, 0, 0));
+    fer_face f = make_face(FER_HAPPY, 0.9f, 0, -1);
+    f.box = {60, 60, 40, 40, 5};  // room above for the caption
+    f.crop_x = 50;
+    f.crop_y = 50;
+    f.crop_size = 60;
+    cv::Mat img = blank.clone();
+    fer::draw_faces(img, {f});
+    const cv::Scalar happy = fer::emotion_colour(FER_HAPPY);
+    EXPECT_EQ(img.at<cv::Vec3b>(80, 60), cv::Vec3b(uint8_t(happy[0]), uint8_t(happy[1]), uint8_t(happy[2])))
+        << "left edge of the box";
+    EXPECT_EQ(img.at<cv::Vec3b>(80, 80), cv::Vec3b(0, 0, 0)) << "inside of the box untouched";
+    EXPECT_GT(cv::norm(img(cv::Rect(60, 30, 100, 29)), cv::NORM_L1), 0) << "caption above the box";
+
+    f.uncertain = 1;
+    img = blank.clone();
+    fer::draw_faces(img, {f});
+    EXPECT_EQ(img.at<cv::Vec3b>(80, 60), cv::Vec3b(128, 128, 128)) << "uncertain faces are grey";
+
+    // A map over a square that reaches outside the picture: blended inside
+    // the square only, and asked for only with cam.
+    f.uncertain = 0;
+    f.crop_x = -20;
+    f.crop_y = 70;
+    f.crop_size = 70;
+    f.cam_h = f.cam_w = 6;
+    for (int i = 0; i < 36; ++i) {
+        f.cam[i] = float(i);
+    }
+    img = blank.clone();
+    fer::draw_faces(img, {f}, false);
+    EXPECT_EQ(cv::norm(img(cv::Rect(0, 100, 40, 20)), cv::NORM_L1), 0) << "no map without cam";
+    img = blank.clone();
+    fer::draw_faces(img, {f}, true);
+    EXPECT_GT(cv::norm(img(cv::Rect(0, 101, 40, 19)), cv::NORM_L1), 0) << "map below the box, inside the square";
+    EXPECT_EQ(cv::norm(img(cv::Rect(0, 0, 50, 55)), cv::NORM_L1), 0) << "nothing outside the square and the box";
 }
 
 // ---------------------------------------------------------------------------

@@ -6,6 +6,7 @@
 #include "cli-common.h"
 #include "commands.h"
 #include "error.h"
+#include "face-draw.h"
 #include "plots.h"
 #include "video-common.h"
 
@@ -126,7 +127,7 @@ int cmd_live(int argc, char ** argv) {
             std::printf("%s\n", frame_json(src.name(), frame, index, t_ms, faces, extra).c_str());
             std::fflush(stdout);
         } else {
-            draw_faces(frame, faces, engine);
+            draw_faces(frame, faces);
             char corner[32];
             std::snprintf(corner, sizeof corner, "%.1f FPS", fps);
             // faces[0] is the largest: the person in front of the camera.

@@ -115,7 +115,7 @@ void process(const predict_job & job, fer_context * ctx, const std::string & fil
     }
     if (!job.out_dir.empty()) {
         cv::Mat canvas = img.bgr.clone();
-        draw_face_annotations(canvas, r.faces, job.cam);
+        draw_faces(canvas, r.faces, job.cam);
         write_png(annotated_path(job.out_dir, file, index), canvas);
     }
 }

@@ -4,6 +4,7 @@
 #include "cli-common.h"
 #include "commands.h"
 #include "error.h"
+#include "face-draw.h"
 #include "progress.h"
 #include "video-common.h"
 
@@ -94,7 +95,7 @@ int cmd_video(int argc, char ** argv) {
         }
         if (writer.isOpened()) {
             // Frames between analyses show the last analysed faces.
-            draw_faces(frame, engine.faces(), engine);
+            draw_faces(frame, engine.faces());
             writer.write(frame);
         }
         ++index;

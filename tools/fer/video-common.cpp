@@ -38,20 +38,6 @@ void capture_log(int level, const char * message, void * user) {
     }
 }
 
-// One colour per class (BGR), bright enough on dark and light video.
-cv::Scalar class_colour(int cls) {
-    static const cv::Scalar k[FER_N_CLASSES] = {
-        {40, 40, 230},   // angry: red
-        {40, 160, 40},   // disgust: green
-        {200, 60, 160},  // fear: purple
-        {0, 210, 255},   // happy: yellow
-        {220, 120, 30},  // sad: blue
-        {0, 140, 255},   // surprise: orange
-        {200, 200, 200}, // neutral: light grey
-    };
-    return cls >= 0 && cls < FER_N_CLASSES ? k[cls] : cv::Scalar(255, 255, 255);
-}
-
 }  // namespace
 
 void add_video_options(arg_parser & a, const std::string & every_default) {
@@ -294,25 +280,6 @@ int video_fourcc_for(const std::string & path) {
         return cv::VideoWriter::fourcc('M', 'J', 'P', 'G');
     }
     throw usage_error(path + ": output video must end in .mp4, .m4v, .mov (MPEG-4) or .avi (Motion JPEG)");
-}
-
-void draw_faces(cv::Mat & frame, const std::vector<fer_face> & faces, const face_engine & engine) {
-    const double scale = std::max(0.4, frame.rows / 900.0);
-    const int thick = std::max(1, static_cast<int>(std::lround(2 * scale)));
-    for (const fer_face & f : faces) {
-        const cv::Rect r(f.box.x, f.box.y, f.box.width, f.box.height);
-        const cv::Scalar colour = f.uncertain ? cv::Scalar(128, 128, 128) : class_colour(f.smoothed_class);
-        cv::rectangle(frame, r, colour, thick);
-        std::string text = (f.track_id > 0 ? "#" + std::to_string(f.track_id) + " " : "") +
-                           engine.label(f.smoothed_class) + fmt(" %.0f%%", 100.0 * f.smoothed[f.smoothed_class]);
-        int base = 0;
-        const cv::Size ts = cv::getTextSize(text, cv::FONT_HERSHEY_SIMPLEX, scale, thick, &base);
-        // Above the box, or inside its top when the box touches the top edge.
-        const int y = r.y - ts.height - base - 4 >= 0 ? r.y - base - 4 : r.y + ts.height + 4;
-        cv::rectangle(frame, cv::Point(r.x, y - ts.height - 2), cv::Point(r.x + ts.width + 4, y + base), colour, cv::FILLED);
-        cv::putText(frame, text, cv::Point(r.x + 2, y), cv::FONT_HERSHEY_SIMPLEX, scale, cv::Scalar(0, 0, 0), thick,
-                    cv::LINE_AA);
-    }
 }
 
 void draw_banner(cv::Mat & frame, const std::string & text, const std::string & corner) {

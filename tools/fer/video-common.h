@@ -1,7 +1,7 @@
 // What `fer video` and `fer live` share: their command-line options, the face
 // engine (runtime model + detector + tracker) run on BGR frames, the frame
-// source (file or camera), drawing, per-track summaries and output files that
-// appear only when complete.
+// source (file or camera), the live view's banner, per-track summaries and
+// output files that appear only when complete. Faces are drawn by face-draw.h.
 #pragma once
 
 #include "args.h"
@@ -97,8 +97,6 @@ private:
 // (both in Debian's OpenCV through FFmpeg); throws a usage error otherwise.
 int video_fourcc_for(const std::string & path);
 
-// Box and "#id label 87%" at each face; uncertain faces drawn grey.
-void draw_faces(cv::Mat & frame, const std::vector<fer_face> & faces, const face_engine & engine);
 // A band across the bottom of the view with `text` in large letters (the
 // original phone app's label), `corner` (e.g. FPS) small at the top left.
 void draw_banner(cv::Mat & frame, const std::string & text, const std::string & corner);
