@@ -655,38 +655,30 @@ void select_kernels(fer_model * m, bool reference_only) {
         return;
     }
     for (rt_op & op : m->ops) {
-        if (op.q8 && op.kind == k_conv && m->vnni) {
+        if (op.q8 && op.kind == k_conv && (m->vnni || op.conv.in_c <= fer_conv2d_s8_avx2_max_in_c)) {
+            // int8 convolution: byte quads for AVX-VNNI, else int16 pairs (AVX2, WASM SIMD128)
             const conv_params & p = op.conv;
+            const int per_word = m->vnni ? 4 : 2;
             const size_t oc_pad = static_cast<size_t>(conv_padded_channels(p.out_c));
-            op.packed_vnni.assign(static_cast<size_t>(p.k_h) * static_cast<size_t>(p.k_w) *
-                                  static_cast<size_t>((p.in_c + 3) / 4) * oc_pad * 4, 0);
+            const size_t n_packed = static_cast<size_t>(p.k_h) * static_cast<size_t>(p.k_w) *
+                                    static_cast<size_t>((p.in_c + per_word - 1) / per_word) * oc_pad * per_word;
             op.bias32_padded.assign(oc_pad, 0);
             op.scale_padded.assign(oc_pad, 0.0f);
             const int32_t * b = op.in[2] >= 0
                 ? static_cast<const int32_t *>(m->data(m->tensors[static_cast<size_t>(op.in[2])])) : nullptr;
-            fer_conv2d_pack_s8_vnni(p, op.in_zp,
-                                    static_cast<const int8_t *>(m->data(m->tensors[static_cast<size_t>(op.in[1])])), b,
-                                    op.scale.data(), op.packed_vnni.data(), op.bias32_padded.data(),
-                                    op.scale_padded.data());
-            m->scratch_words = std::max(m->scratch_words, fer_conv2d_s8_x86_scratch(p, 4));
-            continue;
-        }
-        if (op.q8 && op.kind == k_conv && op.conv.in_c <= fer_conv2d_s8_avx2_max_in_c) {
-            const conv_params & p = op.conv;
-            const size_t oc_pad = static_cast<size_t>(conv_padded_channels(p.out_c));
-            op.packed8.assign(static_cast<size_t>(p.k_h) * static_cast<size_t>(p.k_w) *
-                              static_cast<size_t>((p.in_c + 1) / 2) * oc_pad * 2, 0);
-            op.bias32_padded.assign(oc_pad, 0);
-            op.scale_padded.assign(oc_pad, 0.0f);
-            const int32_t * b = op.in[2] >= 0
-                ? static_cast<const int32_t *>(m->data(m->tensors[static_cast<size_t>(op.in[2])])) : nullptr;
-            fer_conv2d_pack_s8(p, static_cast<const int8_t *>(m->data(m->tensors[static_cast<size_t>(op.in[1])])), b,
-                               op.scale.data(), op.packed8.data(), op.bias32_padded.data(), op.scale_padded.data());
-#ifdef FER_HAVE_AVX2
-            if (m->avx2) {
-                m->scratch_words = std::max(m->scratch_words, fer_conv2d_s8_x86_scratch(p, 2));
+            const int8_t * w = static_cast<const int8_t *>(m->data(m->tensors[static_cast<size_t>(op.in[1])]));
+            if (m->vnni) {
+                op.packed_vnni.assign(n_packed, 0);
+                fer_conv2d_pack_s8_vnni(p, op.in_zp, w, b, op.scale.data(), op.packed_vnni.data(),
+                                        op.bias32_padded.data(), op.scale_padded.data());
+            } else {
+                op.packed8.assign(n_packed, 0);
+                fer_conv2d_pack_s8(p, w, b, op.scale.data(), op.packed8.data(), op.bias32_padded.data(),
+                                   op.scale_padded.data());
             }
-#endif
+            if (m->avx2) {  // the x86 kernels rewrite their input into the context's scratch
+                m->scratch_words = std::max(m->scratch_words, fer_conv2d_s8_x86_scratch(p, per_word));
+            }
             continue;
         }
         if (op.q8 || !m->avx2) {

@@ -53,7 +53,8 @@ for variant in simd plain; do
   [[ $variant == simd ]] && flags="-msimd128"
   emcmake cmake -S "$root" -B "$work/wasm-$variant" -G Ninja -DCMAKE_BUILD_TYPE=Release -DFER_BUILD_TRAINING=OFF \
           -DFER_BUILD_TESTS=OFF -DFER_BUILD_BENCH=OFF -DCMAKE_CXX_FLAGS="$flags" \
-          -DCCACHE_PROGRAM=CCACHE_PROGRAM-NOTFOUND >/dev/null
+          -DCCACHE_PROGRAM=CCACHE_PROGRAM-NOTFOUND > "$work/wasm-$variant.log" 2>&1 ||
+    { cat "$work/wasm-$variant.log" >&2; exit 2; }
   ninja -C "$work/wasm-$variant" fer_runtime >/dev/null
   em++ "${link[@]}" $flags "$root/web/wasm/fer-web.cpp" "$work/wasm-$variant/src/libfer_runtime.a" \
        -o "$out.tmp/fer-$variant.js"

@@ -9,6 +9,7 @@
 //   denied     camera permission refused: its message
 //   nocamera   no camera device at all: its message
 //   install    Chromium's installability check passes (manifest, icons, service worker)
+//   serve      the site served by `fer serve --site` (needs --fer): box and label
 //   insecure   the page over plain http on a non-local name: the HTTPS message
 //   loading    the model held back by the server: the loading state first
 //   offline    after a first visit, a reload with the server gone still analyses
@@ -161,6 +162,34 @@ async function run(playwright) {
       } finally {
         await context.close();
         fs.rmSync(profile, { recursive: true, force: true });
+      }
+    } else if (scenario === 'serve') {
+      // `fer serve --site` is the project's own server for the site.
+      if (!ferExe) h.skip('--fer not given (the fer command is not built)');
+      const child = require('child_process').spawn(ferExe, ['serve', '--port', '0', '--site', site],
+                                                   { stdio: ['ignore', 'pipe', 'pipe'] });
+      try {
+        const port = await new Promise((resolve, reject) => {
+          let text = '';
+          const timer = setTimeout(() => reject(new Error(`fer serve did not start: ${text}`)), 30000);
+          const onData = (d) => {
+            text += d;
+            const m = /listening on https?:\/\/[^:]+:(\d+)/.exec(text);
+            if (m) { clearTimeout(timer); resolve(Number(m[1])); }
+          };
+          child.stdout.on('data', onData);
+          child.stderr.on('data', onData);
+          child.on('exit', (code) => reject(new Error(`fer serve exited (${code}): ${text}`)));
+        });
+        browser = await h.launch(playwright, { video: face });
+        const { page } = await h.openPage(browser, url(port));
+        await expectFaceAndLabel(page, 'served by fer serve');
+        await page.waitForFunction(() => window.ferApp.offlineReady, null, { timeout: TIMEOUT });
+        const cacheNames = await page.evaluate(() => caches.keys());
+        check(cacheNames.some((k) => k.startsWith('fer-')), 'the service worker cached the app from fer serve',
+              JSON.stringify(cacheNames));
+      } finally {
+        child.kill();
       }
     } else if (scenario === 'insecure') {
       // A non-local host name over http is not a secure context: no camera API.
