@@ -1,6 +1,8 @@
 // End-to-end tests of the real `fer` executable: exit codes (0 ok, 1 usage,
 // 2 bad input or model, 3 runtime failure), messages naming what is wrong,
 // and the files each command writes.
+#include "test-util.h"
+
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
@@ -21,27 +23,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct run_result {
-    int code;
-    std::string out;  // stdout and stderr together
-};
+using run_result = fer_test::command_result;  // stdout and stderr together
 
-run_result run(const std::string & args) {
-    const std::string cmd = std::string(FER_EXE) + " " + args + " 2>&1";
-    FILE * p = popen(cmd.c_str(), "r");
-    run_result r{-1, {}};
-    if (!p) {
-        return r;
-    }
-    std::array<char, 4096> buf;
-    size_t n;
-    while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) {
-        r.out.append(buf.data(), n);
-    }
-    const int status = pclose(p);
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    return r;
-}
+run_result run(const std::string & args) { return fer_test::run_command(std::string(FER_EXE) + " " + args + " 2>&1"); }
 
 std::string pixels(std::mt19937 & rng, int label) {
     std::string s;

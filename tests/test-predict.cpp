@@ -298,19 +298,8 @@ struct run_result {
 };
 
 run_result run(const std::string & args, const std::string & err_file) {
-    const std::string cmd = std::string(FER_EXE) + " " + args + " 2>" + err_file;
-    FILE * p = popen(cmd.c_str(), "r");
-    run_result r{-1, {}, {}};
-    if (!p) {
-        return r;
-    }
-    std::array<char, 4096> buf;
-    size_t n;
-    while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) {
-        r.out.append(buf.data(), n);
-    }
-    const int status = pclose(p);
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    const fer_test::command_result c = fer_test::run_command(std::string(FER_EXE) + " " + args + " 2>" + err_file);
+    run_result r{c.code, c.out, {}};
     std::ifstream in(err_file);
     r.err.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
     return r;

@@ -5,7 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <atomic>
+#include <cstdio>
 #include <functional>
 #include <filesystem>
 #include <fstream>
@@ -14,6 +16,7 @@
 #include <type_traits>
 #include <vector>
 
+#include <sys/wait.h>
 #include <unistd.h>
 
 namespace fer_test {
@@ -41,6 +44,28 @@ public:
 private:
     std::filesystem::path path_;
 };
+
+// The exit code (128 + signal when killed) and standard output of a shell
+// command line; redirect stderr in `cmd` to capture or separate it.
+struct command_result {
+    int code = -1;
+    std::string out;
+};
+inline command_result run_command(const std::string & cmd) {
+    command_result r;
+    FILE * p = popen(cmd.c_str(), "r");
+    if (!p) {
+        return r;
+    }
+    std::array<char, 4096> buf;
+    size_t n;
+    while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) {
+        r.out.append(buf.data(), n);
+    }
+    const int status = pclose(p);
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return r;
+}
 
 // Runs f, which must throw fer::error of `kind` whose message contains every needle.
 inline void expect_error(const std::function<void()> & f, fer::error_kind kind,

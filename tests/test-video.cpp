@@ -36,27 +36,8 @@ constexpr int k_frames = 24;
 constexpr double k_fps = 12.0;
 constexpr int k_outlier_frame = 12;  // the first face is replaced by another person's for this frame
 
-struct run_result {
-    int code;
-    std::string out;  // stdout (and stderr when asked)
-};
-
-// Runs a shell command line.
-run_result run_command(const std::string & cmd) {
-    FILE * p = popen(cmd.c_str(), "r");
-    run_result r{-1, {}};
-    if (!p) {
-        return r;
-    }
-    std::array<char, 4096> buf;
-    size_t n;
-    while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) {
-        r.out.append(buf.data(), n);
-    }
-    const int status = pclose(p);
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    return r;
-}
+using fer_test::run_command;
+using run_result = fer_test::command_result;  // stdout (and stderr when asked)
 
 // Runs fer with `args`; stderr joins stdout unless with_stderr is false.
 run_result run(const std::string & args, bool with_stderr = true) {
