@@ -6,6 +6,7 @@
 // parity tests on photographs need ../shared/data/faces (FER_SHARED_DATA).
 // Each skips with a message when its data is absent.
 #include "fer-detect.h"
+#include "sample-faces.h"
 
 #include "../src/detect/haar-cascade.h"
 #include "../src/detect/integral.h"
@@ -118,18 +119,10 @@ void expect_same_boxes(const std::vector<box> & a, const std::vector<box> & b, i
 // onto a flat grey 320x160 canvas at known places.
 cv::Mat two_face_fixture(std::vector<cv::Rect> & where) {
     cv::Mat canvas(160, 320, CV_8U, cv::Scalar(128));
-    const char * files[2] = {"happy-PublicTest_10245799.jpg", "neutral-PublicTest_10549803.jpg"};
     where = {cv::Rect(40, 30, 96, 96), cv::Rect(190, 34, 96, 96)};
-    for (int i = 0; i < 2; ++i) {
-        cv::Mat f = cv::imread(k_source_dir + "/samples/" + files[i], cv::IMREAD_GRAYSCALE);
-        if (f.empty()) {
-            return cv::Mat();
-        }
-        cv::Mat big;
-        cv::resize(f, big, where[size_t(i)].size(), 0, 0, cv::INTER_LINEAR);
-        big.copyTo(canvas(where[size_t(i)]));
-    }
-    return canvas;
+    const bool ok =
+        fer_test::paste_sample_faces(canvas, {"happy-PublicTest_10245799.jpg", "neutral-PublicTest_10549803.jpg"}, where);
+    return ok ? canvas : cv::Mat();
 }
 
 // A tiny valid cascade: 24x24 window, one stage with two stumps, two features.

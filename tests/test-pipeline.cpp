@@ -3,6 +3,7 @@
 // fixture (samples/ faces on a canvas). Needs OpenCV's cascades (opencv-data)
 // and models/fernet.tflite; tests that need them skip when they are absent.
 #include "fer-pipeline.h"
+#include "sample-faces.h"
 
 #include <gtest/gtest.h>
 #include <opencv2/imgcodecs.hpp>
@@ -191,19 +192,11 @@ struct pipeline_fixture {
 // Three samples/ faces at different sizes on a grey canvas (a small "group photo").
 cv::Mat group_fixture(std::vector<cv::Rect> & where) {
     cv::Mat canvas(240, 480, CV_8U, cv::Scalar(120));
-    const char * files[3] = {"happy-PublicTest_10245799.jpg", "neutral-PublicTest_10549803.jpg",
-                             "surprise-PublicTest_10780425.jpg"};
     where = {cv::Rect(20, 40, 144, 144), cv::Rect(200, 60, 96, 96), cv::Rect(340, 30, 120, 120)};
-    for (int i = 0; i < 3; ++i) {
-        cv::Mat f = cv::imread(k_source_dir + "/samples/" + files[i], cv::IMREAD_GRAYSCALE);
-        if (f.empty()) {
-            return cv::Mat();
-        }
-        cv::Mat big;
-        cv::resize(f, big, where[size_t(i)].size(), 0, 0, cv::INTER_LINEAR);
-        big.copyTo(canvas(where[size_t(i)]));
-    }
-    return canvas;
+    const bool ok = fer_test::paste_sample_faces(
+        canvas, {"happy-PublicTest_10245799.jpg", "neutral-PublicTest_10549803.jpg", "surprise-PublicTest_10780425.jpg"},
+        where);
+    return ok ? canvas : cv::Mat();
 }
 
 double overlap(const fer_box & b, const cv::Rect & r) {
@@ -350,13 +343,11 @@ TEST(Analyze, CrowdBeyondTheStackBufferKeepsEveryBox) {
                              "surprise-PublicTest_10780425.jpg", "sad-PublicTest_10897412.jpg"};
     const int cols = 10, rows = 9, cell = 100, side = 88;
     cv::Mat img(rows * cell, cols * cell, CV_8U, cv::Scalar(120));
+    std::vector<cv::Rect> grid;
     for (int i = 0; i < cols * rows; ++i) {
-        cv::Mat f = cv::imread(k_source_dir + "/samples/" + files[i % 4], cv::IMREAD_GRAYSCALE);
-        ASSERT_FALSE(f.empty());
-        cv::Mat big;
-        cv::resize(f, big, cv::Size(side, side), 0, 0, cv::INTER_LINEAR);
-        big.copyTo(img(cv::Rect((i % cols) * cell + 6, (i / cols) * cell + 6, side, side)));
+        grid.emplace_back((i % cols) * cell + 6, (i / cols) * cell + 6, side, side);
     }
+    ASSERT_TRUE(fer_test::paste_sample_faces(img, {files, files + 4}, grid));
     fer_pipeline_params p = fer_pipeline_default_params();
     std::vector<fer_box> want(256);
     int32_t found = 0;

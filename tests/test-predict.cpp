@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "sample-faces.h"
 #include "test-util.h"
 
 namespace fs = std::filesystem;
@@ -341,12 +342,7 @@ protected:
         const char * files[3] = {"happy-PublicTest_10245799.jpg", "surprise-PublicTest_10780425.jpg",
                                  "neutral-PublicTest_10549803.jpg"};
         const std::vector<cv::Rect> at = {{20, 60, 150, 150}, {220, 40, 130, 130}, {400, 90, 110, 110}};
-        for (int i = 0; i < 3; ++i) {
-            cv::Mat f = cv::imread(k_source_dir + "/samples/" + files[i]), big;
-            EXPECT_FALSE(f.empty()) << files[i];
-            cv::resize(f, big, at[size_t(i)].size(), 0, 0, cv::INTER_CUBIC);
-            big.copyTo(canvas(at[size_t(i)]));
-        }
+        EXPECT_TRUE(fer_test::paste_sample_faces(canvas, {files, files + 3}, at, cv::INTER_CUBIC));
         if (where) {
             *where = at;
         }
