@@ -89,12 +89,9 @@ void fer_conv2d_f32__avx2(const conv_params & p, const float * in, const float *
 namespace {
 
 // (x - zero point) as two int16 in one word, for _mm256_madd_epi16.
-struct isa_avx2 {
+struct isa_avx2 : isa_x86_256 {
     static constexpr int k_per_word = 2;
-    static int32_t fill_word(const int8_t * x, int n, int zp) {
-        const int32_t a = x[0] - zp, b = n > 1 ? x[1] - zp : 0;
-        return static_cast<int32_t>((static_cast<uint32_t>(b) << 16) | (static_cast<uint32_t>(a) & 0xffffu));
-    }
+    static int32_t fill_word(const int8_t * x, int n, int zp) { return conv_s8_pair_word(x, n, zp); }
     static int32_t pad_word(int) { return 0; }
     static __m256i dot(__m256i acc, __m256i x, __m256i w) { return _mm256_add_epi32(acc, _mm256_madd_epi16(x, w)); }
 };

@@ -14,7 +14,7 @@ namespace {
 
 // Input bytes as unsigned x + 128 (the weights' sum times 128 + zero point
 // is taken out of the bias at packing); padding is the zero point.
-struct isa_avxvnni {
+struct isa_avxvnni : isa_x86_256 {
     static constexpr int k_per_word = 4;
     static int32_t fill_word(const int8_t * x, int n, int) {
         uint32_t word = 0;

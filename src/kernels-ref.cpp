@@ -201,14 +201,14 @@ void fer_conv2d_pack_s8_vnni(const conv_params & p, int in_zp, const int8_t * w_
     }
 }
 
-void fer_conv2d_s8_x86_window(const conv_params & p, int * rows, int * cols) {
+void fer_conv2d_s8_window(const conv_params & p, int * rows, int * cols) {
     *rows = (p.out_h - 1) * p.stride_h + (p.k_h - 1) * p.dil_h + 1;
     *cols = (p.out_w - 1) * p.stride_w + (p.k_w - 1) * p.dil_w + 1;
 }
 
-size_t fer_conv2d_s8_x86_scratch(const conv_params & p, int channels_per_word) {
+size_t fer_conv2d_s8_scratch(const conv_params & p, int channels_per_word) {
     int rows = 0, cols = 0;
-    fer_conv2d_s8_x86_window(p, &rows, &cols);
+    fer_conv2d_s8_window(p, &rows, &cols);
     return static_cast<size_t>(rows) * static_cast<size_t>(cols) *
            static_cast<size_t>((p.in_c + channels_per_word - 1) / channels_per_word);
 }

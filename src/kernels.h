@@ -73,11 +73,12 @@ void fer_fc_f32__avx2(int batch, int n_in, int n_out, const float * in, const fl
 constexpr int fer_conv2d_s8_avx2_max_in_c = 4096;
 void fer_conv2d_pack_s8(const conv_params & p, const int8_t * w_ohwi, const int32_t * bias, const float * scale,
                         int16_t * w_packed, int32_t * bias_padded, float * scale_padded);
-// `scratch` holds fer_conv2d_s8_x86_scratch(p, 2) int32 words (the context's:
-// the input rewritten as zero-padded int16 pairs, so the inner loop has no
-// bounds checks; src/conv-s8-x86.h).
-void fer_conv2d_s8_x86_window(const conv_params & p, int * rows, int * cols);
-size_t fer_conv2d_s8_x86_scratch(const conv_params & p, int channels_per_word);
+// `scratch` holds fer_conv2d_s8_scratch(p, 2) int32 words (the context's:
+// the input rewritten as zero-padded int16 pairs over the window the outputs
+// read, so the inner loop has no bounds checks; src/conv-s8-tiles.h). Plain
+// C++ (kernels-ref.cpp): the WebAssembly kernel uses the same scratch.
+void fer_conv2d_s8_window(const conv_params & p, int * rows, int * cols);
+size_t fer_conv2d_s8_scratch(const conv_params & p, int channels_per_word);
 void fer_conv2d_s8__avx2(const conv_params & p, const quant_params & q, const int8_t * in, const int16_t * w_packed,
                          const int32_t * bias_padded, const float * scale_padded, int8_t * out, int32_t * scratch);
 // AVX-VNNI int8 convolution (_mm256_dpbusd_avx_epi32: four unsigned x signed
@@ -85,7 +86,7 @@ void fer_conv2d_s8__avx2(const conv_params & p, const quant_params & q, const in
 // int8, the input as unsigned bytes x + 128, so the bias absorbs
 // -(128 + input zero point) x (sum of the channel's weights) (exact integer
 // arithmetic: bit-identical to fer_conv2d_s8__ref). Scratch:
-// fer_conv2d_s8_x86_scratch(p, 4) words.
+// fer_conv2d_s8_scratch(p, 4) words.
 void fer_conv2d_pack_s8_vnni(const conv_params & p, int in_zp, const int8_t * w_ohwi, const int32_t * bias,
                              const float * scale, int8_t * w_packed, int32_t * bias_padded, float * scale_padded);
 void fer_conv2d_s8__avxvnni(const conv_params & p, const quant_params & q, const int8_t * in, const int8_t * w_packed,
@@ -97,11 +98,12 @@ bool fer_cpu_has_avx2_fma();
 
 // ---- WebAssembly SIMD128 variant (src/kernels-wasm.cpp; builds with -msimd128) ----
 
-// fer_conv2d_s8__avx2 at 128 bits: same packed weights, bit-identical to
-// fer_conv2d_s8__ref. A SIMD128 module only instantiates where SIMD128 is
-// supported, so there is no run-time check.
+// fer_conv2d_s8__avx2 at 128 bits: same packed weights and scratch
+// (fer_conv2d_s8_scratch(p, 2) words), bit-identical to fer_conv2d_s8__ref.
+// A SIMD128 module only instantiates where SIMD128 is supported, so there is
+// no run-time check.
 void fer_conv2d_s8__wasm128(const conv_params & p, const quant_params & q, const int8_t * in, const int16_t * w_packed,
-                            const int32_t * bias_padded, const float * scale_padded, int8_t * out);
+                            const int32_t * bias_padded, const float * scale_padded, int8_t * out, int32_t * scratch);
 
 // ---- int8 (TFLite's quantisation spec: real = scale * (q - zero_point)) ----
 

@@ -676,9 +676,8 @@ void select_kernels(fer_model * m, bool reference_only) {
                 fer_conv2d_pack_s8(p, w, b, op.scale.data(), op.packed8.data(), op.bias32_padded.data(),
                                    op.scale_padded.data());
             }
-            if (m->avx2) {  // the x86 kernels rewrite their input into the context's scratch
-                m->scratch_words = std::max(m->scratch_words, fer_conv2d_s8_x86_scratch(p, per_word));
-            }
+            // every optimised int8 convolution rewrites its input into the context's scratch
+            m->scratch_words = std::max(m->scratch_words, fer_conv2d_s8_scratch(p, per_word));
             continue;
         }
         if (op.q8 || !m->avx2) {
@@ -1542,7 +1541,7 @@ void run_int8_op(fer_context * c, const rt_op & op) {
 #elif defined(__wasm_simd128__)
         if (!op.packed8.empty()) {
             fer_conv2d_s8__wasm128(op.conv, q, c->p8(op.in[0]), op.packed8.data(), op.bias32_padded.data(),
-                                   op.scale_padded.data(), c->p8(op.out));
+                                   op.scale_padded.data(), c->p8(op.out), c->scratch);
             break;
         }
 #endif

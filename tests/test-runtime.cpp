@@ -322,7 +322,7 @@ TEST(Kernels, Avx2MatchesReference) {
                 const size_t n_out = static_cast<size_t>(p.out_h * p.out_w * out_c);
                 std::vector<int8_t> ref(n_out + 8, 77), got(n_out + 8, 77);
                 fer_rt::fer_conv2d_s8__ref(p, q, x.data(), w.data(), b.data(), ref.data());
-                std::vector<int32_t> scratch(fer_rt::fer_conv2d_s8_x86_scratch(p, 2) + 1, 0x5a5a5a5a);
+                std::vector<int32_t> scratch(fer_rt::fer_conv2d_s8_scratch(p, 2) + 1, 0x5a5a5a5a);
                 fer_rt::fer_conv2d_s8__avx2(p, q, x.data(), wp.data(), bp.data(), sp.data(), got.data(), scratch.data());
                 ASSERT_EQ(scratch.back(), 0x5a5a5a5a) << "int8 conv scratch overrun, in_c " << in_c << " k " << k;
 #ifdef FER_HAVE_AVXVNNI
@@ -332,7 +332,7 @@ TEST(Kernels, Avx2MatchesReference) {
                     std::vector<float> sv(oc_pad);
                     fer_rt::fer_conv2d_pack_s8_vnni(p, q.in_zp, w.data(), b.data(), sc.data(), wv.data(), bv.data(),
                                                     sv.data());
-                    std::vector<int32_t> sv_scratch(fer_rt::fer_conv2d_s8_x86_scratch(p, 4) + 1, 0x5a5a5a5a);
+                    std::vector<int32_t> sv_scratch(fer_rt::fer_conv2d_s8_scratch(p, 4) + 1, 0x5a5a5a5a);
                     std::vector<int8_t> got_vnni(n_out + 8, 77);
                     fer_rt::fer_conv2d_s8__avxvnni(p, q, x.data(), wv.data(), bv.data(), sv.data(), got_vnni.data(),
                                                    sv_scratch.data());
