@@ -105,6 +105,14 @@ bool fer_cpu_has_avx2_fma();
 void fer_conv2d_s8__wasm128(const conv_params & p, const quant_params & q, const int8_t * in, const int16_t * w_packed,
                             const int32_t * bias_padded, const float * scale_padded, int8_t * out, int32_t * scratch);
 
+// ---- ARM NEON variant (src/kernels-neon.cpp; AArch64 only) ----
+
+// The int16-pair int8 convolution for AArch64, where NEON is always present
+// (no run-time check): same packed weights as fer_conv2d_s8__avx2, scratch of
+// fer_conv2d_s8_scratch(p, 2) words, bit-identical to fer_conv2d_s8__ref.
+void fer_conv2d_s8__neon(const conv_params & p, const quant_params & q, const int8_t * in, const int16_t * w_packed,
+                         const int32_t * bias_padded, const float * scale_padded, int8_t * out, int32_t * scratch);
+
 // ---- int8 (TFLite's quantisation spec: real = scale * (q - zero_point)) ----
 
 // TFLite's fixed-point requantisation: m = q * 2^(shift - 31), q in [2^30, 2^31).

@@ -164,6 +164,7 @@ struct fer_model {
     bool keep_all = false;  // no arena reuse (calibration, debugging)
     bool avx2 = false;      // AVX2/FMA kernels selected
     bool wasm128 = false;   // WebAssembly SIMD128 int8 convolution selected
+    bool neon = false;      // AArch64 NEON int8 convolution selected
     bool vnni = false;      // AVX-VNNI int8 convolution selected (with avx2)
 
     const void * data(const rt_tensor & t) const {
@@ -651,7 +652,10 @@ void select_kernels(fer_model * m, bool reference_only) {
 #ifdef __wasm_simd128__
     m->wasm128 = !reference_only;  // only the int8 convolution has a SIMD128 variant
 #endif
-    if (!m->avx2 && !m->wasm128) {
+#ifdef __aarch64__
+    m->neon = !reference_only;  // NEON is base AArch64: nothing to check
+#endif
+    if (!m->avx2 && !m->wasm128 && !m->neon) {
         return;
     }
     for (rt_op & op : m->ops) {
@@ -1538,6 +1542,12 @@ void run_int8_op(fer_context * c, const rt_op & op) {
                                 op.scale_padded.data(), c->p8(op.out), c->scratch);
             break;
         }
+#elif defined(__aarch64__)
+        if (!op.packed8.empty()) {
+            fer_conv2d_s8__neon(op.conv, q, c->p8(op.in[0]), op.packed8.data(), op.bias32_padded.data(),
+                                op.scale_padded.data(), c->p8(op.out), c->scratch);
+            break;
+        }
 #elif defined(__wasm_simd128__)
         if (!op.packed8.empty()) {
             fer_conv2d_s8__wasm128(op.conv, q, c->p8(op.in[0]), op.packed8.data(), op.bias32_padded.data(),
@@ -1745,6 +1755,9 @@ const char * fer_model_kernels(const fer_model * model) {
     }
     if (model && model->avx2) {
         return "avx2+fma (float32 conv and fully connected, int8 conv), reference (others)";
+    }
+    if (model && model->neon) {
+        return "neon (int8 conv), reference (others)";
     }
     return model && model->wasm128 ? "wasm simd128 (int8 conv), reference (others)" : "reference";
 }
