@@ -343,7 +343,8 @@ TEST(Serve, PredictsOneFaceSeveralFacesAndNone) {
 TEST(Serve, AnswersWhatFerPredictPrints) {
     REQUIRE_PHOTOS();
     const std::string photo = k_faces + "/solvay_conference.jpg";
-    FILE * p = popen((std::string(FER_EXE) + " predict --json " + photo + " 2>/dev/null").c_str(), "r");
+    FILE * p = popen((std::string(FER_EXE) + " predict --json --model " + k_model + " " + photo + " 2>/dev/null").c_str(),
+                     "r");
     ASSERT_NE(p, nullptr);
     std::string cli;
     char buf[4096];

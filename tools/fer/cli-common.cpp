@@ -37,7 +37,7 @@ std::string default_tflite_model_path() {
     if (const char * env = std::getenv("FER_TFLITE_MODEL"); env && *env) {
         return env;
     }
-    return shipped_model("fernet.tflite");
+    return shipped_model("fernet-int8.tflite");
 }
 
 std::string default_cascade_path() {

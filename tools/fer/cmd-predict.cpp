@@ -175,7 +175,7 @@ int cmd_predict(int argc, char ** argv) {
                  "exit code is 2 when any failed. --whole takes each image as one face crop\n"
                  "(FER2013-style 48x48 faces such as samples/*.jpg), without detection.");
     a.positional("IMAGE|DIR", "images or folders of them", true);
-    a.option("model", "FILE", "TFLite model (default: the shipped models/fernet.tflite, or $FER_TFLITE_MODEL)");
+    a.option("model", "FILE", "TFLite model (default: the shipped models/fernet-int8.tflite, or $FER_TFLITE_MODEL)");
     a.option("detector", "FILE", "Haar cascade XML or FERHAAR1 file (default: OpenCV's frontalface_alt2, or $FER_CASCADE)");
     a.flag("json", "print one JSON array, one object per image");
     a.flag("jsonl", "print one JSON object per image and line, as each finishes");

@@ -41,7 +41,7 @@ void capture_log(int level, const char * message, void * user) {
 }  // namespace
 
 void add_video_options(arg_parser & a, const std::string & every_default) {
-    a.option("model", "PATH", "TensorFlow Lite model (default: $FER_TFLITE_MODEL or the shipped models/fernet.tflite)");
+    a.option("model", "PATH", "TensorFlow Lite model (default: $FER_TFLITE_MODEL or the shipped models/fernet-int8.tflite)");
     a.option("detector", "PATH", "Haar cascade XML or binary (default: $FER_CASCADE or OpenCV's frontalface_alt2)");
     a.option("min-face", "PX", "smallest face side in pixels", "48");
     a.option("max-faces", "N", "classify at most N faces per frame, largest first (0: up to 64)", "0");
