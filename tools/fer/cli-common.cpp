@@ -47,6 +47,33 @@ std::string default_cascade_path() {
     return "/usr/share/opencv4/haarcascades/haarcascade_frontalface_alt2.xml";
 }
 
+runtime_model load_runtime_model(const std::string & path) {
+    std::string log;
+    fer_model_params p = fer_model_default_params();
+    p.log_user_data = &log;
+    p.log_callback = [](int level, const char * message, void * user) {
+        if (level == FER_LOG_ERROR) {
+            auto * s = static_cast<std::string *>(user);
+            *s += (s->empty() ? "" : "; ") + std::string(message);
+        }
+    };
+    runtime_model m(fer_model_load_from_file(path.c_str(), p), fer_model_free);
+    if (!m) {
+        throw input_error(path + ": cannot load the model: " + (log.empty() ? "unknown reason" : log) +
+                          " (--model, $FER_TFLITE_MODEL)");
+    }
+    return m;
+}
+
+face_detector load_face_detector(const std::string & path) {
+    char err[512] = "";
+    face_detector d(fer_detector_load_from_file(path.c_str(), nullptr, err, sizeof err), fer_detector_free);
+    if (!d) {
+        throw input_error(path + ": cannot load the face detector: " + err + " (--detector, $FER_CASCADE)");
+    }
+    return d;
+}
+
 model_ref resolve_model(const std::string & arg) {
     model_ref r;
     const std::string path = arg.empty() ? default_model_path() : arg;

@@ -3,6 +3,11 @@
 
 #include "models.h"
 
+#include "fer-detect.h"
+#include "fer.h"
+
+#include <memory>
+
 #include <string>
 #include <vector>
 
@@ -24,6 +29,15 @@ std::string default_tflite_model_path();
 // $FER_CASCADE, else OpenCV's haarcascade_frontalface_alt2.xml (Debian's
 // opencv-data; chosen by recall/precision in docs/face-detection.md).
 std::string default_cascade_path();
+
+// Owning handles of the runtime's model and face detector.
+using runtime_model = std::unique_ptr<fer_model, void (*)(fer_model *)>;
+using face_detector = std::unique_ptr<fer_detector, void (*)(fer_detector *)>;
+// A .tflite file loaded into fer's runtime; an input error names the file and
+// the verifier's reason.
+runtime_model load_runtime_model(const std::string & path);
+// A Haar cascade (OpenCV XML or FERHAAR1); an input error names the file and the reason.
+face_detector load_face_detector(const std::string & path);
 
 // Files named on the command line, folders searched recursively for images,
 // sorted. Throws an input error for a path that does not exist.

@@ -157,10 +157,7 @@ int cmd_eval(int argc, char ** argv) {
     std::string arch, precision = "float32";
     if (tflite) {
         ref.file = model_arg;
-        rt = fer::model::from_file(model_arg.c_str());  // the reason, if any, went to stderr
-        if (!rt) {
-            throw input_error(model_arg + ": not a model fer's runtime can run (see the message above)");
-        }
+        rt = fer::model(load_runtime_model(model_arg).release());
         arch = rt.meta("architecture") ? rt.meta("architecture") : "tflite";
         if (rt.meta("precision")) {
             precision = std::string(rt.meta("precision")).substr(0, std::string(rt.meta("precision")).find(' '));

@@ -220,20 +220,11 @@ int cmd_predict(int argc, char ** argv) {
     }
 
     const std::string model_path = a.has("model") ? a.get("model") : default_tflite_model_path();
-    std::unique_ptr<fer_model, void (*)(fer_model *)> model(
-        fer_model_load_from_file(model_path.c_str(), fer_model_default_params()), fer_model_free);
-    if (!model) {
-        throw input_error(model_path + ": cannot load the TFLite model (reason above)");
-    }
+    const runtime_model model = load_runtime_model(model_path);
     job.model = model.get();
-    std::unique_ptr<fer_detector, void (*)(fer_detector *)> det(nullptr, fer_detector_free);
+    face_detector det(nullptr, fer_detector_free);
     if (!job.whole) {
-        const std::string cascade = a.has("detector") ? a.get("detector") : default_cascade_path();
-        char err[256] = "";
-        det.reset(fer_detector_load_from_file(cascade.c_str(), nullptr, err, sizeof err));
-        if (!det) {
-            throw input_error(cascade + ": cannot load the face detector: " + err);
-        }
+        det = load_face_detector(a.has("detector") ? a.get("detector") : default_cascade_path());
         job.det = det.get();
     }
 

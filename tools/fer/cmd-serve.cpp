@@ -190,17 +190,8 @@ int cmd_serve(int argc, char ** argv) {
     // A client that goes away mid-answer must cost an EPIPE, not the process.
     signal(SIGPIPE, SIG_IGN);
 
-    std::unique_ptr<fer_model, decltype(&fer_model_free)> model(
-        fer_model_load_from_file(c.model_path.c_str(), fer_model_default_params()), fer_model_free);
-    if (!model) {
-        throw input_error("serve: cannot load the model " + c.model_path + " (reason above)");
-    }
-    char err[512] = "";
-    std::unique_ptr<fer_detector, decltype(&fer_detector_free)> det(
-        fer_detector_load_from_file(c.detector_path.c_str(), nullptr, err, sizeof err), fer_detector_free);
-    if (!det) {
-        throw input_error("serve: cannot load the face detector " + c.detector_path + ": " + err);
-    }
+    const runtime_model model = load_runtime_model(c.model_path);
+    const face_detector det = load_face_detector(c.detector_path);
     std::unique_ptr<serve::static_site> site;
     if (!c.site.empty()) {
         site = std::make_unique<serve::static_site>(c.site);

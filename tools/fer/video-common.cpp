@@ -31,13 +31,6 @@ std::string fmt(const char * f, double v) {
     return buf;
 }
 
-void capture_log(int level, const char * message, void * user) {
-    if (level == FER_LOG_ERROR) {
-        auto * s = static_cast<std::string *>(user);
-        *s += (s->empty() ? "" : "; ") + std::string(message);
-    }
-}
-
 }  // namespace
 
 void add_video_options(arg_parser & a, const std::string & every_default) {
@@ -106,35 +99,15 @@ video_options read_video_options(const arg_parser & a, const std::string & comma
     return o;
 }
 
-face_engine::face_engine(const video_options & o) : opt_(o) {
-    std::error_code ec;
-    if (!fs::exists(o.model, ec)) {
-        throw input_error(o.model + ": model file not found (--model, $FER_TFLITE_MODEL)");
-    }
-    std::string log;
-    fer_model_params mp = fer_model_default_params();
-    mp.log_callback = capture_log;
-    mp.log_user_data = &log;
-    model_ = fer_model_load_from_file(o.model.c_str(), mp);
-    if (!model_) {
-        throw input_error(o.model + ": cannot load the model: " + (log.empty() ? "unknown reason" : log));
-    }
-    ctx_ = fer_context_new(model_);
+face_engine::face_engine(const video_options & o)
+    : opt_(o), model_(load_runtime_model(o.model)), det_(load_face_detector(o.detector)) {
+    ctx_ = fer_context_new(model_.get());
     if (!ctx_) {
-        fer_model_free(model_);
         throw runtime_error(o.model + ": out of memory for the inference arena");
     }
-    char err[512] = {0};
-    det_ = fer_detector_load_from_file(o.detector.c_str(), nullptr, err, sizeof err);
     tracker_ = fer_tracker_new(o.tracker);
-    if (!det_ || !tracker_) {
+    if (!tracker_) {
         fer_context_free(ctx_);
-        fer_model_free(model_);
-        fer_detector_free(det_);
-        fer_tracker_free(tracker_);
-        if (!det_) {
-            throw input_error(o.detector + ": cannot load the face detector: " + err + " (--detector, $FER_CASCADE)");
-        }
         throw usage_error("tracker parameters out of range");
     }
     faces_.reserve(k_max_frame_faces);
@@ -142,13 +115,11 @@ face_engine::face_engine(const video_options & o) : opt_(o) {
 
 face_engine::~face_engine() {
     fer_tracker_free(tracker_);
-    fer_detector_free(det_);
     fer_context_free(ctx_);
-    fer_model_free(model_);
 }
 
 std::string face_engine::label(int cls) const {
-    const char * l = fer_model_class_label(model_, cls);
+    const char * l = fer_model_class_label(model_.get(), cls);
     return l ? l : "?";
 }
 
@@ -168,7 +139,7 @@ const std::vector<fer_face> & face_engine::analyse(const cv::Mat & frame) {
     faces_.resize(k_max_frame_faces);
     int32_t n = 0;
     fer_detect_status ds = FER_DETECT_OK;
-    const int st = fer_analyze(ctx_, det_, grey, w, h, stride, &opt_.pipeline, faces_.data(), k_max_frame_faces, &n,
+    const int st = fer_analyze(ctx_, det_.get(), grey, w, h, stride, &opt_.pipeline, faces_.data(), k_max_frame_faces, &n,
                                &ds);
     if (st != FER_OK) {
         if (ds == FER_DETECT_ERR_TOO_LARGE) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "args.h"
+#include "cli-common.h"
 #include "fer-pipeline.h"
 
 #include <opencv2/core.hpp>
@@ -46,9 +47,9 @@ public:
 
 private:
     video_options opt_;
-    fer_model * model_ = nullptr;
+    runtime_model model_;
     fer_context * ctx_ = nullptr;
-    fer_detector * det_ = nullptr;
+    face_detector det_;
     fer_tracker * tracker_ = nullptr;
     std::vector<uint8_t> grey_;
     std::vector<fer_face> faces_;
