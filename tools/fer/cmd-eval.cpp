@@ -18,6 +18,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <thread>
 
@@ -159,8 +160,8 @@ int cmd_eval(int argc, char ** argv) {
         ref.file = model_arg;
         rt = fer::model(load_runtime_model(model_arg).release());
         arch = rt.meta("architecture") ? rt.meta("architecture") : "tflite";
-        if (rt.meta("precision")) {
-            precision = std::string(rt.meta("precision")).substr(0, std::string(rt.meta("precision")).find(' '));
+        if (const char * p = rt.meta("precision")) {  // "int8 (post-training: ...)" -> "int8"
+            precision = std::string(p, std::strcspn(p, " "));
         }
     } else {
         ref = resolve_model(model_arg);
