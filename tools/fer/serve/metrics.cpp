@@ -71,24 +71,19 @@ std::string metrics::render() const {
           << "fer_http_request_duration_seconds_sum{route=\"" << route << "\"} " << h.sum << "\n"
           << "fer_http_request_duration_seconds_count{route=\"" << route << "\"} " << h.count << "\n";
     }
-    o << "# HELP fer_http_requests_in_flight Requests being handled now.\n"
-         "# TYPE fer_http_requests_in_flight gauge\n"
-         "fer_http_requests_in_flight " << in_flight_.load() << "\n"
-         "# HELP fer_connections_waiting Accepted connections waiting for a worker thread.\n"
-         "# TYPE fer_connections_waiting gauge\n"
-         "fer_connections_waiting " << waiting_.load() << "\n"
-         "# HELP fer_connections_shed_total Connections answered 503 because the queue was full.\n"
-         "# TYPE fer_connections_shed_total counter\n"
-         "fer_connections_shed_total " << shed_.load() << "\n"
-         "# HELP fer_images_analyzed_total Images decoded and analysed by /v1/predict.\n"
-         "# TYPE fer_images_analyzed_total counter\n"
-         "fer_images_analyzed_total " << images_.load() << "\n"
-         "# HELP fer_faces_detected_total Faces found in the analysed images.\n"
-         "# TYPE fer_faces_detected_total counter\n"
-         "fer_faces_detected_total " << faces_.load() << "\n"
-         "# HELP process_resident_memory_bytes Resident memory of the server process.\n"
-         "# TYPE process_resident_memory_bytes gauge\n"
-         "process_resident_memory_bytes " << resident_memory_bytes() << "\n";
+    // One family with a single sample: its name is written once for HELP, TYPE and the value.
+    auto single = [&o](const char * name, const char * type, const char * help, int64_t value) {
+        o << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n" << name << " " << value
+          << "\n";
+    };
+    single("fer_http_requests_in_flight", "gauge", "Requests being handled now.", in_flight_.load());
+    single("fer_connections_waiting", "gauge", "Accepted connections waiting for a worker thread.", waiting_.load());
+    single("fer_connections_shed_total", "counter", "Connections answered 503 because the queue was full.",
+           shed_.load());
+    single("fer_images_analyzed_total", "counter", "Images decoded and analysed by /v1/predict.", images_.load());
+    single("fer_faces_detected_total", "counter", "Faces found in the analysed images.", faces_.load());
+    single("process_resident_memory_bytes", "gauge", "Resident memory of the server process.",
+           resident_memory_bytes());
     return o.str();
 }
 
