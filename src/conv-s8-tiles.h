@@ -86,12 +86,12 @@ void conv_s8_tile(const conv_params & p, const quant_params & q, int words, int 
             const int32_t * sp = s + (static_cast<size_t>(oy * p.stride_h + ky * p.dil_h) * static_cast<size_t>(cols) +
                                       static_cast<size_t>(ox * p.stride_w + kx * p.dil_w)) * static_cast<size_t>(words);
             const int32_t * wk = w + (static_cast<size_t>(ky) * p.k_w + kx) * words * oc_pad + oc0;
-            for (int k = 0; k < words; ++k) {
+            const int32_t * wr = wk;
+            for (const int32_t * sk = sp; sk != sp + words; ++sk, wr += oc_pad) {
                 vec xv[PX];
                 for (int px = 0; px < PX; ++px) {
-                    xv[px] = Isa::splat(sp[px * px_step + static_cast<size_t>(k)]);
+                    xv[px] = Isa::splat(sk[px * px_step]);
                 }
-                const int32_t * wr = wk + static_cast<size_t>(k) * oc_pad;
                 for (int v = 0; v < NV; ++v) {
                     const vec wv = Isa::load(wr + L * v);
                     for (int px = 0; px < PX; ++px) {

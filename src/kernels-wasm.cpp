@@ -22,13 +22,15 @@ struct isa_wasm128 {
     using vec = v128_t;
     static constexpr int lanes = 4;
     static constexpr int k_per_word = 2;
-    // 32 channels x 3 pixels: 24 accumulators, more than x86's 16 xmm
-    // registers, yet measured fastest under V8 (fernet's eight convolutions,
-    // Node 20): 1.5-1.6x the one-pixel kernel, against 1.1x for 16 x 3 and
-    // 1.3-1.5x for 32 x 2, 32 x 4, 48 x 2 or 64 x 2; fewer weight loads per
-    // product seem to matter more than spills.
-    static constexpr int block_vecs = 8;
-    static constexpr int tile_px(int nv) { return nv >= 8 ? 3 : 4; }
+    // 16 channels x 2 pixels: 8 accumulators, 4 weights and 2 broadcasts fit
+    // the 15 xmm registers V8 allocates on x86-64 (a 16th is its scratch).
+    // Wider tiles spill accumulators to the stack on every step: in Chromium
+    // 156, fernet's classification took 3.75 ms with 32 x 3 (24
+    // accumulators), 3.5-3.6 ms with 24 x 2 or 16 x 3, 2.9 ms with 8 x 4 and
+    // 2.65 ms with 16 x 2 (bench/README.md). Under Node 20's older V8 the
+    // order differs (it spills even 8 accumulators), so tune in the browser.
+    static constexpr int block_vecs = 4;
+    static constexpr int tile_px(int nv) { return nv >= 4 ? 2 : 4; }
     static int32_t fill_word(const int8_t * x, int n, int zp) { return conv_s8_pair_word(x, n, zp); }
     static int32_t pad_word(int) { return 0; }
     static vec splat(int32_t word) { return wasm_i32x4_splat(word); }

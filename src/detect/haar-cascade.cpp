@@ -125,14 +125,14 @@ struct window_eval {
     }
 };
 
-// ---- batched evaluation: one stage for 8 consecutive windows ----
+// ---- batched evaluation: one stage for 4 or 8 consecutive windows ----
 //
 // Lane l computes exactly what window_eval::stage computes for window k0+l,
 // in the same order and precision (float features, double stage sums), so
 // the decisions are identical. GCC/Clang vector extensions: SSE2 natively,
 // AVX2 through target_clones where available, WASM SIMD128 with Emscripten.
 
-constexpr int k_lanes = 8;  // windows per batch
+constexpr int k_max_lanes = 8;  // windows per batch, at most
 constexpr int k_max_batched_tree_nodes = 8;  // deeper trees use the reference loop
 
 template <int N> struct vec;
@@ -161,16 +161,15 @@ __attribute__((always_inline)) inline typename vec<N>::f sum_n(const uint32_t * 
     return __builtin_convertvector((typename vec<N>::i)(a - b - c + d), typename vec<N>::f);
 }
 
-// pass[l] = 1 when window l of k_lanes consecutive ones passes stage si;
-// the k_lanes windows are processed as K vectors of N lanes.
-template <int N>
+// pass[l] = 1 when window l of K x N consecutive ones passes stage si;
+// the windows are processed as K vectors of N lanes.
+template <int N, int K>
 __attribute__((always_inline)) inline void stage_n(const window_eval & ev, int si, const uint32_t * p,
                                                    const float * vnf_in, uint8_t * pass) {
     typedef typename vec<N>::f vf;
     typedef typename vec<N>::i vi;
     typedef typename vec<N>::fh vfh;
     typedef typename vec<N>::dh vdh;
-    constexpr int K = k_lanes / N;
     vf vnf[K];
     std::memcpy(vnf, vnf_in, sizeof vnf);
     vdh acc[2 * K] = {};
@@ -210,14 +209,13 @@ __attribute__((always_inline)) inline void stage_n(const window_eval & ev, int s
 // then masks flow from the root (children have larger indices than their
 // parent, checked at load) so that each lane selects the leaf of its own
 // path; leaves are added in the reference order and precision.
-template <int N>
+template <int N, int K>
 __attribute__((always_inline)) inline void stage_trees_n(const window_eval & ev, int si, const uint32_t * p,
                                                          const float * vnf_in, uint8_t * pass) {
     typedef typename vec<N>::f vf;
     typedef typename vec<N>::i vi;
     typedef typename vec<N>::fh vfh;
     typedef typename vec<N>::dh vdh;
-    constexpr int K = k_lanes / N;
     vf vnf[K];
     std::memcpy(vnf, vnf_in, sizeof vnf);
     vdh acc[2 * K] = {};
@@ -282,48 +280,63 @@ __attribute__((always_inline)) inline void stage_trees_n(const window_eval & ev,
     }
 }
 
-template <int N>
+template <int N, int K>
 __attribute__((always_inline)) inline void stage_any_n(const window_eval & ev, int si, const uint32_t * p,
                                                        const float * vnf, uint8_t * pass) {
     if (!ev.d.stumps.empty()) {
-        stage_n<N>(ev, si, p, vnf, pass);
+        stage_n<N, K>(ev, si, p, vnf, pass);
     } else {
-        stage_trees_n<N>(ev, si, p, vnf, pass);
+        stage_trees_n<N, K>(ev, si, p, vnf, pass);
     }
 }
 
-typedef void (*stage8_fn)(const window_eval &, int, const uint32_t *, const float *, uint8_t *);
+typedef void (*stage_fn)(const window_eval &, int, const uint32_t *, const float *, uint8_t *);
+
+// How a scan evaluates stages: `all` for stage 0 over every position (8
+// windows a call: two 128-bit vectors share each feature's scalar set-up),
+// `survivors` for the later stages, `lanes` windows a call. With 128-bit
+// vectors, 4-window batches waste fewer lanes on windows already rejected:
+// the WebAssembly build's detection took 6.5 ms instead of 7.0 (bench/README.md).
+struct stage_path {
+    stage_fn all;
+    stage_fn survivors;
+    int lanes;
+};
 
 // 128-bit vectors: SSE2 (any x86-64), NEON, WASM SIMD128.
 void stage8_128(const window_eval & ev, int si, const uint32_t * p, const float * vnf, uint8_t * pass) {
-    stage_any_n<4>(ev, si, p, vnf, pass);
+    stage_any_n<4, 2>(ev, si, p, vnf, pass);
 }
+void stage4_128(const window_eval & ev, int si, const uint32_t * p, const float * vnf, uint8_t * pass) {
+    stage_any_n<4, 1>(ev, si, p, vnf, pass);
+}
+constexpr stage_path k_path_128{stage8_128, stage4_128, 4};
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define FER_DETECT_AVX2 1
 __attribute__((target("avx2"))) void stage8_avx2(const window_eval & ev, int si, const uint32_t * p,
                                                  const float * vnf, uint8_t * pass) {
-    stage_any_n<8>(ev, si, p, vnf, pass);
+    stage_any_n<8, 1>(ev, si, p, vnf, pass);
 }
 #endif
 
 // Chosen once per process: AVX2 when the CPU has it.
-stage8_fn pick_stage8() {
+stage_path pick_stage_path() {
 #ifdef FER_DETECT_AVX2
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx2")) {
-        return stage8_avx2;
+        return stage_path{stage8_avx2, stage8_avx2, 8};
     }
 #endif
-    return stage8_128;
+    return k_path_128;
 }
 
 
 // One row of window positions k = 0..n_pos-1 (window k at table column k of
 // the current layout). Appends the k of every face window to out.
-void scan_row_batched(const window_eval & ev, stage8_fn stage8, const uint32_t * prow, const uint32_t * qrow,
+void scan_row_batched(const window_eval & ev, const stage_path & path, const uint32_t * prow, const uint32_t * qrow,
                       int n_pos, scan_scratch & s, std::vector<int> & out) {
-    const int n_pad = (n_pos + k_lanes - 1) / k_lanes * k_lanes;
+    const int n_pad = (n_pos + k_max_lanes - 1) / k_max_lanes * k_max_lanes;
     s.vnf.resize(size_t(n_pad));
     s.state.resize(size_t(n_pad));
     float * vnf = s.vnf.data();
@@ -338,11 +351,11 @@ void scan_row_batched(const window_eval & ev, stage8_fn stage8, const uint32_t *
     // Stage 0 for every position (cheaper in lanes than deciding which are
     // needed), then OpenCV's rule: a window rejected by stage 0 makes the
     // scan skip the next position.
-    uint8_t pass[k_lanes];
+    uint8_t pass[k_max_lanes];
     bool skip = false;
-    for (int k0 = 0; k0 < n_pad; k0 += k_lanes) {
-        stage8(ev, 0, prow + k0, vnf + k0, pass);
-        for (int l = 0; l < k_lanes; ++l) {
+    for (int k0 = 0; k0 < n_pad; k0 += k_max_lanes) {
+        path.all(ev, 0, prow + k0, vnf + k0, pass);
+        for (int l = 0; l < k_max_lanes; ++l) {
             const int k = k0 + l;
             if (skip) {
                 state[k] = 0;
@@ -356,9 +369,9 @@ void scan_row_batched(const window_eval & ev, stage8_fn stage8, const uint32_t *
     const int n_stages = int(ev.d.model.stages.size());
     for (int si = 1; si < n_stages; ++si) {
         int alive = 0;
-        for (int k0 = 0; k0 < n_pad; k0 += k_lanes) {
+        for (int k0 = 0; k0 < n_pad; k0 += path.lanes) {
             int n = 0;
-            for (int l = 0; l < k_lanes; ++l) {
+            for (int l = 0; l < path.lanes; ++l) {
                 n += state[k0 + l];
             }
             if (n == 0) {
@@ -366,11 +379,11 @@ void scan_row_batched(const window_eval & ev, stage8_fn stage8, const uint32_t *
             }
             // Even a lone survivor is cheaper in lanes than alone (measured:
             // scalar fallback below 3 survivors made the scan 2.4x slower).
-            stage8(ev, si, prow + k0, vnf + k0, pass);
-            for (int l = 0; l < k_lanes; ++l) {
+            path.survivors(ev, si, prow + k0, vnf + k0, pass);
+            for (int l = 0; l < path.lanes; ++l) {
                 state[k0 + l] &= pass[l];
             }
-            for (int l = 0; l < k_lanes; ++l) {
+            for (int l = 0; l < path.lanes; ++l) {
                 alive += state[k0 + l];
             }
         }
@@ -475,8 +488,8 @@ void detect_raw(const haar_detector & d, const uint8_t * img, int w, int h, size
     s.resized.resize(size_t(w0) * size_t(h0));
     const bool batched = o.evaluator != scan_options::path::reference && !c.has_tilted &&
                          c.max_tree_nodes <= k_max_batched_tree_nodes;
-    static const stage8_fn best = pick_stage8();
-    const stage8_fn stage8 = o.evaluator == scan_options::path::vector128 ? stage8_128 : best;
+    static const stage_path best = pick_stage_path();
+    const stage_path & stages = o.evaluator == scan_options::path::vector128 ? k_path_128 : best;
 
     const size_t n_features = c.features.size();
     s.offsets.resize(n_features * 12);
@@ -534,7 +547,7 @@ void detect_raw(const haar_detector & d, const uint8_t * img, int w, int h, size
             const int ys = round_f(float(y) * sc);
             if (batched) {
                 row_hits.clear();
-                scan_row_batched(ev, stage8, prow, qrow, (szw_w + ystep - 1) / ystep, s, row_hits);
+                scan_row_batched(ev, stages, prow, qrow, (szw_w + ystep - 1) / ystep, s, row_hits);
                 for (int k : row_hits) {
                     hits.push_back(rect{round_f(float(k * ystep) * sc), ys, win_w, win_h});
                 }
