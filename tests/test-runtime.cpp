@@ -193,6 +193,18 @@ TEST(Kernels, PoolsMeanFcSoftmaxMatchLibtorch) {
         expect_close(out, nchw_to_nhwc(mx), 0.0, what + " max");
         fer_rt::fer_avgpool2d_f32__ref(p, xin.data(), out.data());
         expect_close(out, nchw_to_nhwc(sum / cnt), 1e-6, what + " average");
+        // int8 max pooling: integers are exact in float; clamped to an activation range inside int8
+        torch::Tensor xq = torch::randint(-128, 128, {1, c.c, c.h, c.w}, torch::kFloat);
+        torch::Tensor mq = F::max_pool2d(F::pad(xq, F::PadFuncOptions(pad).value(-INFINITY)),
+                                         F::MaxPool2dFuncOptions(c.f).stride(c.s))
+                               .clamp(-100, 120);
+        const std::vector<float> xqf = to_vec(nchw_to_nhwc(xq));
+        std::vector<int8_t> qin(xqf.size()), qout(out.size());
+        for (size_t i = 0; i < xqf.size(); ++i) {
+            qin[i] = static_cast<int8_t>(xqf[i]);
+        }
+        fer_rt::fer_maxpool2d_s8__ref(p, -100, 120, qin.data(), qout.data());
+        expect_close(std::vector<float>(qout.begin(), qout.end()), nchw_to_nhwc(mq), 0.0, what + " int8 max");
     }
     // MEAN over H, W (keep_dims or not: same values) and over the last axis
     torch::Tensor x = torch::randn({1, 6, 5, 7});  // NHWC
