@@ -10,6 +10,10 @@
 //   nocamera   no camera device at all: its message
 //   install    Chromium's installability check passes (manifest, icons, service worker)
 //   serve      the site served by `fer serve --site` (needs --fer): box and label
+//   https      the same over HTTPS (fer serve --tls-cert, a certificate made
+//              here by openssl) on a non-local name: a secure context, box and label
+//   busy       the camera held by another app (NotReadableError): its message
+//   broken     a truncated model file: the error state names the model and why
 //   insecure   the page over plain http on a non-local name: the HTTPS message
 //   loading    the model held back by the server: the loading state first
 //   offline    after a first visit, a reload with the server gone still analyses
@@ -97,10 +101,37 @@ function compareWithFerPredict(f, build, frameFile) {
   });
 }
 
+// Starts `fer serve --port 0 --site SITE ...more` and resolves to { child, port }.
+async function startFerServe(more = []) {
+  const child = require('child_process').spawn(ferExe, ['serve', '--port', '0', '--site', site, ...more],
+                                               { stdio: ['ignore', 'pipe', 'pipe'] });
+  const port = await new Promise((resolve, reject) => {
+    let text = '';
+    const timer = setTimeout(() => reject(new Error(`fer serve did not start: ${text}`)), 30000);
+    const onData = (d) => {
+      text += d;
+      const m = /listening on https?:\/\/[^:]+:(\d+)/.exec(text);
+      if (m) { clearTimeout(timer); resolve(Number(m[1])); }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`fer serve exited (${code}): ${text}`)));
+  }).catch((e) => { child.kill(); throw e; });
+  return { child, port };
+}
+
 async function run(playwright) {
   const face = h.makeVideo(work, `${FACE_CLASS}-face`, { face: FACE_CLASS });
   const url = (port, query = '') => `http://localhost:${port}/${query}`;
-  const srv = await h.startServer(site, scenario === 'loading' ? { delayMs: { '.tflite.gz': 3000, '.tflite': 3000 } } : {});
+  let serverOptions = {};
+  if (scenario === 'loading') serverOptions = { delayMs: { '.tflite.gz': 3000, '.tflite': 3000 } };
+  if (scenario === 'broken') {
+    // The first 1,000 bytes of the model, served as both the model and its gzip copy.
+    const broken = path.join(work, 'broken-model.tflite');
+    fs.writeFileSync(broken, fs.readFileSync(path.join(site, 'model/fernet-int8.tflite')).subarray(0, 1000));
+    serverOptions = { extra: { '/model/fernet-int8.tflite': broken, '/model/fernet-int8.tflite.gz': broken } };
+  }
+  const srv = await h.startServer(site, serverOptions);
   let browser;
   try {
     if (scenario === 'face' || scenario === 'loading') {
@@ -166,21 +197,8 @@ async function run(playwright) {
     } else if (scenario === 'serve') {
       // `fer serve --site` is the project's own server for the site.
       if (!ferExe) h.skip('--fer not given (the fer command is not built)');
-      const child = require('child_process').spawn(ferExe, ['serve', '--port', '0', '--site', site],
-                                                   { stdio: ['ignore', 'pipe', 'pipe'] });
+      const { child, port } = await startFerServe();
       try {
-        const port = await new Promise((resolve, reject) => {
-          let text = '';
-          const timer = setTimeout(() => reject(new Error(`fer serve did not start: ${text}`)), 30000);
-          const onData = (d) => {
-            text += d;
-            const m = /listening on https?:\/\/[^:]+:(\d+)/.exec(text);
-            if (m) { clearTimeout(timer); resolve(Number(m[1])); }
-          };
-          child.stdout.on('data', onData);
-          child.stderr.on('data', onData);
-          child.on('exit', (code) => reject(new Error(`fer serve exited (${code}): ${text}`)));
-        });
         browser = await h.launch(playwright, { video: face });
         const { page } = await h.openPage(browser, url(port));
         await expectFaceAndLabel(page, 'served by fer serve');
@@ -191,6 +209,49 @@ async function run(playwright) {
       } finally {
         child.kill();
       }
+    } else if (scenario === 'https') {
+      // Phones need HTTPS for the camera: a non-local name is a secure context
+      // only over TLS. The certificate is made here and trusted by the context.
+      if (!ferExe) h.skip('--fer not given (the fer command is not built)');
+      const key = path.join(work, 'tls-key.pem'), cert = path.join(work, 'tls-cert.pem');
+      try {
+        execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert,
+          '-days', '2', '-subj', '/CN=fer.test', '-addext', 'subjectAltName=DNS:fer.test'], { stdio: 'pipe' });
+      } catch (e) {
+        h.skip(`openssl could not make a certificate (${e.message.split('\n')[0]})`);
+      }
+      const { child, port } = await startFerServe(['--tls-cert', cert, '--tls-key', key]);
+      try {
+        browser = await h.launch(playwright, { video: face, args: ['--host-resolver-rules=MAP fer.test 127.0.0.1'] });
+        const { page } = await h.openPage(browser, `https://fer.test:${port}/`, { ignoreHTTPSErrors: true });
+        check(await page.evaluate(() => location.protocol) === 'https:', 'the page came over HTTPS');
+        check(await page.evaluate(() => window.isSecureContext) === true, 'the page is a secure context');
+        await expectFaceAndLabel(page, 'over HTTPS from fer serve');
+      } finally {
+        child.kill();
+      }
+    } else if (scenario === 'busy') {
+      // Another app holds the camera: browsers reject with NotReadableError.
+      browser = await h.launch(playwright, { video: face });
+      const context = await browser.newContext();
+      await context.addInitScript(() => {
+        navigator.mediaDevices.getUserMedia = () =>
+          Promise.reject(new DOMException('Could not start video source', 'NotReadableError'));
+      });
+      const page = await context.newPage();
+      await page.goto(url(srv.port));
+      await page.waitForFunction(() => window.ferApp && !['loading', 'running'].includes(window.ferApp.state),
+                                 null, { timeout: TIMEOUT });
+      check(await state(page) === 'busy', 'state is busy', await state(page));
+      check(await messageTitle(page) === 'The camera is in use', 'message says so', String(await messageTitle(page)));
+    } else if (scenario === 'broken') {
+      browser = await h.launch(playwright, { video: face });
+      const { page } = await h.openPage(browser, url(srv.port));
+      await page.waitForFunction(() => window.ferApp && window.ferApp.state === 'error', null, { timeout: TIMEOUT });
+      const text = await page.evaluate(() => document.getElementById('message-text').textContent);
+      check(await messageTitle(page) === 'Something went wrong', 'the error message is shown', String(await messageTitle(page)));
+      check(/^The model did not load\. .+/.test(text), 'it says the model did not load, and why', text);
+      check(await page.evaluate(() => window.ferApp.faces.length) === 0, 'no face is drawn');
     } else if (scenario === 'insecure') {
       // A non-local host name over http is not a secure context: no camera API.
       browser = await h.launch(playwright, { video: face, args: ['--host-resolver-rules=MAP fer.test 127.0.0.1'] });
