@@ -296,7 +296,7 @@ typedef void (*stage_fn)(const window_eval &, int, const uint32_t *, const float
 // windows a call: two 128-bit vectors share each feature's scalar set-up),
 // `survivors` for the later stages, `lanes` windows a call. With 128-bit
 // vectors, 4-window batches waste fewer lanes on windows already rejected:
-// the WebAssembly build's detection took 6.5 ms instead of 7.0 (bench/README.md).
+// the WebAssembly build's detection took 6.4 ms instead of 6.6 (bench/README.md).
 struct stage_path {
     stage_fn all;
     stage_fn survivors;
