@@ -74,7 +74,7 @@ int classify_whole(fer_context * ctx, const loaded_image & img, const fer_pipeli
 
 std::string annotated_path(const std::string & out_dir, const std::string & file, size_t index) {
     // The index keeps same-named pictures of different folders apart.
-    char prefix[16];
+    char prefix[24];  // 20 digits of a size_t, '-', NUL
     std::snprintf(prefix, sizeof prefix, "%04zu-", index);
     return (std::filesystem::path(out_dir) / (prefix + std::filesystem::path(file).stem().string() + ".png")).string();
 }
