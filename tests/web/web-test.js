@@ -14,6 +14,9 @@
 //              here by openssl) on a non-local name: a secure context, box and label
 //   busy       the camera held by another app (NotReadableError): its message
 //   broken     a truncated model file: the error state names the model and why
+//   nosimd     a browser without WebAssembly SIMD (its validate() rejects the
+//              worker's SIMD probe): the plain build loads by itself, its badge,
+//              box and label
 //   insecure   the page over plain http on a non-local name: the HTTPS message
 //   loading    the model held back by the server: the loading state first
 //   offline    after a first visit, a reload with the server gone still analyses
@@ -130,6 +133,16 @@ async function run(playwright) {
     const broken = path.join(work, 'broken-model.tflite');
     fs.writeFileSync(broken, fs.readFileSync(path.join(site, 'model/fernet-int8.tflite')).subarray(0, 1000));
     serverOptions = { extra: { '/model/fernet-int8.tflite': broken, '/model/fernet-int8.tflite.gz': broken } };
+  }
+  if (scenario === 'nosimd') {
+    // The app's own worker, in a world where WebAssembly.validate says no to
+    // SIMD modules, as it does in browsers without SIMD (they reject the
+    // probe's v128 code; other modules still validate).
+    const worker = path.join(work, 'worker-nosimd.js');
+    fs.writeFileSync(worker, `{ const validate = WebAssembly.validate;
+  WebAssembly.validate = (bytes) => !new Uint8Array(bytes).includes(0x7b) && validate(bytes); }
+${fs.readFileSync(path.join(site, 'worker.js'), 'utf8')}`);
+    serverOptions = { extra: { '/worker.js': worker } };
   }
   const srv = await h.startServer(site, serverOptions);
   let browser;
@@ -252,6 +265,15 @@ async function run(playwright) {
       check(await messageTitle(page) === 'Something went wrong', 'the error message is shown', String(await messageTitle(page)));
       check(/^The model did not load\. .+/.test(text), 'it says the model did not load, and why', text);
       check(await page.evaluate(() => window.ferApp.faces.length) === 0, 'no face is drawn');
+    } else if (scenario === 'nosimd') {
+      browser = await h.launch(playwright, { video: face });
+      const { page } = await h.openPage(browser, url(srv.port));
+      await expectFaceAndLabel(page, 'without SIMD');
+      check(await page.evaluate(() => window.ferApp.build) === 'plain', 'the plain build runs by itself',
+            await page.evaluate(() => window.ferApp.build));
+      check(await page.evaluate(() => window.ferApp.simdSupported) === false, 'the page knows SIMD is missing');
+      const badge = await page.evaluate(() => document.getElementById('build').textContent);
+      check(badge === 'no SIMD: slower', 'the badge says so', badge);
     } else if (scenario === 'insecure') {
       // A non-local host name over http is not a secure context: no camera API.
       browser = await h.launch(playwright, { video: face, args: ['--host-resolver-rules=MAP fer.test 127.0.0.1'] });
