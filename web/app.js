@@ -27,7 +27,7 @@ const MAX_FACES = 8;
 // What tests and the curious can read (window.ferApp); the page's own state.
 const app = window.ferApp = {
   state: 'loading', mode: 'camera', build: null, labels: null, faces: [], frames: 0,
-  lastMs: 0, fps: 0, lastFrame: null, params: null, error: null,
+  lastMs: 0, fps: 0, lastFrame: null, params: null, error: null, paused: false,
 };
 
 const MESSAGES = {
@@ -139,6 +139,27 @@ async function startCamera() {
   }
 }
 
+// The camera is released whenever nothing is shown from it (photo mode, the
+// page hidden behind another app or tab): its light goes off, the battery is
+// spared, and nothing is captured that the user cannot see.
+function stopCamera() {
+  const stream = ui.video.srcObject;
+  if (stream) for (const track of stream.getTracks()) track.stop();
+  ui.video.srcObject = null;
+}
+
+document.addEventListener('visibilitychange', () => {
+  if (document.hidden) {
+    if (app.mode === 'camera' && ['running', 'noface'].includes(app.state)) {
+      stopCamera();
+      app.paused = true;
+    }
+  } else if (app.paused) {
+    app.paused = false;
+    if (app.mode === 'camera') startCamera();
+  }
+});
+
 function scheduleFrame() {
   if (app.mode !== 'camera') return;
   if ('requestVideoFrameCallback' in HTMLVideoElement.prototype) ui.video.requestVideoFrameCallback(grabFrame);
@@ -203,6 +224,8 @@ ui.photoInput.onchange = async () => {
     return;
   }
   app.mode = 'photo';
+  app.paused = false;
+  stopCamera();
   document.body.dataset.mode = 'photo';
   ui.cameraButton.hidden = false;
   setState('running');

@@ -24,7 +24,10 @@
 //              the native runtime's on the very frame the page analysed (and,
 //              with --fer EXE, `fer predict --json` on that frame as a PNG)
 //   screenshot the page at a phone's viewport (390x844) with a face, saved to FILE
-//   photo      a picture from the "gallery" (file input): box and label
+//   photo      a picture from the "gallery" (file input): box and label, and
+//              the camera released
+//   hidden     the page hidden (another app or tab): the camera is released and
+//              analysis stops; shown again: the camera and the label come back
 //
 // Exit 0 pass, 1 fail, 77 skipped (Chromium, playwright-core or ffmpeg missing).
 'use strict';
@@ -350,6 +353,30 @@ ${fs.readFileSync(path.join(site, 'worker.js'), 'utf8')}`);
       await page.waitForFunction(() => window.ferApp.mode === 'photo' && window.ferApp.faces.length > 0,
                                  null, { timeout: TIMEOUT });
       check((await label(page))[0] === FACE_CLASS, 'photo: label shows the emotion', (await label(page))[0]);
+      check(await page.evaluate(() => document.querySelector('video').srcObject === null),
+            'photo: the camera is released');
+    } else if (scenario === 'hidden') {
+      browser = await h.launch(playwright, { video: face });
+      const { page } = await h.openPage(browser, url(srv.port));
+      await expectFaceAndLabel(page, 'before hiding');
+      // What a browser does when the user switches app or tab.
+      const setHidden = (hidden) => page.evaluate((value) => {
+        Object.defineProperty(document, 'hidden', { configurable: true, get: () => value });
+        Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => (value ? 'hidden' : 'visible') });
+        document.dispatchEvent(new Event('visibilitychange'));
+      }, hidden);
+      await page.evaluate(() => { window.testTrack = document.querySelector('video').srcObject.getVideoTracks()[0]; });
+      await setHidden(true);
+      check(await page.evaluate(() => window.testTrack.readyState) === 'ended', 'hidden: the camera track is stopped');
+      check(await page.evaluate(() => document.querySelector('video').srcObject === null), 'hidden: the view has no stream');
+      await page.waitForTimeout(300);  // a frame already sent may still come back
+      const frames = await page.evaluate(() => window.ferApp.frames);
+      await page.waitForTimeout(1000);
+      check(await page.evaluate(() => window.ferApp.frames) === frames, 'hidden: no frame is analysed');
+      await setHidden(false);
+      await expectFaceAndLabel(page, 'shown again');
+      check(await page.evaluate(() => document.querySelector('video').srcObject.getVideoTracks()[0].readyState) === 'live',
+            'shown again: a live camera track');
     } else {
       console.error(`unknown scenario ${scenario}`);
       process.exit(1);
