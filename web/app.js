@@ -13,6 +13,7 @@ const $ = (id) => document.getElementById(id);
 const ui = {
   video: $('video'), overlay: $('overlay'), fps: $('fps'), build: $('build'),
   message: $('message'), messageTitle: $('message-title'), messageText: $('message-text'),
+  progress: $('message-progress'),
   emotion: $('label-emotion'), confidence: $('label-confidence'),
   camSwitch: $('cam-switch'), photoButton: $('photo-button'), cameraButton: $('camera-button'),
   photoInput: $('photo-input'),
@@ -51,6 +52,7 @@ function setState(state, detail) {
     ui.messageTitle.textContent = m[0];
     ui.messageText.textContent = detail || m[1];
   }
+  ui.progress.hidden = state !== 'loading' || !(app.download && app.download.total > 0);
   if (state === 'noface') showLabel('No face in view', '');
   if (state === 'loading') showLabel('', '');
   if (m && state !== 'loading') showLabel('', '');
@@ -88,6 +90,18 @@ worker.onmessage = (event) => {
     }
     app.simdSupported = m.simdSupported;
     if (app.state === 'loading') startCamera();
+  } else if (m.type === 'progress') {
+    if (app.state !== 'loading') return;
+    // The first visit's download (later visits come from the service worker's cache).
+    const mb = (n) => (n / 1e6).toFixed(2);
+    app.download = { loaded: m.loaded, total: m.total };
+    if (m.total > 0) {
+      ui.progress.max = m.total;
+      ui.progress.value = Math.min(m.loaded, m.total);
+      ui.progress.hidden = false;
+    }
+    ui.messageText.textContent = (m.total > 0 ? `${mb(Math.min(m.loaded, m.total))} of ${mb(m.total)} MB. ` :
+      `${mb(m.loaded)} MB. `) + MESSAGES.loading[1];
   } else if (m.type === 'result') {
     inFlight = false;
     spare = m.pixels;

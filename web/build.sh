@@ -72,8 +72,13 @@ cp "$root"/web/{index.html,app.js,worker.js,style.css,manifest.webmanifest,sw.js
 cp "$root/web/icons/icon.svg" "$out.tmp/icons/"
 node "$root/web/tools/make-icons.js" "$out.tmp/icons"
 
-# The service worker's cache name changes with any byte of the site, so a new
+# The worker's table of file sizes (its download progress), then the service
+# worker's cache name, which changes with any byte of the site, so a new
 # build replaces the old cache instead of mixing with it.
+sizes="$(cd "$out.tmp" && for f in fer-simd.wasm fer-plain.wasm model/fernet-int8.tflite model/frontalface-alt2.fercascade; do
+  printf "'%s': %d, '%s.gz': %d, " "$f" "$(stat -c %s "$f")" "$f" "$(stat -c %s "$f.gz")"; done)"
+sed -i "s|^const FILE_BYTES = {};|const FILE_BYTES = { ${sizes%, } };|" "$out.tmp/worker.js"
+grep -q "^const FILE_BYTES = { 'fer-simd.wasm'" "$out.tmp/worker.js" || { echo "web/build.sh: worker.js has no FILE_BYTES line" >&2; exit 2; }
 version="$(cd "$out.tmp" && find . -type f ! -name sw.js -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-12)"
 sed -i "s/__FER_BUILD_VERSION__/$version/" "$out.tmp/sw.js"
 

@@ -6,7 +6,8 @@
 //      {type: 'frame', id, width, height, pixels (RGBA ArrayBuffer), minFace, maxFaces, cam, track}
 //      {type: 'reset'}                         forget the tracks
 //      {type: 'bench', width, height, pixels, minFace, reps}
-// Out: {type: 'ready', build, simd, kernels, labels, loadMs}
+// Out: {type: 'progress', loaded, total}            bytes downloaded so far (total 0: unknown)
+//      {type: 'ready', build, simd, kernels, labels, loadMs}
 //      {type: 'error', stage: 'wasm'|'model'|'analyze', message}
 //      {type: 'result', id, width, height, faces, ms, pixels}   pixels handed back for reuse
 //      {type: 'bench', ms: [...]}
@@ -36,10 +37,49 @@ let recordSize = 0;
 // file gets it inflated by the browser already: the gzip magic says which.
 const canInflate = typeof DecompressionStream === 'function';
 
+// Bytes of every file of the site as built: web/build.sh writes them here, so
+// the loading message can say how much of the first download is left.
+const FILE_BYTES = {};
+const download = { loaded: 0, total: 0, reportedAt: 0 };
+
+function reportDownload(force) {
+  const now = performance.now();
+  if (!force && now - download.reportedAt < 100) return;
+  download.reportedAt = now;
+  postMessage({ type: 'progress', loaded: download.loaded, total: download.total });
+}
+
+// The response's bytes, counted into the download progress as they arrive.
+async function readCounting(response) {
+  if (!response.body || !response.body.getReader) {
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    download.loaded += bytes.length;
+    return bytes;
+  }
+  const reader = response.body.getReader();
+  const chunks = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    size += value.length;
+    download.loaded += value.length;
+    reportDownload(false);
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) { bytes.set(c, at); at += c.length; }
+  return bytes;
+}
+
+const fetchedName = (url) => (canInflate ? `${url}.gz` : url);
+
 async function fetchBytes(url) {
-  const response = await fetch(canInflate ? `${url}.gz` : url);
+  const response = await fetch(fetchedName(url));
   if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
-  const bytes = new Uint8Array(await response.arrayBuffer());
+  const bytes = await readCounting(response);
+  reportDownload(true);
   if (!canInflate || bytes[0] !== 0x1f || bytes[1] !== 0x8b) return bytes;
   const inflated = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
   return new Uint8Array(await new Response(inflated).arrayBuffer());
@@ -57,12 +97,14 @@ async function init(requested) {
   const build = requested === 'plain' || (requested !== 'simd' && !simdSupported()) ? 'plain' : 'simd';
   let stage = 'wasm';
   try {
+    const files = [MODEL_URL, CASCADE_URL, `fer-${build}.wasm`].map(fetchedName);
+    download.total = files.every((f) => FILE_BYTES[f] > 0) ? files.reduce((sum, f) => sum + FILE_BYTES[f], 0) : 0;
     importScripts(`fer-${build}.js`);
     // The three downloads run together.
-    const files = Promise.all([fetchBytes(MODEL_URL), fetchBytes(CASCADE_URL)]);
+    const data = Promise.all([fetchBytes(MODEL_URL), fetchBytes(CASCADE_URL)]);
     fer = await createFerModule({ wasmBinary: await fetchBytes(`fer-${build}.wasm`) });
     stage = 'model';
-    const [model, cascade] = await files;
+    const [model, cascade] = await data;
     const m = toHeap(model), c = toHeap(cascade);
     const failed = fer._fer_web_init(m, model.length, c, cascade.length);
     fer._free(m);

@@ -18,7 +18,8 @@
 //              worker's SIMD probe): the plain build loads by itself, its badge,
 //              box and label
 //   insecure   the page over plain http on a non-local name: the HTTPS message
-//   loading    the model held back by the server: the loading state first
+//   loading    the model held back by the server: the loading state first,
+//              with the download's progress (bytes of the whole, a bar)
 //   offline    after a first visit, a reload with the server gone still analyses
 //   parity     the page's boxes and probabilities (SIMD and plain builds) equal
 //              the native runtime's on the very frame the page analysed (and,
@@ -156,6 +157,21 @@ ${fs.readFileSync(path.join(site, 'worker.js'), 'utf8')}`);
       if (scenario === 'loading') {
         check(await state(page) === 'loading', 'state while the model downloads is loading', await state(page));
         check(await messageTitle(page) === 'Loading the model…', 'loading message shown', String(await messageTitle(page)));
+        // The WebAssembly module and the cascade arrive; the model is still held back.
+        await page.waitForFunction(() => /^[\d.]+ of [\d.]+ MB\. /.test(document.getElementById('message-text').textContent),
+                                   null, { timeout: TIMEOUT });
+        const progress = await page.evaluate(() => {
+          const bar = document.getElementById('message-progress');
+          return { text: document.getElementById('message-text').textContent, hidden: bar.hidden, value: bar.value,
+                   max: bar.max, state: window.ferApp.state };
+        });
+        const [, loaded, total] = /^([\d.]+) of ([\d.]+) MB/.exec(progress.text).map(Number);
+        const files = ['fer-simd.wasm.gz', 'model/fernet-int8.tflite.gz', 'model/frontalface-alt2.fercascade.gz'];
+        const expected = files.reduce((sum, f) => sum + fs.statSync(path.join(site, f)).size, 0) / 1e6;
+        check(progress.state === 'loading' && Math.abs(total - expected) < 0.006 && loaded > 0 && loaded < total,
+              'loading: the message counts the first download', progress.text);
+        check(!progress.hidden && progress.value > 0 && progress.value < progress.max, 'loading: a progress bar',
+              `${progress.value} of ${progress.max}`);
       }
       try { await expectFaceAndLabel(page, 'live camera'); } catch (e) { console.log(logs.join('\n')); throw e; }
       const fps = await page.evaluate(() => document.getElementById('fps').textContent);
