@@ -28,7 +28,7 @@ const MAX_FACES = 8;
 // What tests and the curious can read (window.ferApp); the page's own state.
 const app = window.ferApp = {
   state: 'loading', mode: 'camera', build: null, labels: null, faces: [], frames: 0,
-  lastMs: 0, fps: 0, lastFrame: null, params: null, error: null, paused: false,
+  lastMs: 0, fps: 0, lastFrame: null, params: null, error: null, paused: false, screenKeptOn: false,
 };
 
 const MESSAGES = {
@@ -145,6 +145,7 @@ async function startCamera() {
     if (!ui.video.srcObject) ui.video.srcObject = await openCamera();
     await ui.video.play();
     setState('running');
+    keepScreenOn(true);
     scheduleFrame();
   } catch (e) {
     const state = { NotAllowedError: 'denied', SecurityError: 'denied', NotFoundError: 'nocamera',
@@ -160,6 +161,36 @@ function stopCamera() {
   const stream = ui.video.srcObject;
   if (stream) for (const track of stream.getTracks()) track.stop();
   ui.video.srcObject = null;
+  keepScreenOn(false);
+}
+
+// While the live view runs nobody touches the phone: without a wake lock its
+// screen would dim and lock after the idle timeout. Browsers release the lock
+// when the page is hidden; refusals (battery saver) leave the default.
+let wakeLock = null;
+async function keepScreenOn(on) {
+  if (!on) {
+    const lock = wakeLock;
+    wakeLock = null;
+    app.screenKeptOn = false;
+    if (lock) lock.release().catch(() => {});
+    return;
+  }
+  if (wakeLock || !navigator.wakeLock) return;
+  try {
+    const lock = await navigator.wakeLock.request('screen');
+    if (!ui.video.srcObject || wakeLock) {  // the camera stopped meanwhile, or a second request won
+      lock.release().catch(() => {});
+      return;
+    }
+    wakeLock = lock;
+    lock.addEventListener('release', () => {
+      if (wakeLock === lock) { wakeLock = null; app.screenKeptOn = false; }
+    });
+    app.screenKeptOn = true;
+  } catch (e) {
+    // not granted: the screen follows the phone's own timeout
+  }
 }
 
 document.addEventListener('visibilitychange', () => {

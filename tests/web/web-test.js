@@ -178,6 +178,7 @@ ${fs.readFileSync(path.join(site, 'worker.js'), 'utf8')}`);
       check(/fps/.test(fps), 'FPS readout', fps);
       const build = await page.evaluate(() => window.ferApp.build);
       check(build === 'simd', 'Chromium runs the SIMD build', build);
+      check(await page.evaluate(() => window.ferApp.screenKeptOn), 'the screen is kept on (wake lock) while live');
       await page.check('#cam-switch');
       await waitForFaces(page, 2);
       const cam = await page.evaluate(() => window.ferApp.faces[0].cam);
@@ -371,6 +372,7 @@ ${fs.readFileSync(path.join(site, 'worker.js'), 'utf8')}`);
       check((await label(page))[0] === FACE_CLASS, 'photo: label shows the emotion', (await label(page))[0]);
       check(await page.evaluate(() => document.querySelector('video').srcObject === null),
             'photo: the camera is released');
+      check(await page.evaluate(() => !window.ferApp.screenKeptOn), 'photo: the screen may sleep again');
     } else if (scenario === 'hidden') {
       browser = await h.launch(playwright, { video: face });
       const { page } = await h.openPage(browser, url(srv.port));
@@ -385,6 +387,7 @@ ${fs.readFileSync(path.join(site, 'worker.js'), 'utf8')}`);
       await setHidden(true);
       check(await page.evaluate(() => window.testTrack.readyState) === 'ended', 'hidden: the camera track is stopped');
       check(await page.evaluate(() => document.querySelector('video').srcObject === null), 'hidden: the view has no stream');
+      check(await page.evaluate(() => !window.ferApp.screenKeptOn), 'hidden: the wake lock is released');
       await page.waitForTimeout(300);  // a frame already sent may still come back
       const frames = await page.evaluate(() => window.ferApp.frames);
       await page.waitForTimeout(1000);
@@ -393,6 +396,7 @@ ${fs.readFileSync(path.join(site, 'worker.js'), 'utf8')}`);
       await expectFaceAndLabel(page, 'shown again');
       check(await page.evaluate(() => document.querySelector('video').srcObject.getVideoTracks()[0].readyState) === 'live',
             'shown again: a live camera track');
+      check(await page.evaluate(() => window.ferApp.screenKeptOn), 'shown again: the screen is kept on again');
     } else {
       console.error(`unknown scenario ${scenario}`);
       process.exit(1);
