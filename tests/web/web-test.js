@@ -25,6 +25,9 @@
 //              the native runtime's on the very frame the page analysed (and,
 //              with --fer EXE, `fer predict --json` on that frame as a PNG)
 //   screenshot the page at a phone's viewport (390x844) with a face, saved to FILE
+//   layouts    small phone portrait (320x568), phone landscape (844x390), tablet
+//              (820x1180) and desktop (1280x800): the label, its emotion and the
+//              controls inside the view, nothing overlapping or overflowing
 //   photo      a picture from the "gallery" (file input): box and label, and
 //              the camera released
 //   hidden     the page hidden (another app or tab): the camera is released and
@@ -360,6 +363,34 @@ ${fs.readFileSync(path.join(site, 'worker.js'), 'utf8')}`);
       check(emotion === FACE_CLASS, 'phone viewport: label shows the emotion', emotion);
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
       check(!overflow, 'phone viewport: nothing overflows sideways');
+    } else if (scenario === 'layouts') {
+      browser = await h.launch(playwright, { video: face });
+      const views = [['small phone, portrait', 320, 568, true], ['phone, landscape', 844, 390, true],
+                     ['tablet, portrait', 820, 1180, true], ['desktop', 1280, 800, false]];
+      for (const [name, width, height, mobile] of views) {
+        const { page, context } = await h.openPage(browser, url(srv.port), { viewport: { width, height },
+          isMobile: mobile, hasTouch: mobile });
+        await waitForFaces(page, 3);
+        const box = (id) => page.evaluate((i) => {
+          const r = document.getElementById(i).getBoundingClientRect();
+          return { left: r.left, top: r.top, right: r.right, bottom: r.bottom };
+        }, id);
+        const inside = (r) => r.left >= 0 && r.top >= 0 && r.right <= width + 0.5 && r.bottom <= height + 0.5 &&
+          r.right > r.left && r.bottom > r.top;
+        const apart = (a, b) => a.right <= b.left || b.right <= a.left || a.bottom <= b.top || b.bottom <= a.top;
+        const [labelBox, emotionBox, controlsBox, titleBox] =
+          [await box('label'), await box('label-emotion'), await box('controls'), await box('title')];
+        check(inside(labelBox) && inside(emotionBox) && inside(controlsBox) && inside(titleBox),
+              `${name}: label, emotion, controls and title inside the ${width}x${height} view`,
+              JSON.stringify({ labelBox, controlsBox }));
+        check(apart(emotionBox, controlsBox) && apart(titleBox, emotionBox), `${name}: they do not overlap`);
+        check(emotionBox.top > height / 2, `${name}: the emotion is in the lower half`, `top ${Math.round(emotionBox.top)}`);
+        check((await label(page))[0] === FACE_CLASS, `${name}: label shows ${FACE_CLASS}`, (await label(page))[0]);
+        const overflow = await page.evaluate(() => [document.documentElement.scrollWidth > window.innerWidth,
+          document.documentElement.scrollHeight > window.innerHeight]);
+        check(!overflow[0] && !overflow[1], `${name}: no scrolling`, JSON.stringify(overflow));
+        await context.close();
+      }
     } else if (scenario === 'photo') {
       const still = path.join(work, `${FACE_CLASS}-photo.png`);
       execFileSync('ffmpeg', ['-v', 'error', '-y', '-i', face, '-frames:v', '1', still]);
