@@ -142,7 +142,20 @@ async function startCamera() {
     return;
   }
   try {
-    if (!ui.video.srcObject) ui.video.srcObject = await openCamera();
+    if (!ui.video.srcObject) {
+      const stream = await openCamera();
+      // The camera can end under us (another app takes it, a USB camera is
+      // unplugged): say so instead of showing the last frame's result as live.
+      for (const track of stream.getVideoTracks()) {
+        track.addEventListener('ended', () => {
+          if (ui.video.srcObject !== stream) return;  // we stopped it ourselves
+          stopCamera();
+          app.faces = [];
+          setState('busy');
+        });
+      }
+      ui.video.srcObject = stream;
+    }
     await ui.video.play();
     setState('running');
     keepScreenOn(true);
@@ -289,6 +302,7 @@ let fpsWindow = [];
 
 function onResult(result) {
   if (app.mode === 'photo' && !photo) return;  // a late frame from the camera
+  if (app.mode === 'camera' && !ui.video.srcObject) return;  // sent before the camera stopped
   app.frames += 1;
   app.faces = result.faces;
   app.lastMs = result.ms;

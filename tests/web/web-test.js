@@ -31,7 +31,8 @@
 //   photo      a picture from the "gallery" (file input): box and label, and
 //              the camera released
 //   hidden     the page hidden (another app or tab): the camera is released and
-//              analysis stops; shown again: the camera and the label come back
+//              analysis stops; shown again: the camera and the label come back;
+//              then the camera's track ends by itself: the busy state
 //
 // Exit 0 pass, 1 fail, 77 skipped (Chromium, playwright-core or ffmpeg missing).
 'use strict';
@@ -428,6 +429,12 @@ ${fs.readFileSync(path.join(site, 'worker.js'), 'utf8')}`);
       check(await page.evaluate(() => document.querySelector('video').srcObject.getVideoTracks()[0].readyState) === 'live',
             'shown again: a live camera track');
       check(await page.evaluate(() => window.ferApp.screenKeptOn), 'shown again: the screen is kept on again');
+      // The camera taken by another app: its track ends by itself.
+      await page.evaluate(() => document.querySelector('video').srcObject.getVideoTracks()[0].dispatchEvent(new Event('ended')));
+      check(await state(page) === 'busy', 'camera ended: state busy', await state(page));
+      check(await messageTitle(page) === 'The camera is in use', 'camera ended: message says so', String(await messageTitle(page)));
+      check(await page.evaluate(() => document.querySelector('video').srcObject === null && !window.ferApp.screenKeptOn),
+            'camera ended: stream and wake lock released');
     } else {
       console.error(`unknown scenario ${scenario}`);
       process.exit(1);
