@@ -29,6 +29,7 @@ const MAX_FACES = 8;
 const app = window.ferApp = {
   state: 'loading', mode: 'camera', build: null, labels: null, faces: [], frames: 0,
   lastMs: 0, fps: 0, lastFrame: null, params: null, error: null, paused: false, screenKeptOn: false,
+  download: null,  // {loaded, total} bytes of the first download, while loading
 };
 
 const MESSAGES = {
