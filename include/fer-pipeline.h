@@ -37,6 +37,10 @@ struct fer_pipeline_params {
     float crop_scale;
     float crop_shift_y;
     int32_t cam;  // 1: fill each face's class activation map (models with a GAP head)
+    // 1: classify each face and its mirror image and average the probabilities
+    // (flip test-time augmentation: about 1 point of PublicTest accuracy for
+    // twice the classification time; models/README.md has the figures).
+    int32_t tta_flip;
 };
 struct fer_pipeline_params fer_pipeline_default_params(void);
 
@@ -57,6 +61,12 @@ typedef struct fer_face {
 int fer_crop_face(const uint8_t * grey, int32_t width, int32_t height, int32_t stride, const fer_box * box,
                   const struct fer_pipeline_params * params, uint8_t out[FER_INPUT_SIZE * FER_INPUT_SIZE],
                   int32_t * crop_x, int32_t * crop_y, int32_t * crop_size);
+
+// fer_classify with flip test-time augmentation: the mean of the probabilities
+// of the 48x48 face and of its mirror image (top_class and confidence from the
+// mean). The mirror is classified first, so the context afterwards (its
+// tensors, fer_context_cam) holds the face itself.
+int fer_classify_flip(fer_context * ctx, const unsigned char * face, int stride, struct fer_result * out);
 
 // Detects faces in an 8-bit grey image and classifies each, largest first.
 // At most max_out faces are written; *n_faces receives the number classified

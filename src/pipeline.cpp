@@ -82,7 +82,38 @@ fer_pipeline_params fer_pipeline_default_params(void) {
     p.crop_scale = 1.1f;  // measured: docs/face-detection.md, "The crop rule"
     p.crop_shift_y = 0.0f;
     p.cam = 0;
+    p.tta_flip = 0;
     return p;
+}
+
+int fer_classify_flip(fer_context * ctx, const unsigned char * face, int stride, fer_result * out) {
+    if (!ctx || !face || !out || stride < FER_INPUT_SIZE) {
+        return FER_ERR_INVALID_ARGUMENT;
+    }
+    uint8_t mirror[FER_INPUT_SIZE * FER_INPUT_SIZE];
+    for (int y = 0; y < FER_INPUT_SIZE; ++y) {
+        const unsigned char * row = face + static_cast<size_t>(y) * static_cast<size_t>(stride);
+        for (int x = 0; x < FER_INPUT_SIZE; ++x) {
+            mirror[y * FER_INPUT_SIZE + x] = row[FER_INPUT_SIZE - 1 - x];
+        }
+    }
+    fer_result flipped;
+    int st = fer_classify(ctx, mirror, FER_INPUT_SIZE, &flipped);
+    if (st == FER_OK) {
+        st = fer_classify(ctx, face, stride, out);
+    }
+    if (st != FER_OK) {
+        return st;
+    }
+    out->top_class = 0;
+    for (int c = 0; c < FER_N_CLASSES; ++c) {
+        out->probabilities[c] = 0.5f * (out->probabilities[c] + flipped.probabilities[c]);
+        if (out->probabilities[c] > out->probabilities[out->top_class]) {
+            out->top_class = c;
+        }
+    }
+    out->confidence = out->probabilities[out->top_class];
+    return FER_OK;
 }
 
 int fer_crop_face(const uint8_t * grey, int32_t width, int32_t height, int32_t stride, const fer_box * box,
@@ -176,7 +207,8 @@ int fer_analyze(fer_context * ctx, const fer_detector * det, const uint8_t * gre
         f.box = box;
         int st = fer_crop_face(grey, width, height, stride, &f.box, params, crop, &f.crop_x, &f.crop_y, &f.crop_size);
         if (st == FER_OK) {
-            st = fer_classify(ctx, crop, FER_INPUT_SIZE, &f.result);
+            st = params->tta_flip ? fer_classify_flip(ctx, crop, FER_INPUT_SIZE, &f.result)
+                                  : fer_classify(ctx, crop, FER_INPUT_SIZE, &f.result);
         }
         if (st != FER_OK) {
             return st;

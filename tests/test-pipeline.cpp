@@ -330,6 +330,70 @@ TEST(Analyze, CamMatchesTheContextsMap) {
     }
 }
 
+// Flip test-time augmentation: the mean of the face's and its mirror's
+// probabilities, the CAM of the face itself, and in fer_analyze the same as
+// fer_classify_flip on each crop.
+TEST(Analyze, FlipTtaAveragesTheFaceAndItsMirror) {
+    pipeline_fixture fx;
+    if (!fx.missing.empty()) {
+        GTEST_SKIP() << fx.missing;
+    }
+    ASSERT_TRUE(fx.det && fx.ctx);
+    std::vector<cv::Rect> where;
+    const cv::Mat img = group_fixture(where);
+    ASSERT_FALSE(img.empty());
+    fer_pipeline_params p = fer_pipeline_default_params();
+    p.tta_flip = 1;
+    p.cam = 1;
+    fer_face faces[4];
+    int32_t n = 0;
+    ASSERT_EQ(fer_analyze(fx.ctx, fx.det, img.data, img.cols, img.rows, img.cols, &p, faces, 4, &n, nullptr), FER_OK);
+    ASSERT_EQ(n, 3);
+    int h = 0, w = 0;
+    ASSERT_TRUE(fer_model_has_cam(fx.model, &h, &w));
+    bool any_differs = false;
+    for (int i = 0; i < n; ++i) {
+        const fer_face & f = faces[i];
+        uint8_t crop[FER_INPUT_SIZE * FER_INPUT_SIZE], mirror[FER_INPUT_SIZE * FER_INPUT_SIZE];
+        ASSERT_EQ(fer_crop_face(img.data, img.cols, img.rows, img.cols, &f.box, &p, crop, nullptr, nullptr, nullptr),
+                  FER_OK);
+        for (int y = 0; y < FER_INPUT_SIZE; ++y) {
+            for (int x = 0; x < FER_INPUT_SIZE; ++x) {
+                mirror[y * FER_INPUT_SIZE + x] = crop[y * FER_INPUT_SIZE + FER_INPUT_SIZE - 1 - x];
+            }
+        }
+        fer_result a, b, flip;
+        ASSERT_EQ(fer_classify(fx.ctx, mirror, FER_INPUT_SIZE, &b), FER_OK);
+        ASSERT_EQ(fer_classify(fx.ctx, crop, FER_INPUT_SIZE, &a), FER_OK);
+        std::vector<float> cam(static_cast<size_t>(h * w));
+        ASSERT_EQ(fer_context_cam(fx.ctx, f.result.top_class, cam.data(), cam.size()), FER_OK);
+        ASSERT_EQ(fer_classify_flip(fx.ctx, crop, FER_INPUT_SIZE, &flip), FER_OK);
+        int top = 0;
+        for (int c = 0; c < FER_N_CLASSES; ++c) {
+            const float mean = 0.5f * (a.probabilities[c] + b.probabilities[c]);
+            EXPECT_EQ(flip.probabilities[c], mean) << "face " << i << " class " << c;
+            EXPECT_EQ(f.result.probabilities[c], mean) << "face " << i << " class " << c;
+            any_differs = any_differs || a.probabilities[c] != b.probabilities[c];
+            top = mean > 0.5f * (a.probabilities[top] + b.probabilities[top]) ? c : top;
+        }
+        EXPECT_EQ(f.result.top_class, top);
+        EXPECT_EQ(flip.top_class, top);
+        EXPECT_EQ(f.result.confidence, f.result.probabilities[top]);
+        // The map is the face's own (its activations, not the mirror's).
+        ASSERT_EQ(f.cam_h * f.cam_w, h * w);
+        for (int k = 0; k < h * w; ++k) {
+            EXPECT_EQ(f.cam[k], cam[size_t(k)]) << "face " << i << " cell " << k;
+        }
+    }
+    EXPECT_TRUE(any_differs) << "a face and its mirror image gave identical probabilities: no test of the mean";
+    fer_result r;
+    uint8_t face[FER_INPUT_SIZE * FER_INPUT_SIZE] = {};
+    EXPECT_EQ(fer_classify_flip(nullptr, face, FER_INPUT_SIZE, &r), FER_ERR_INVALID_ARGUMENT);
+    EXPECT_EQ(fer_classify_flip(fx.ctx, nullptr, FER_INPUT_SIZE, &r), FER_ERR_INVALID_ARGUMENT);
+    EXPECT_EQ(fer_classify_flip(fx.ctx, face, FER_INPUT_SIZE - 1, &r), FER_ERR_INVALID_ARGUMENT);
+    EXPECT_EQ(fer_classify_flip(fx.ctx, face, FER_INPUT_SIZE, nullptr), FER_ERR_INVALID_ARGUMENT);
+}
+
 // A crowd: more faces than fer_analyze's stack buffer (64 boxes), so the
 // boxes travel at the end of the caller's face array. Every face must still
 // carry the detector's box and the classification of its own crop.

@@ -494,6 +494,46 @@ TEST_F(Predict, WholeTakesEachImageAsOneFace) {
     EXPECT_NE(r.out.find("\"emotion\": \"happy\""), std::string::npos) << r.out;
 }
 
+// The probabilities of a --json(l) output, in class order, face after face.
+std::vector<double> probabilities_of(const std::string & json) {
+    std::vector<double> out;
+    for (size_t at = 0; (at = json.find("\"probabilities\": {", at)) != std::string::npos; ++at) {
+        const size_t end = json.find('}', at);
+        for (size_t c = json.find(':', at + 17); c != std::string::npos && c < end; c = json.find(':', c + 1)) {
+            out.push_back(std::strtod(json.c_str() + c + 1, nullptr));
+        }
+    }
+    return out;
+}
+
+TEST_F(Predict, FlipTtaAveragesTheFaceAndItsMirror) {
+    const std::string face = k_source_dir + "/samples/sad-PublicTest_10897412.jpg";
+    cv::Mat mirrored;
+    cv::flip(cv::imread(face, cv::IMREAD_GRAYSCALE), mirrored, 1);
+    ASSERT_TRUE(cv::imwrite(path("mirrored.png"), mirrored));
+    run_result plain = fer("predict --whole --jsonl " + face + " " + path("mirrored.png"));
+    run_result tta = fer("predict --whole --jsonl --tta flip " + face);
+    ASSERT_EQ(plain.code, 0) << plain.err;
+    ASSERT_EQ(tta.code, 0) << tta.err;
+    const std::vector<double> p = probabilities_of(plain.out), t = probabilities_of(tta.out);
+    ASSERT_EQ(p.size(), 2u * FER_N_CLASSES) << plain.out;
+    ASSERT_EQ(t.size(), size_t(FER_N_CLASSES)) << tta.out;
+    double moved = 0;
+    for (int c = 0; c < FER_N_CLASSES; ++c) {
+        EXPECT_NEAR(t[size_t(c)], 0.5 * (p[size_t(c)] + p[size_t(c + FER_N_CLASSES)]), 1.5e-6) << "class " << c;
+        moved = std::max(moved, std::abs(t[size_t(c)] - p[size_t(c)]));
+    }
+    EXPECT_GT(moved, 1e-3) << "the mirror image changed nothing: no test of the mean";
+    // Faces found in a photo get the same treatment, and a bad mode is a usage error.
+    const std::string photo = group_photo("group.png");
+    run_result group = fer("predict --jsonl --tta flip " + photo);
+    ASSERT_EQ(group.code, 0) << group.err;
+    EXPECT_EQ(boxes_of(group.out).size(), 3u) << group.out;
+    run_result bad = fer("predict --tta mirror " + photo);
+    EXPECT_EQ(bad.code, 1);
+    EXPECT_NE(bad.err.find("--tta must be none or flip"), std::string::npos) << bad.err;
+}
+
 TEST_F(Predict, SharedPhotos) {
     if (!fs::exists(k_shared_faces + "/dogs.jpg") || !fs::exists(k_shared_faces + "/solvay_conference.jpg")) {
         GTEST_SKIP() << k_shared_faces << " is absent (../shared/data/faces)";

@@ -339,30 +339,39 @@ TEST(Serve, PredictsOneFaceSeveralFacesAndNone) {
     EXPECT_NE(s.log().find("\"POST /v1/predict\" 200"), std::string::npos) << "access log: " << s.log();
 }
 
-// `fer predict --json` and the server must describe a photo identically.
+// `fer predict --json` and the server must describe a photo identically, with
+// flip test-time augmentation too (which must change the probabilities).
 TEST(Serve, AnswersWhatFerPredictPrints) {
     REQUIRE_PHOTOS();
     const std::string photo = k_faces + "/solvay_conference.jpg";
-    FILE * p = popen((std::string(FER_EXE) + " predict --json --model " + k_model + " " + photo + " 2>/dev/null").c_str(),
-                     "r");
-    ASSERT_NE(p, nullptr);
-    std::string cli;
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0) {
-        cli.append(buf, n);
-    }
-    pclose(p);
-    if (cli.find("\"faces\"") == std::string::npos) {
-        GTEST_SKIP() << "fer predict --json does not print the face pipeline's JSON in this build";
-    }
     server s({"--site", "none"});
-    auto r = s.client().Post("/v1/predict", read_file(photo), "image/jpeg");
-    ASSERT_EQ(status_of(r), 200);
-    const std::string body = without_file(r->body);
-    const std::string obj = body.substr(0, body.find_last_not_of("\n") + 1);
-    EXPECT_NE(without_file(cli).find(obj.substr(1, obj.size() - 2)), std::string::npos)
-        << "server: " << obj << "\ncli: " << cli;
+    std::string answers[2];
+    for (int tta = 0; tta < 2; ++tta) {
+        FILE * p = popen((std::string(FER_EXE) + " predict --json --model " + k_model + (tta ? " --tta flip " : " ") +
+                          photo + " 2>/dev/null")
+                             .c_str(),
+                         "r");
+        ASSERT_NE(p, nullptr);
+        std::string cli;
+        char buf[4096];
+        size_t n;
+        while ((n = fread(buf, 1, sizeof buf, p)) > 0) {
+            cli.append(buf, n);
+        }
+        pclose(p);
+        if (cli.find("\"faces\"") == std::string::npos) {
+            GTEST_SKIP() << "fer predict --json does not print the face pipeline's JSON in this build";
+        }
+        auto r = s.client().Post(tta ? "/v1/predict?tta=flip" : "/v1/predict", read_file(photo), "image/jpeg");
+        ASSERT_EQ(status_of(r), 200);
+        const std::string body = without_file(r->body);
+        const std::string obj = body.substr(0, body.find_last_not_of("\n") + 1);
+        EXPECT_NE(without_file(cli).find(obj.substr(1, obj.size() - 2)), std::string::npos)
+            << (tta ? "tta=flip " : "") << "server: " << obj << "\ncli: " << cli;
+        answers[tta] = obj;
+    }
+    EXPECT_NE(answers[0], answers[1]) << "flip TTA changed no probability";
+    expect_json_error(s.client().Post("/v1/predict?tta=mirror", read_file(photo), "image/jpeg"), 400, "tta");
 }
 
 TEST(Serve, EveryErrorIsJsonWithItsStatus) {

@@ -273,6 +273,11 @@ TEST_F(Video, LiveHeadlessPrintsOneJsonLinePerFrame) {
     const run_result some = run("live --headless --max-frames 5 --input " + clip_, false);
     ASSERT_EQ(some.code, 0);
     EXPECT_EQ(split(some.out, '\n').size(), 5u);
+    // Flip test-time augmentation: the same faces, one line per frame.
+    const run_result flipped = run("live --headless --max-frames 5 --tta flip --input " + clip_, false);
+    ASSERT_EQ(flipped.code, 0);
+    EXPECT_EQ(split(flipped.out, '\n').size(), 5u);
+    EXPECT_EQ(count(flipped.out, "\"track_id\": 1,"), count(some.out, "\"track_id\": 1,")) << flipped.out;
 }
 
 TEST_F(Video, BadInputsGiveClearMessages) {
@@ -321,6 +326,7 @@ TEST_F(Video, NoDisplayIsSaidClearly) {
 TEST_F(Video, UsageErrors) {
     for (const std::string & args : std::vector<std::string>{"video", "video " + clip_ + " --every 0", "video " + clip_ + " --smooth 1.5",
                                      "video " + clip_ + " --out x.xyz", "video " + clip_ + " --iou 0",
+                                     "video " + clip_ + " --tta mirror",
                                      "live --camera 0 --input " + clip_}) {
         const run_result r = run(args);
         EXPECT_EQ(r.code, 1) << args << "\n" << r.out;

@@ -1,5 +1,7 @@
 #include "cli-common.h"
 
+#include "args.h"
+
 #include "commands.h"
 #include "error.h"
 #include "fer.h"
@@ -118,6 +120,14 @@ std::vector<std::string> class_names() {
         n.emplace_back(fer_class_name(i));
     }
     return n;
+}
+
+bool parse_tta(const arg_parser & a, const std::string & command) {
+    const std::string tta = a.get("tta");
+    if (tta != "none" && tta != "flip") {
+        throw usage_error(command + ": --tta must be none or flip, not '" + tta + "'");
+    }
+    return tta == "flip";
 }
 
 int parse_class(const std::string & s) {

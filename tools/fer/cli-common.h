@@ -43,6 +43,11 @@ face_detector load_face_detector(const std::string & path);
 // sorted. Throws an input error for a path that does not exist.
 std::vector<std::string> list_images(const std::vector<std::string> & args);
 
+class arg_parser;
+// --tta MODE of `command`: true for flip (classify each face and its mirror,
+// average), false for none; a usage error for anything else.
+bool parse_tta(const arg_parser & a, const std::string & command);
+
 std::vector<std::string> class_names();
 // Class index from a name or number; throws a usage error otherwise.
 int parse_class(const std::string & s);

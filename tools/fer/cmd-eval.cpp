@@ -11,6 +11,7 @@
 #include "progress.h"
 
 #include "fer-cpp.h"
+#include "fer-pipeline.h"
 
 #include <torch/torch.h>
 
@@ -47,30 +48,13 @@ metrics evaluate_tflite(const fer::model & m, const dataset & d, bool tta, int t
     std::atomic<int64_t> done{0};
     auto work = [&](int t) {
         fer::context ctx(m);
-        uint8_t mirror[FER_INPUT_SIZE * FER_INPUT_SIZE];
         for (size_t i = static_cast<size_t>(t); i < n; i += static_cast<size_t>(threads)) {
             const uint8_t * face = d.pixels.data() + i * FER_INPUT_SIZE * FER_INPUT_SIZE;
             fer_result r;
-            if (!ctx || ctx.classify(face, FER_INPUT_SIZE, &r) != FER_OK) {
+            if (!ctx || (tta ? fer_classify_flip(ctx.get(), face, FER_INPUT_SIZE, &r)
+                             : ctx.classify(face, FER_INPUT_SIZE, &r)) != FER_OK) {
                 ++failed[static_cast<size_t>(t)];
                 continue;
-            }
-            if (tta) {
-                for (int y = 0; y < FER_INPUT_SIZE; ++y) {
-                    for (int x = 0; x < FER_INPUT_SIZE; ++x) {
-                        mirror[y * FER_INPUT_SIZE + x] = face[y * FER_INPUT_SIZE + FER_INPUT_SIZE - 1 - x];
-                    }
-                }
-                fer_result rm;
-                if (ctx.classify(mirror, FER_INPUT_SIZE, &rm) != FER_OK) {
-                    ++failed[static_cast<size_t>(t)];
-                    continue;
-                }
-                for (int k = 0; k < FER_N_CLASSES; ++k) {
-                    r.probabilities[k] += rm.probabilities[k];
-                }
-                r.top_class = static_cast<int>(std::max_element(r.probabilities, r.probabilities + FER_N_CLASSES) -
-                                               r.probabilities);
             }
             top[i] = r.top_class;
             ++done;
@@ -132,10 +116,7 @@ int cmd_eval(int argc, char ** argv) {
     if (a.get("data").empty()) {
         throw usage_error("eval: --data is required (see fer eval --help)");
     }
-    const std::string tta = a.get("tta");
-    if (tta != "none" && tta != "flip") {
-        throw usage_error("eval: --tta must be none or flip");
-    }
+    const bool tta_flip = parse_tta(a, "eval");
     const long long threads = a.get_int("threads"), batch = a.get_int("batch");
     if (threads < 1 || threads > 256 || batch < 1 || batch > 65536) {
         throw usage_error("eval: --threads must be in 1..256 and --batch in 1..65536");
@@ -177,14 +158,14 @@ int cmd_eval(int argc, char ** argv) {
     };
     const metrics single = run(false);
     metrics flipped;
-    if (tta == "flip") {
+    if (tta_flip) {
         flipped = run(true);
     }
     std::string js = metrics_json(single, names);
     js.pop_back();  // extend the object
     js += ", \"model\": \"" + json_escape(ref.file) + "\", \"arch\": \"" + arch + "\", \"precision\": \"" +
           precision + "\", \"split\": \"" + json_escape(a.get("split")) + "\"";
-    if (tta == "flip") {
+    if (tta_flip) {
         js += ", \"tta_flip\": " + metrics_json(flipped, names);
     }
     js += "}";
@@ -194,7 +175,7 @@ int cmd_eval(int argc, char ** argv) {
         std::printf("model  %s (%s, %s%s)\ndata   %s [%s]\n\n", ref.file.c_str(), arch.c_str(), precision.c_str(),
                     tflite ? ", fer runtime" : ", libtorch", a.get("data").c_str(), a.get("split").c_str());
         std::fputs(format_metrics(single, names).c_str(), stdout);
-        if (tta == "flip") {
+        if (tta_flip) {
             std::printf("\nwith test-time augmentation (mean of face and mirror image):\n");
             std::fputs(format_metrics(flipped, names).c_str(), stdout);
         }
@@ -204,7 +185,7 @@ int cmd_eval(int argc, char ** argv) {
         write_file_atomic((o / "metrics.json").string(), js + "\n");
         write_png((o / "confusion.png").string(),
                   draw_confusion(single, names, arch + " on " + a.get("split") + " (single crop)"));
-        if (tta == "flip") {
+        if (tta_flip) {
             write_png((o / "confusion-tta.png").string(),
                       draw_confusion(flipped, names, arch + " on " + a.get("split") + " (flip TTA)"));
         }

@@ -167,8 +167,14 @@ request_error parse_pipeline_query(const httplib::Request & req, int32_t max_fac
             } else {
                 return {400, "cam must be 0, 1, true or false, got '" + value + "'"};
             }
+        } else if (key == "tta") {
+            if (value == "flip" || value == "none") {
+                p.tta_flip = value == "flip" ? 1 : 0;
+            } else {
+                return {400, "tta must be none or flip, got '" + value + "'"};
+            }
         } else {
-            return {400, "unknown query parameter '" + key + "' (known: min_face, max_faces, min_confidence, cam)"};
+            return {400, "unknown query parameter '" + key + "' (known: min_face, max_faces, min_confidence, cam, tta)"};
         }
     }
     return {};
