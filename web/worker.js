@@ -3,7 +3,7 @@
 // the cascade, then analyses the frames app.js posts, one at a time.
 //
 // In:  {type: 'init', build: 'auto'|'simd'|'plain'}
-//      {type: 'frame', id, width, height, pixels (RGBA ArrayBuffer), minFace, maxFaces, cam, track}
+//      {type: 'frame', id, width, height, pixels (RGBA ArrayBuffer), minFace, maxFaces, cam, track, tta}
 //      {type: 'reset'}                         forget the tracks
 //      {type: 'bench', width, height, pixels, minFace, reps}
 // Out: {type: 'progress', loaded, total}            bytes downloaded so far (total 0: unknown)
@@ -139,11 +139,11 @@ function readFace(records, i) {
 }
 
 // Runs the pipeline on RGBA pixels; returns the faces (or throws).
-function analyze(width, height, pixels, minFace, maxFaces, cam, track) {
+function analyze(width, height, pixels, minFace, maxFaces, cam, track, tta) {
   const frame = fer._fer_web_frame(width, height);
   if (!frame) throw new Error(`frame ${width}x${height}: too large or out of memory`);
   fer.HEAPU8.set(new Uint8Array(pixels), frame);   // HEAPU8 is re-read: memory may have grown
-  const n = fer._fer_web_analyze(width, height, minFace, maxFaces, cam ? 1 : 0, track ? 1 : 0);
+  const n = fer._fer_web_analyze(width, height, minFace, maxFaces, cam ? 1 : 0, track ? 1 : 0, tta ? 1 : 0);
   if (n < 0) throw new Error(fer.UTF8ToString(fer._fer_web_error()));
   const records = new Float32Array(fer.HEAPF32.buffer, fer._fer_web_results(), n * recordSize);
   const faces = [];
@@ -158,7 +158,7 @@ onmessage = (event) => {
   } else if (m.type === 'frame') {
     try {
       const t0 = performance.now();
-      const faces = analyze(m.width, m.height, m.pixels, m.minFace, m.maxFaces, m.cam, m.track);
+      const faces = analyze(m.width, m.height, m.pixels, m.minFace, m.maxFaces, m.cam, m.track, m.tta);
       const ms = performance.now() - t0;
       postMessage({ type: 'result', id: m.id, width: m.width, height: m.height, faces, ms, pixels: m.pixels },
                   [m.pixels]);
@@ -174,10 +174,10 @@ onmessage = (event) => {
     try {
       for (let i = 0; i < m.reps; i++) {
         const t0 = performance.now();
-        analyze(m.width, m.height, m.pixels, m.minFace, 0, false, false);
+        analyze(m.width, m.height, m.pixels, m.minFace, 0, false, false, false);
         ms.push(performance.now() - t0);
       }
-      postMessage({ type: 'bench', ms, faces: analyze(m.width, m.height, m.pixels, m.minFace, 0, false, false) });
+      postMessage({ type: 'bench', ms, faces: analyze(m.width, m.height, m.pixels, m.minFace, 0, false, false, false) });
     } catch (e) {
       postMessage({ type: 'error', stage: 'analyze', message: String(e && e.message || e) });
     }

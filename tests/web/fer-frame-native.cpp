@@ -2,10 +2,11 @@
 // runtime calls on the same RGBA frame, natively. tests/web compares the
 // page's boxes and probabilities with its output; bench/run-web.sh times it.
 //
-//   fer-frame-native MODEL CASCADE FRAME.rgba WIDTH HEIGHT MIN_FACE MAX_FACES [REPS [reference]]
+//   fer-frame-native MODEL CASCADE FRAME.rgba WIDTH HEIGHT MIN_FACE MAX_FACES [REPS [reference] [tta]]
 //
 // "reference" loads the model with the readable reference kernels only (what
-// the WebAssembly builds run) instead of the AVX2 ones this CPU may have.
+// the WebAssembly builds run) instead of the AVX2 ones this CPU may have;
+// "tta" classifies each face and its mirror image (the page's photo mode).
 //
 // Prints one JSON object: {"faces": [{box, probabilities, top, confidence}],
 // "ms": [per-repetition milliseconds]}. Exit codes: 0 ok, 1 usage, 2 bad input.
@@ -38,16 +39,26 @@ bool read_file(const char * path, std::vector<unsigned char> & out) {
 }  // namespace
 
 int main(int argc, char ** argv) {
-    if (argc < 8 || argc > 10) {
+    if (argc < 8 || argc > 11) {
         std::fprintf(stderr, "usage: fer-frame-native MODEL CASCADE FRAME.rgba WIDTH HEIGHT MIN_FACE MAX_FACES "
-                             "[REPS [reference]]\n");
+                             "[REPS [reference] [tta]]\n");
         return 1;
     }
     const int32_t width = std::atoi(argv[4]), height = std::atoi(argv[5]);
     const int32_t min_face = std::atoi(argv[6]), max_faces = std::atoi(argv[7]);
     const int reps = argc >= 9 ? std::atoi(argv[8]) : 1;
     fer_model_params mp = fer_model_default_params();
-    mp.reference_kernels = argc == 10 && std::strcmp(argv[9], "reference") == 0;
+    bool tta = false;
+    for (int i = 9; i < argc; ++i) {
+        if (std::strcmp(argv[i], "reference") == 0) {
+            mp.reference_kernels = 1;
+        } else if (std::strcmp(argv[i], "tta") == 0) {
+            tta = true;
+        } else {
+            std::fprintf(stderr, "error: unknown flag %s (reference, tta)\n", argv[i]);
+            return 1;
+        }
+    }
     std::vector<unsigned char> rgba;
     if (width <= 0 || height <= 0 || reps < 1 || !read_file(argv[3], rgba) ||
         rgba.size() != size_t(width) * size_t(height) * 4) {
@@ -65,6 +76,7 @@ int main(int argc, char ** argv) {
     fer_pipeline_params p = fer_pipeline_default_params();
     p.detect.min_size = min_face;
     p.max_faces = max_faces;
+    p.tta_flip = tta ? 1 : 0;
     std::vector<uint8_t> grey(size_t(width) * size_t(height));
     fer_face faces[32];
     int32_t n = 0;

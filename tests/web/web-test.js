@@ -100,7 +100,7 @@ function compareWithFerPredict(f, build, frameFile) {
   fs.writeFileSync(png, encodePng(f.width, f.height, 4, fs.readFileSync(frameFile)));
   const out = JSON.parse(execFileSync(ferExe, ['predict', '--json', '--model', path.join(site, 'model/fernet-int8.tflite'),
     '--detector', path.join(site, 'model/frontalface-alt2.fercascade'), '--min-face', String(f.params.minFace),
-    '--max-faces', String(f.params.maxFaces), png], { encoding: 'utf8' }));
+    '--max-faces', String(f.params.maxFaces), ...(f.params.tta ? ['--tta', 'flip'] : []), png], { encoding: 'utf8' }));
   const faces = out[0].faces;
   check(faces.length === f.faces.length, `${build}: same number of faces as fer predict`, `${f.faces.length} vs ${faces.length}`);
   faces.forEach((n, i) => {
@@ -154,7 +154,7 @@ function compareWithNative(f, what) {
   fs.writeFileSync(frameFile, Buffer.from(f.rgba, 'base64'));
   const native = JSON.parse(execFileSync(nativeExe, [path.join(site, 'model/fernet-int8.tflite'),
     path.join(site, 'model/frontalface-alt2.fercascade'), frameFile, String(f.width), String(f.height),
-    String(f.params.minFace), String(f.params.maxFaces)], { encoding: 'utf8' }));
+    String(f.params.minFace), String(f.params.maxFaces), ...(f.params.tta ? ['1', 'tta'] : [])], { encoding: 'utf8' }));
   check(native.faces.length === f.faces.length && f.faces.length >= 1,
         `${what}: same number of faces as native`, `${f.faces.length} vs ${native.faces.length}`);
   native.faces.forEach((n, i) => {
@@ -429,6 +429,7 @@ ${fs.readFileSync(path.join(site, 'worker.js'), 'utf8')}`);
                                  null, { timeout: TIMEOUT });
       const f = await lastFrame(page);
       check(f.faces.length >= 4, 'group photo: at least four faces found', String(f.faces.length));
+      check(f.params.tta === true, 'group photo: photo mode classifies each face and its mirror (flip TTA)');
       check(new Set(f.faces.map((x) => `${x.box.x},${x.box.y}`)).size === f.faces.length, 'group photo: one box per face');
       compareWithNative(f, 'group photo');
       const [emotion] = await label(page);

@@ -158,10 +158,11 @@ EMSCRIPTEN_KEEPALIVE uint8_t * fer_web_frame(int32_t width, int32_t height) {
 
 // Analyses the frame in fer_web_frame's buffer: detect, crop, classify, and
 // (video) track and smooth. min_face is the smallest face side in pixels;
-// track 0 (a still photo) leaves smoothed = this frame's probabilities.
+// track 0 (a still photo) leaves smoothed = this frame's probabilities; tta 1
+// classifies each face and its mirror image and averages them.
 // Returns the number of records in fer_web_results(), or -1 (fer_web_error()).
 EMSCRIPTEN_KEEPALIVE int fer_web_analyze(int32_t width, int32_t height, int32_t min_face, int32_t max_faces,
-                                         int32_t cam, int32_t track) {
+                                         int32_t cam, int32_t track, int32_t tta) {
     if (!g.ctx || !g.rgba || int64_t(width) * height > g.capacity) {
         std::snprintf(g.error, sizeof g.error, "analyze: not initialised or no frame buffer");
         return -1;
@@ -171,6 +172,7 @@ EMSCRIPTEN_KEEPALIVE int fer_web_analyze(int32_t width, int32_t height, int32_t 
     p.detect.min_size = min_face;
     p.max_faces = max_faces;
     p.cam = cam;
+    p.tta_flip = tta;
     int32_t n = 0;
     fer_detect_status ds = FER_DETECT_OK;
     const int st = fer_analyze(g.ctx, g.det, g.grey, width, height, width, &p, g.faces, k_max_faces, &n, &ds);
