@@ -72,7 +72,16 @@ let workerReady = false;
 let inFlight = false;
 let frameId = 0;
 let spare = null;  // a returned pixel buffer, reused for the next frame
-let pendingFrame = null;  // ?debug: a copy of the frame in flight
+// Results of frames with a smaller id were sent before the camera stopped or
+// the mode changed (camera <-> photo): they are dropped, not shown over the
+// new view.
+let acceptFrom = 1;
+const debugFrames = new Map();  // ?debug: frame id -> a copy of its pixels and parameters
+
+function discardFramesInFlight() {
+  acceptFrom = frameId + 1;
+  debugFrames.clear();
+}
 
 worker.onmessage = (event) => {
   const m = event.data;
@@ -138,6 +147,7 @@ async function startCamera() {
   ui.cameraButton.hidden = true;
   ui.photoButton.hidden = false;
   worker.postMessage({ type: 'reset' });
+  discardFramesInFlight();
   if (!window.isSecureContext || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
     setState(window.isSecureContext ? 'nocamera' : 'insecure');
     return;
@@ -176,6 +186,7 @@ function stopCamera() {
   if (stream) for (const track of stream.getTracks()) track.stop();
   ui.video.srcObject = null;
   keepScreenOn(false);
+  discardFramesInFlight();
 }
 
 // While the live view runs nobody touches the phone: without a wake lock its
@@ -248,10 +259,13 @@ function sendFrame(frame, minFace, track, tta) {
   let pixels = spare && spare.byteLength === frame.data.byteLength ? new Uint8Array(spare) : null;
   if (pixels) pixels.set(frame.data); else pixels = frame.data.slice();
   spare = null;
-  if (params.has('debug')) pendingFrame = { width: frame.width, height: frame.height, rgba: pixels.slice() };
+  const id = ++frameId;
   app.params = { minFace, maxFaces: MAX_FACES, track, tta };
+  if (params.has('debug')) {
+    debugFrames.set(id, { width: frame.width, height: frame.height, rgba: pixels.slice(), params: app.params });
+  }
   inFlight = true;
-  worker.postMessage({ type: 'frame', id: ++frameId, width: frame.width, height: frame.height,
+  worker.postMessage({ type: 'frame', id, width: frame.width, height: frame.height,
                        pixels: pixels.buffer, minFace, maxFaces: MAX_FACES, cam: ui.camSwitch.checked, track, tta },
                      [pixels.buffer]);
 }
@@ -305,15 +319,15 @@ ui.camSwitch.onchange = () => { if (app.mode === 'photo' && app.lastResult) draw
 let fpsWindow = [];
 
 function onResult(result) {
-  if (app.mode === 'photo' && !photo) return;  // a late frame from the camera
-  if (app.mode === 'camera' && !ui.video.srcObject) return;  // sent before the camera stopped
+  if (result.id < acceptFrom) return;
   app.frames += 1;
   app.faces = result.faces;
   app.lastMs = result.ms;
   app.lastResult = result;
   // ?debug: the frame and what was found in it, read together by the tests.
-  if (pendingFrame) app.lastFrame = { ...pendingFrame, faces: result.faces, params: app.params, build: app.build };
-  pendingFrame = null;
+  const sent = debugFrames.get(result.id);
+  debugFrames.delete(result.id);
+  if (sent) app.lastFrame = { ...sent, faces: result.faces, build: app.build };
   const now = performance.now();
   fpsWindow.push(now);
   while (fpsWindow.length && now - fpsWindow[0] > 2000) fpsWindow.shift();
