@@ -59,9 +59,11 @@ function setState(state, detail) {
   if (m && state !== 'loading') showLabel('', '');
 }
 
+// Written only when the text changes: the emotion is a live region, and an
+// unchanged label must not be announced again every frame.
 function showLabel(main, side) {
-  ui.emotion.textContent = main;
-  ui.confidence.textContent = side;
+  if (ui.emotion.textContent !== main) ui.emotion.textContent = main;
+  if (ui.confidence.textContent !== side) ui.confidence.textContent = side;
 }
 
 // ---------------------------------------------------------------------------

@@ -221,6 +221,21 @@ ${fs.readFileSync(path.join(site, 'worker.js'), 'utf8')}`);
       const build = await page.evaluate(() => window.ferApp.build);
       check(build === 'simd', 'Chromium runs the SIMD build', build);
       check(await page.evaluate(() => window.ferApp.screenKeptOn), 'the screen is kept on (wake lock) while live');
+      // Screen readers: the emotion alone is a live region, rewritten only when it changes.
+      const announced = await page.evaluate(async () => {
+        const el = document.getElementById('label-emotion');
+        let writes = 0;
+        const watch = new MutationObserver((list) => { writes += list.length; });
+        watch.observe(el, { childList: true, characterData: true, subtree: true });
+        const from = window.ferApp.frames, text = el.textContent;
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        watch.disconnect();
+        return { writes, frames: window.ferApp.frames - from, same: el.textContent === text,
+                 live: el.getAttribute('aria-live'), parentLive: el.parentElement.getAttribute('aria-live') };
+      });
+      check(announced.live === 'polite' && !announced.parentLive, 'the emotion is the live region', JSON.stringify(announced));
+      check(announced.frames >= 3 && (!announced.same || announced.writes === 0),
+            'a steady emotion is not rewritten frame after frame', JSON.stringify(announced));
       await page.check('#cam-switch');
       await waitForFaces(page, 2);
       const cam = await page.evaluate(() => window.ferApp.faces[0].cam);
