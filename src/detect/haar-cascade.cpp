@@ -161,6 +161,41 @@ __attribute__((always_inline)) inline typename vec<N>::f sum_n(const uint32_t * 
     return __builtin_convertvector((typename vec<N>::i)(a - b - c + d), typename vec<N>::f);
 }
 
+// Feature f of N consecutive windows (their table corner at p), normalised:
+// window_eval::feature in every lane, same operations in the same order.
+template <int N>
+__attribute__((always_inline)) inline typename vec<N>::f feature_n(const window_eval & ev, int32_t f, const uint32_t * p,
+                                                                  typename vec<N>::f vnf) {
+    const int32_t * o = ev.ofs + 12 * f;
+    const float * w = ev.wts + 3 * f;
+    typename vec<N>::f val = w[0] * sum_n<N>(p, o) + w[1] * sum_n<N>(p, o + 4);
+    if (w[2] != 0.0f) {
+        val += w[2] * sum_n<N>(p, o + 8);
+    }
+    return val * vnf;
+}
+
+// Adds the leaf values whose float bits lie in `bits` to the stage sums of
+// their windows (doubles, two vectors of N/2: the reference's precision).
+template <int N>
+__attribute__((always_inline)) inline void add_leaves_n(typename vec<N>::dh * acc, typename vec<N>::i bits) {
+    typename vec<N>::fh lo, hi;
+    std::memcpy(&lo, &bits, sizeof lo);
+    std::memcpy(&hi, reinterpret_cast<const char *>(&bits) + sizeof lo, sizeof hi);
+    acc[0] += __builtin_convertvector(lo, typename vec<N>::dh);
+    acc[1] += __builtin_convertvector(hi, typename vec<N>::dh);
+}
+
+// pass[l] = 1 when window l's stage sum reaches the stage threshold.
+template <int N, int K>
+__attribute__((always_inline)) inline void stage_verdict_n(const typename vec<N>::dh * acc, double thr, uint8_t * pass) {
+    for (int k = 0; k < 2 * K; ++k) {
+        for (int l = 0; l < N / 2; ++l) {
+            pass[k * (N / 2) + l] = !(acc[k][l] < thr);
+        }
+    }
+}
+
 // pass[l] = 1 when window l of K x N consecutive ones passes stage si;
 // the windows are processed as K vectors of N lanes.
 template <int N, int K>
@@ -168,7 +203,6 @@ __attribute__((always_inline)) inline void stage_n(const window_eval & ev, int s
                                                    const float * vnf_in, uint8_t * pass) {
     typedef typename vec<N>::f vf;
     typedef typename vec<N>::i vi;
-    typedef typename vec<N>::fh vfh;
     typedef typename vec<N>::dh vdh;
     vf vnf[K];
     std::memcpy(vnf, vnf_in, sizeof vnf);
@@ -176,32 +210,15 @@ __attribute__((always_inline)) inline void stage_n(const window_eval & ev, int s
     const haar_detector::stump * st = ev.d.stumps.data() + ev.d.stage_first_stump[size_t(si)];
     const int nt = ev.d.model.stages[size_t(si)].n_trees;
     for (int i = 0; i < nt; ++i, ++st) {
-        const int32_t * o = ev.ofs + 12 * st->feature;
-        const float * w = ev.wts + 3 * st->feature;
         int32_t li, ri;
         std::memcpy(&li, &st->left, 4);
         std::memcpy(&ri, &st->right, 4);
         for (int k = 0; k < K; ++k) {
-            vf val = w[0] * sum_n<N>(p + k * N, o) + w[1] * sum_n<N>(p + k * N, o + 4);
-            if (w[2] != 0.0f) {
-                val += w[2] * sum_n<N>(p + k * N, o + 8);
-            }
-            val = val * vnf[k];
-            const vi lt = val < st->threshold;
-            const vi bits = (lt & li) | (~lt & ri);
-            vfh lo, hi;
-            std::memcpy(&lo, &bits, sizeof lo);
-            std::memcpy(&hi, reinterpret_cast<const char *>(&bits) + sizeof lo, sizeof hi);
-            acc[2 * k] += __builtin_convertvector(lo, vdh);
-            acc[2 * k + 1] += __builtin_convertvector(hi, vdh);
+            const vi lt = feature_n<N>(ev, st->feature, p + k * N, vnf[k]) < st->threshold;
+            add_leaves_n<N>(acc + 2 * k, (lt & li) | (~lt & ri));
         }
     }
-    const double thr = ev.d.stage_thresholds[size_t(si)];
-    for (int k = 0; k < 2 * K; ++k) {
-        for (int l = 0; l < N / 2; ++l) {
-            pass[k * (N / 2) + l] = !(acc[k][l] < thr);
-        }
-    }
+    stage_verdict_n<N, K>(acc, ev.d.stage_thresholds[size_t(si)], pass);
 }
 
 // The same for a cascade of trees: every node's comparison is computed for
@@ -214,7 +231,6 @@ __attribute__((always_inline)) inline void stage_trees_n(const window_eval & ev,
                                                          const float * vnf_in, uint8_t * pass) {
     typedef typename vec<N>::f vf;
     typedef typename vec<N>::i vi;
-    typedef typename vec<N>::fh vfh;
     typedef typename vec<N>::dh vdh;
     vf vnf[K];
     std::memcpy(vnf, vnf_in, sizeof vnf);
@@ -234,8 +250,6 @@ __attribute__((always_inline)) inline void stage_trees_n(const window_eval & ev,
         }
         vi bits[K] = {};
         for (int n = 0; n < nn; ++n) {
-            const int32_t * o = ev.ofs + 12 * nodes[n].feature;
-            const float * w = ev.wts + 3 * nodes[n].feature;
             const int32_t left = nodes[n].left, right = nodes[n].right;
             int32_t lb = 0, rb = 0;
             if (left <= 0) {
@@ -245,12 +259,7 @@ __attribute__((always_inline)) inline void stage_trees_n(const window_eval & ev,
                 std::memcpy(&rb, &leaves[-right], 4);
             }
             for (int k = 0; k < K; ++k) {
-                vf val = w[0] * sum_n<N>(p + k * N, o) + w[1] * sum_n<N>(p + k * N, o + 4);
-                if (w[2] != 0.0f) {
-                    val += w[2] * sum_n<N>(p + k * N, o + 8);
-                }
-                val = val * vnf[k];
-                const vi lt = val < nodes[n].threshold;
+                const vi lt = feature_n<N>(ev, nodes[n].feature, p + k * N, vnf[k]) < nodes[n].threshold;
                 const vi to_left = reach[n][k] & lt, to_right = reach[n][k] & ~lt;
                 if (left > 0) {
                     reach[left][k] |= to_left;
@@ -265,19 +274,10 @@ __attribute__((always_inline)) inline void stage_trees_n(const window_eval & ev,
             }
         }
         for (int k = 0; k < K; ++k) {
-            vfh lo, hi;
-            std::memcpy(&lo, &bits[k], sizeof lo);
-            std::memcpy(&hi, reinterpret_cast<const char *>(&bits[k]) + sizeof lo, sizeof hi);
-            acc[2 * k] += __builtin_convertvector(lo, vdh);
-            acc[2 * k + 1] += __builtin_convertvector(hi, vdh);
+            add_leaves_n<N>(acc + 2 * k, bits[k]);
         }
     }
-    const double thr = d.stage_thresholds[size_t(si)];
-    for (int k = 0; k < 2 * K; ++k) {
-        for (int l = 0; l < N / 2; ++l) {
-            pass[k * (N / 2) + l] = !(acc[k][l] < thr);
-        }
-    }
+    stage_verdict_n<N, K>(acc, d.stage_thresholds[size_t(si)], pass);
 }
 
 template <int N, int K>
