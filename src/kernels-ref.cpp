@@ -16,6 +16,40 @@ inline float activate(float v, int act) {
     }
 }
 
+// Every (output pixel, output channel) of a convolution in NHWC order, each
+// with its kernel taps that fall inside the input (padding contributes
+// nothing), in the order ky, kx. visit(o_index, oc, taps) is called once per
+// output value; taps(tap) calls tap(x, t) for each of them, x the input pixel's
+// first channel and t = ky * k_w + kx.
+template <class T, class Visit>
+void for_each_output(const conv_params & p, const T * in, Visit && visit) {
+    for (int b = 0; b < p.n; ++b) {
+        for (int oy = 0; oy < p.out_h; ++oy) {
+            for (int ox = 0; ox < p.out_w; ++ox) {
+                const size_t o = ((static_cast<size_t>(b) * p.out_h + oy) * p.out_w + ox) * p.out_c;
+                auto taps = [&](auto && tap) {
+                    for (int ky = 0; ky < p.k_h; ++ky) {
+                        const int iy = oy * p.stride_h - p.pad_top + ky * p.dil_h;
+                        if (iy < 0 || iy >= p.in_h) {
+                            continue;
+                        }
+                        for (int kx = 0; kx < p.k_w; ++kx) {
+                            const int ix = ox * p.stride_w - p.pad_left + kx * p.dil_w;
+                            if (ix < 0 || ix >= p.in_w) {
+                                continue;
+                            }
+                            tap(in + ((static_cast<size_t>(b) * p.in_h + iy) * p.in_w + ix) * p.in_c, ky * p.k_w + kx);
+                        }
+                    }
+                };
+                for (int oc = 0; oc < p.out_c; ++oc) {
+                    visit(o + static_cast<size_t>(oc), oc, taps);
+                }
+            }
+        }
+    }
+}
+
 }  // namespace
 
 void fer_window_geometry(int in, int k, int stride, int dilation, bool same, int * out, int * pad_before) {
@@ -31,64 +65,25 @@ void fer_window_geometry(int in, int k, int stride, int dilation, bool same, int
 }
 
 void fer_conv2d_f32__ref(const conv_params & p, const float * in, const float * w, const float * bias, float * out) {
-    for (int b = 0; b < p.n; ++b) {
-        for (int oy = 0; oy < p.out_h; ++oy) {
-            for (int ox = 0; ox < p.out_w; ++ox) {
-                float * o = out + ((static_cast<size_t>(b) * p.out_h + oy) * p.out_w + ox) * p.out_c;
-                for (int oc = 0; oc < p.out_c; ++oc) {
-                    float acc = bias ? bias[oc] : 0.0f;
-                    for (int ky = 0; ky < p.k_h; ++ky) {
-                        const int iy = oy * p.stride_h - p.pad_top + ky * p.dil_h;
-                        if (iy < 0 || iy >= p.in_h) {
-                            continue;
-                        }
-                        for (int kx = 0; kx < p.k_w; ++kx) {
-                            const int ix = ox * p.stride_w - p.pad_left + kx * p.dil_w;
-                            if (ix < 0 || ix >= p.in_w) {
-                                continue;
-                            }
-                            const float * x = in + ((static_cast<size_t>(b) * p.in_h + iy) * p.in_w + ix) * p.in_c;
-                            const float * k = w + ((static_cast<size_t>(oc) * p.k_h + ky) * p.k_w + kx) * p.in_c;
-                            for (int ic = 0; ic < p.in_c; ++ic) {
-                                acc += x[ic] * k[ic];
-                            }
-                        }
-                    }
-                    o[oc] = activate(acc, p.act);
-                }
+    for_each_output(p, in, [&](size_t o, int oc, auto && taps) {
+        float acc = bias ? bias[oc] : 0.0f;
+        taps([&](const float * x, int t) {
+            const float * k = w + (static_cast<size_t>(oc) * p.k_h * p.k_w + static_cast<size_t>(t)) * p.in_c;
+            for (int ic = 0; ic < p.in_c; ++ic) {
+                acc += x[ic] * k[ic];
             }
-        }
-    }
+        });
+        out[o] = activate(acc, p.act);
+    });
 }
 
 void fer_dwconv2d_f32__ref(const conv_params & p, const float * in, const float * w, const float * bias, float * out) {
-    const int m = p.depth_multiplier;
-    for (int b = 0; b < p.n; ++b) {
-        for (int oy = 0; oy < p.out_h; ++oy) {
-            for (int ox = 0; ox < p.out_w; ++ox) {
-                float * o = out + ((static_cast<size_t>(b) * p.out_h + oy) * p.out_w + ox) * p.out_c;
-                for (int oc = 0; oc < p.out_c; ++oc) {
-                    const int ic = oc / m;
-                    float acc = bias ? bias[oc] : 0.0f;
-                    for (int ky = 0; ky < p.k_h; ++ky) {
-                        const int iy = oy * p.stride_h - p.pad_top + ky * p.dil_h;
-                        if (iy < 0 || iy >= p.in_h) {
-                            continue;
-                        }
-                        for (int kx = 0; kx < p.k_w; ++kx) {
-                            const int ix = ox * p.stride_w - p.pad_left + kx * p.dil_w;
-                            if (ix < 0 || ix >= p.in_w) {
-                                continue;
-                            }
-                            acc += in[((static_cast<size_t>(b) * p.in_h + iy) * p.in_w + ix) * p.in_c + ic] *
-                                   w[(static_cast<size_t>(ky) * p.k_w + kx) * p.out_c + oc];
-                        }
-                    }
-                    o[oc] = activate(acc, p.act);
-                }
-            }
-        }
-    }
+    for_each_output(p, in, [&](size_t o, int oc, auto && taps) {
+        const int ic = oc / p.depth_multiplier;
+        float acc = bias ? bias[oc] : 0.0f;
+        taps([&](const float * x, int t) { acc += x[ic] * w[static_cast<size_t>(t) * p.out_c + oc]; });
+        out[o] = activate(acc, p.act);
+    });
 }
 
 namespace {
@@ -385,71 +380,34 @@ int32_t fer_multiply_by_quantized_multiplier(int32_t x, int32_t q, int shift) {
 
 void fer_conv2d_s8__ref(const conv_params & p, const quant_params & q, const int8_t * in, const int8_t * w,
                         const int32_t * bias, int8_t * out) {
-    for (int b = 0; b < p.n; ++b) {
-        for (int oy = 0; oy < p.out_h; ++oy) {
-            for (int ox = 0; ox < p.out_w; ++ox) {
-                int8_t * o = out + ((static_cast<size_t>(b) * p.out_h + oy) * p.out_w + ox) * p.out_c;
-                for (int oc = 0; oc < p.out_c; ++oc) {
-                    int32_t acc = 0;
-                    for (int ky = 0; ky < p.k_h; ++ky) {
-                        const int iy = oy * p.stride_h - p.pad_top + ky * p.dil_h;
-                        if (iy < 0 || iy >= p.in_h) {
-                            continue;
-                        }
-                        for (int kx = 0; kx < p.k_w; ++kx) {
-                            const int ix = ox * p.stride_w - p.pad_left + kx * p.dil_w;
-                            if (ix < 0 || ix >= p.in_w) {
-                                continue;
-                            }
-                            const int8_t * x = in + ((static_cast<size_t>(b) * p.in_h + iy) * p.in_w + ix) * p.in_c;
-                            const int8_t * k = w + ((static_cast<size_t>(oc) * p.k_h + ky) * p.k_w + kx) * p.in_c;
-                            for (int ic = 0; ic < p.in_c; ++ic) {
-                                acc += (static_cast<int32_t>(x[ic]) - q.in_zp) * static_cast<int32_t>(k[ic]);
-                            }
-                        }
-                    }
-                    if (bias) {
-                        acc += bias[oc];
-                    }
-                    o[oc] = requantize(acc, q.scale[oc], q);
-                }
+    for_each_output(p, in, [&](size_t o, int oc, auto && taps) {
+        int32_t acc = 0;
+        taps([&](const int8_t * x, int t) {
+            const int8_t * k = w + (static_cast<size_t>(oc) * p.k_h * p.k_w + static_cast<size_t>(t)) * p.in_c;
+            for (int ic = 0; ic < p.in_c; ++ic) {
+                acc += (static_cast<int32_t>(x[ic]) - q.in_zp) * static_cast<int32_t>(k[ic]);
             }
+        });
+        if (bias) {
+            acc += bias[oc];
         }
-    }
+        out[o] = requantize(acc, q.scale[oc], q);
+    });
 }
 
 void fer_dwconv2d_s8__ref(const conv_params & p, const quant_params & q, const int8_t * in, const int8_t * w,
                           const int32_t * bias, int8_t * out) {
-    const int m = p.depth_multiplier;
-    for (int b = 0; b < p.n; ++b) {
-        for (int oy = 0; oy < p.out_h; ++oy) {
-            for (int ox = 0; ox < p.out_w; ++ox) {
-                int8_t * o = out + ((static_cast<size_t>(b) * p.out_h + oy) * p.out_w + ox) * p.out_c;
-                for (int oc = 0; oc < p.out_c; ++oc) {
-                    const int ic = oc / m;
-                    int32_t acc = 0;
-                    for (int ky = 0; ky < p.k_h; ++ky) {
-                        const int iy = oy * p.stride_h - p.pad_top + ky * p.dil_h;
-                        if (iy < 0 || iy >= p.in_h) {
-                            continue;
-                        }
-                        for (int kx = 0; kx < p.k_w; ++kx) {
-                            const int ix = ox * p.stride_w - p.pad_left + kx * p.dil_w;
-                            if (ix < 0 || ix >= p.in_w) {
-                                continue;
-                            }
-                            acc += (static_cast<int32_t>(in[((static_cast<size_t>(b) * p.in_h + iy) * p.in_w + ix) * p.in_c + ic]) -
-                                    q.in_zp) * static_cast<int32_t>(w[(static_cast<size_t>(ky) * p.k_w + kx) * p.out_c + oc]);
-                        }
-                    }
-                    if (bias) {
-                        acc += bias[oc];
-                    }
-                    o[oc] = requantize(acc, q.scale[oc], q);
-                }
-            }
+    for_each_output(p, in, [&](size_t o, int oc, auto && taps) {
+        const int ic = oc / p.depth_multiplier;
+        int32_t acc = 0;
+        taps([&](const int8_t * x, int t) {
+            acc += (static_cast<int32_t>(x[ic]) - q.in_zp) * static_cast<int32_t>(w[static_cast<size_t>(t) * p.out_c + oc]);
+        });
+        if (bias) {
+            acc += bias[oc];
         }
-    }
+        out[o] = requantize(acc, q.scale[oc], q);
+    });
 }
 
 void fer_fc_s8__ref(int batch, int n_in, int n_out, const quant_params & q, const int8_t * in, const int8_t * w,
