@@ -50,6 +50,30 @@ void for_each_output(const conv_params & p, const T * in, Visit && visit) {
     }
 }
 
+// Every output value of a pooling (NHWC), with the window cells inside the
+// input: visit(o_index, cells), where cells(cell) calls cell(x) with x the
+// input pixel's channel of that output, in the order fy, fx.
+template <class T, class Visit>
+void for_each_pooled(const pool_params & p, const T * in, Visit && visit) {
+    for (int b = 0; b < p.n; ++b) {
+        for (int oy = 0; oy < p.out_h; ++oy) {
+            for (int ox = 0; ox < p.out_w; ++ox) {
+                const int y0 = oy * p.stride_h - p.pad_top, x0 = ox * p.stride_w - p.pad_left;
+                const size_t o = ((static_cast<size_t>(b) * p.out_h + oy) * p.out_w + ox) * p.c;
+                for (int c = 0; c < p.c; ++c) {
+                    visit(o + static_cast<size_t>(c), [&](auto && cell) {
+                        for (int iy = y0 < 0 ? 0 : y0; iy < y0 + p.f_h && iy < p.in_h; ++iy) {
+                            for (int ix = x0 < 0 ? 0 : x0; ix < x0 + p.f_w && ix < p.in_w; ++ix) {
+                                cell(in[((static_cast<size_t>(b) * p.in_h + iy) * p.in_w + ix) * p.c + c]);
+                            }
+                        }
+                    });
+                }
+            }
+        }
+    }
+}
+
 }  // namespace
 
 void fer_window_geometry(int in, int k, int stride, int dilation, bool same, int * out, int * pad_before) {
@@ -90,40 +114,22 @@ namespace {
 
 template <bool is_max>
 void pool(const pool_params & p, const float * in, float * out) {
-    for (int b = 0; b < p.n; ++b) {
-        for (int oy = 0; oy < p.out_h; ++oy) {
-            for (int ox = 0; ox < p.out_w; ++ox) {
-                const int y0 = oy * p.stride_h - p.pad_top, x0 = ox * p.stride_w - p.pad_left;
-                for (int c = 0; c < p.c; ++c) {
-                    float acc = is_max ? -FLT_MAX : 0.0f;
-                    int count = 0;
-                    for (int fy = 0; fy < p.f_h; ++fy) {
-                        const int iy = y0 + fy;
-                        if (iy < 0 || iy >= p.in_h) {
-                            continue;
-                        }
-                        for (int fx = 0; fx < p.f_w; ++fx) {
-                            const int ix = x0 + fx;
-                            if (ix < 0 || ix >= p.in_w) {
-                                continue;
-                            }
-                            const float v = in[((static_cast<size_t>(b) * p.in_h + iy) * p.in_w + ix) * p.c + c];
-                            if (is_max) {
-                                acc = v > acc ? v : acc;
-                            } else {
-                                acc += v;
-                            }
-                            ++count;
-                        }
-                    }
-                    if (!is_max) {
-                        acc = count ? acc / static_cast<float>(count) : 0.0f;
-                    }
-                    out[((static_cast<size_t>(b) * p.out_h + oy) * p.out_w + ox) * p.c + c] = activate(acc, p.act);
-                }
+    for_each_pooled(p, in, [&](size_t o, auto && cells) {
+        float acc = is_max ? -FLT_MAX : 0.0f;
+        int count = 0;
+        cells([&](float v) {
+            if (is_max) {
+                acc = v > acc ? v : acc;
+            } else {
+                acc += v;
             }
+            ++count;
+        });
+        if (!is_max) {
+            acc = count ? acc / static_cast<float>(count) : 0.0f;
         }
-    }
+        out[o] = activate(acc, p.act);
+    });
 }
 
 }  // namespace
@@ -431,36 +437,17 @@ void fer_fc_s8__ref(int batch, int n_in, int n_out, const quant_params & q, cons
 namespace {
 
 void avgpool_s8(const pool_params & p, int32_t act_min, int32_t act_max, const int8_t * in, int8_t * out) {
-    for (int b = 0; b < p.n; ++b) {
-        for (int oy = 0; oy < p.out_h; ++oy) {
-            for (int ox = 0; ox < p.out_w; ++ox) {
-                const int y0 = oy * p.stride_h - p.pad_top, x0 = ox * p.stride_w - p.pad_left;
-                for (int c = 0; c < p.c; ++c) {
-                    int32_t acc = 0;
-                    int32_t count = 0;
-                    for (int fy = 0; fy < p.f_h; ++fy) {
-                        const int iy = y0 + fy;
-                        if (iy < 0 || iy >= p.in_h) {
-                            continue;
-                        }
-                        for (int fx = 0; fx < p.f_w; ++fx) {
-                            const int ix = x0 + fx;
-                            if (ix < 0 || ix >= p.in_w) {
-                                continue;
-                            }
-                            const int32_t v = in[((static_cast<size_t>(b) * p.in_h + iy) * p.in_w + ix) * p.c + c];
-                            acc += v;
-                            ++count;
-                        }
-                    }
-                    // round half away from zero
-                    acc = count == 0 ? 0 : (acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count);
-                    out[((static_cast<size_t>(b) * p.out_h + oy) * p.out_w + ox) * p.c + c] =
-                        clamp8(acc, act_min, act_max);
-                }
-            }
-        }
-    }
+    for_each_pooled(p, in, [&](size_t o, auto && cells) {
+        int32_t acc = 0;
+        int32_t count = 0;
+        cells([&](int32_t v) {
+            acc += v;
+            ++count;
+        });
+        // round half away from zero
+        acc = count == 0 ? 0 : (acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count);
+        out[o] = clamp8(acc, act_min, act_max);
+    });
 }
 
 }  // namespace

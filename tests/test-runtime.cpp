@@ -205,6 +205,13 @@ TEST(Kernels, PoolsMeanFcSoftmaxMatchLibtorch) {
         }
         fer_rt::fer_maxpool2d_s8__ref(p, -100, 120, qin.data(), qout.data());
         expect_close(std::vector<float>(qout.begin(), qout.end()), nchw_to_nhwc(mq), 0.0, what + " int8 max");
+        // int8 average: the mean of the cells inside the input, rounded half away from zero, clamped
+        torch::Tensor qsum = F::avg_pool2d(F::pad(xq, F::PadFuncOptions(pad)), F::AvgPool2dFuncOptions(c.f).stride(c.s)) *
+                             (c.f * c.f);
+        torch::Tensor qmean = qsum.round() / cnt / (c.f * c.f);
+        torch::Tensor qavg = (torch::sign(qmean) * torch::floor(torch::abs(qmean) + 0.5)).clamp(-100, 120);
+        fer_rt::fer_avgpool2d_s8__ref(p, -100, 120, qin.data(), qout.data());
+        expect_close(std::vector<float>(qout.begin(), qout.end()), nchw_to_nhwc(qavg), 0.0, what + " int8 average");
     }
     // MEAN over H, W (keep_dims or not: same values) and over the last axis
     torch::Tensor x = torch::randn({1, 6, 5, 7});  // NHWC
