@@ -235,27 +235,38 @@ bool fer_cpu_has_avx2_fma() {
 void fer_maxpool2d_f32__ref(const pool_params & p, const float * in, float * out) { pool<true>(p, in, out); }
 void fer_avgpool2d_f32__ref(const pool_params & p, const float * in, float * out) { pool<false>(p, in, out); }
 
-void fer_mean_f32__ref(const int * dims, int rank, unsigned axes_mask, const float * in, float * out) {
-    // Pad to rank 4 and walk every input element once, accumulating into its
-    // output cell (the output keeps the non-reduced axes in order).
+namespace {
+
+// MEAN's shapes padded to rank 4: input d, output od (1 on reduced axes, which
+// the output keeps in order), output size and cells averaged per output.
+struct mean_shape {
     int d[4] = {1, 1, 1, 1};
-    unsigned mask = 0;
+    int od[4] = {1, 1, 1, 1};
+    size_t n_out = 1;
+    size_t count = 1;
+};
+
+mean_shape make_mean_shape(const int * dims, int rank, unsigned axes_mask) {
+    mean_shape m;
     const int shift = 4 - rank;
     for (int i = 0; i < rank; ++i) {
-        d[shift + i] = dims[i];
-        if (axes_mask & (1u << i)) {
-            mask |= 1u << (shift + i);
-        }
+        m.d[shift + i] = dims[i];
+        const bool reduced = (axes_mask & (1u << i)) != 0;
+        m.od[shift + i] = reduced ? 1 : dims[i];
+        m.n_out *= static_cast<size_t>(m.od[shift + i]);
+        m.count *= reduced ? static_cast<size_t>(dims[i]) : 1u;
     }
-    int od[4];
-    size_t n_out = 1, count = 1;
-    for (int i = 0; i < 4; ++i) {
-        od[i] = (mask & (1u << i)) ? 1 : d[i];
-        n_out *= static_cast<size_t>(od[i]);
-        if (mask & (1u << i)) {
-            count *= static_cast<size_t>(d[i]);
-        }
-    }
+    return m;
+}
+
+}  // namespace
+
+void fer_mean_f32__ref(const int * dims, int rank, unsigned axes_mask, const float * in, float * out) {
+    // Walk every input element once, accumulating into its output cell.
+    const mean_shape m = make_mean_shape(dims, rank, axes_mask);
+    const int * d = m.d;
+    const int * od = m.od;
+    const size_t n_out = m.n_out, count = m.count;
     for (size_t i = 0; i < n_out; ++i) {
         out[i] = 0.0f;
     }
@@ -487,23 +498,10 @@ void fer_avgpool2d_s8__ref(const pool_params & p, int32_t act_min, int32_t act_m
 
 void fer_mean_s8__ref(const int * dims, int rank, unsigned axes_mask, int32_t in_zp, float in_scale, int32_t out_zp,
                       float out_scale, const int8_t * in, int8_t * out) {
-    int d[4] = {1, 1, 1, 1};
-    unsigned mask = 0;
-    const int shift = 4 - rank;
-    for (int i = 0; i < rank; ++i) {
-        d[shift + i] = dims[i];
-        if (axes_mask & (1u << i)) {
-            mask |= 1u << (shift + i);
-        }
-    }
-    int od[4];
-    int64_t count = 1;
-    for (int i = 0; i < 4; ++i) {
-        od[i] = (mask & (1u << i)) ? 1 : d[i];
-        if (mask & (1u << i)) {
-            count *= d[i];
-        }
-    }
+    const mean_shape m = make_mean_shape(dims, rank, axes_mask);
+    const int * d = m.d;
+    const int * od = m.od;
+    const int64_t count = static_cast<int64_t>(m.count);
     const float scale = in_scale / (out_scale * static_cast<float>(count));
     const float lo = static_cast<float>(-128 - out_zp), hi = static_cast<float>(127 - out_zp);
     // Walk the output cells; each sums (q - in_zp) over its reduced window.
