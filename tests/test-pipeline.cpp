@@ -204,15 +204,23 @@ double overlap(const fer_box & b, const cv::Rect & r) {
     return double((a & r).area()) / double((a | r).area());
 }
 
-TEST(Analyze, OneResultPerFaceEqualToClassifyingTheCrop) {
-    pipeline_fixture fx;
-    if (!fx.missing.empty()) {
-        GTEST_SKIP() << fx.missing;
+// The model, the cascade and the small group photo, for the tests that analyse it.
+class AnalyzeGroup : public ::testing::Test {
+protected:
+    void SetUp() override {
+        if (!fx.missing.empty()) {
+            GTEST_SKIP() << fx.missing;
+        }
+        ASSERT_TRUE(fx.det && fx.ctx);
+        img = group_fixture(where);
+        ASSERT_FALSE(img.empty()) << "samples/ faces missing in " << k_source_dir;
     }
-    ASSERT_TRUE(fx.det && fx.ctx);
+    pipeline_fixture fx;
     std::vector<cv::Rect> where;
-    const cv::Mat img = group_fixture(where);
-    ASSERT_FALSE(img.empty()) << "samples/ faces missing in " << k_source_dir;
+    cv::Mat img;
+};
+
+TEST_F(AnalyzeGroup, OneResultPerFaceEqualToClassifyingTheCrop) {
     fer_pipeline_params p = fer_pipeline_default_params();
     fer_face faces[8];
     int32_t n = -1;
@@ -302,17 +310,9 @@ TEST(Analyze, NoFaceGivesNothingAndLimitsAreKept) {
     }
 }
 
-TEST(Analyze, CamMatchesTheContextsMap) {
-    pipeline_fixture fx;
-    if (!fx.missing.empty()) {
-        GTEST_SKIP() << fx.missing;
-    }
-    ASSERT_TRUE(fx.det && fx.ctx);
+TEST_F(AnalyzeGroup, CamMatchesTheContextsMap) {
     int h = 0, w = 0;
     ASSERT_TRUE(fer_model_has_cam(fx.model, &h, &w)) << "fernet has a global-average-pool head";
-    std::vector<cv::Rect> where;
-    const cv::Mat img = group_fixture(where);
-    ASSERT_FALSE(img.empty());
     fer_pipeline_params p = fer_pipeline_default_params();
     p.cam = 1;
     fer_face faces[4];
@@ -333,15 +333,7 @@ TEST(Analyze, CamMatchesTheContextsMap) {
 // Flip test-time augmentation: the mean of the face's and its mirror's
 // probabilities, the CAM of the face itself, and in fer_analyze the same as
 // fer_classify_flip on each crop.
-TEST(Analyze, FlipTtaAveragesTheFaceAndItsMirror) {
-    pipeline_fixture fx;
-    if (!fx.missing.empty()) {
-        GTEST_SKIP() << fx.missing;
-    }
-    ASSERT_TRUE(fx.det && fx.ctx);
-    std::vector<cv::Rect> where;
-    const cv::Mat img = group_fixture(where);
-    ASSERT_FALSE(img.empty());
+TEST_F(AnalyzeGroup, FlipTtaAveragesTheFaceAndItsMirror) {
     fer_pipeline_params p = fer_pipeline_default_params();
     p.tta_flip = 1;
     p.cam = 1;
