@@ -16,7 +16,7 @@ const ui = {
   progress: $('message-progress'),
   emotion: $('label-emotion'), confidence: $('label-confidence'),
   camSwitch: $('cam-switch'), photoButton: $('photo-button'), cameraButton: $('camera-button'),
-  photoInput: $('photo-input'),
+  photoInput: $('photo-input'), switchButton: $('switch-button'),
 };
 
 // Longest side of what is analysed: enough for faces of 60+ px in a selfie,
@@ -30,6 +30,7 @@ const app = window.ferApp = {
   state: 'loading', mode: 'camera', build: null, labels: null, faces: [], frames: 0,
   lastMs: 0, fps: 0, lastFrame: null, params: null, error: null, paused: false, screenKeptOn: false,
   download: null,  // {loaded, total} bytes of the first download, while loading
+  facing: 'user',  // the camera asked for: 'user' (front, shown mirrored) or 'environment' (rear)
 };
 
 const MESSAGES = {
@@ -134,7 +135,7 @@ worker.postMessage({ type: 'init', build: params.get('build') || 'auto' });
 async function openCamera() {
   const size = { width: { ideal: 640 }, height: { ideal: 480 } };
   try {
-    return await navigator.mediaDevices.getUserMedia({ audio: false, video: { facingMode: 'user', ...size } });
+    return await navigator.mediaDevices.getUserMedia({ audio: false, video: { facingMode: app.facing, ...size } });
   } catch (e) {
     // A device without a front camera, or one that cannot honour the
     // constraints: any camera is better than none.
@@ -168,10 +169,15 @@ async function startCamera() {
         });
       }
       ui.video.srcObject = stream;
+      // What the camera says it is (a desktop webcam says nothing: then what was asked).
+      const settings = stream.getVideoTracks()[0] ? stream.getVideoTracks()[0].getSettings() : {};
+      document.body.dataset.facing = settings.facingMode === 'environment' ? 'environment' :
+        settings.facingMode === 'user' ? 'user' : app.facing;
     }
     await ui.video.play();
     setState('running');
     keepScreenOn(true);
+    offerCameraSwitch();
     scheduleFrame();
   } catch (e) {
     const state = { NotAllowedError: 'denied', SecurityError: 'denied', NotFoundError: 'nocamera',
@@ -291,6 +297,21 @@ let photo = null;
 
 ui.photoButton.onclick = () => ui.photoInput.click();
 ui.cameraButton.onclick = () => { photo = null; startCamera(); };
+
+// Phones have a front and a rear camera: offer to switch when there are two.
+async function offerCameraSwitch() {
+  try {
+    const devices = await navigator.mediaDevices.enumerateDevices();
+    ui.switchButton.hidden = app.mode !== 'camera' || devices.filter((d) => d.kind === 'videoinput').length < 2;
+  } catch (e) {
+    ui.switchButton.hidden = true;
+  }
+}
+ui.switchButton.onclick = () => {
+  app.facing = app.facing === 'user' ? 'environment' : 'user';
+  stopCamera();
+  startCamera();
+};
 ui.photoInput.onchange = async () => {
   const file = ui.photoInput.files[0];
   ui.photoInput.value = '';
@@ -304,6 +325,7 @@ ui.photoInput.onchange = async () => {
   app.mode = 'photo';
   app.paused = false;
   stopCamera();
+  ui.switchButton.hidden = true;
   document.body.dataset.mode = 'photo';
   ui.cameraButton.hidden = false;
   setState('running');
@@ -376,7 +398,8 @@ function draw(result) {
   g.setTransform(1, 0, 0, 1, 0, 0);
   g.clearRect(0, 0, w, h);
   const isPhoto = app.mode === 'photo';
-  const t = frameToView(result.width, result.height, w, h, !isPhoto, !isPhoto);
+  const mirrored = !isPhoto && document.body.dataset.facing !== 'environment';
+  const t = frameToView(result.width, result.height, w, h, mirrored, !isPhoto);
   if (isPhoto) {
     g.setTransform(...t);
     g.drawImage(photo, 0, 0, result.width, result.height);

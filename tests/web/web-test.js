@@ -14,6 +14,8 @@
 //              here by openssl) on a non-local name: a secure context, box and label
 //   busy       the camera held by another app (NotReadableError): its message
 //   broken     a truncated model file: the error state names the model and why
+//   switch     a device with two cameras: the switch button asks for the rear one
+//              (shown unmirrored) and back for the front one (mirrored)
 //   nosimd     a browser without WebAssembly SIMD (its validate() rejects the
 //              worker's SIMD probe): the plain build loads by itself, its badge,
 //              box and label
@@ -221,6 +223,7 @@ ${fs.readFileSync(path.join(site, 'worker.js'), 'utf8')}`);
       const build = await page.evaluate(() => window.ferApp.build);
       check(build === 'simd', 'Chromium runs the SIMD build', build);
       check(await page.evaluate(() => window.ferApp.screenKeptOn), 'the screen is kept on (wake lock) while live');
+      check(await page.evaluate(() => document.getElementById('switch-button').hidden), 'one camera: no switch button');
       // Screen readers: the emotion alone is a live region, rewritten only when it changes.
       const announced = await page.evaluate(async () => {
         const el = document.getElementById('label-emotion');
@@ -342,6 +345,40 @@ ${fs.readFileSync(path.join(site, 'worker.js'), 'utf8')}`);
       check(await messageTitle(page) === 'Something went wrong', 'the error message is shown', String(await messageTitle(page)));
       check(/^The model did not load\. .+/.test(text), 'it says the model did not load, and why', text);
       check(await page.evaluate(() => window.ferApp.faces.length) === 0, 'no face is drawn');
+    } else if (scenario === 'switch') {
+      browser = await h.launch(playwright, { video: face });
+      const context = await browser.newContext();
+      // A phone's two cameras, as enumerateDevices lists them; getUserMedia
+      // records what it was asked for and answers with the fake camera.
+      await context.addInitScript(() => {
+        const md = navigator.mediaDevices;
+        const enumerate = md.enumerateDevices.bind(md), get = md.getUserMedia.bind(md);
+        window.testAsked = [];
+        md.enumerateDevices = async () => [...(await enumerate()).filter((d) => d.kind !== 'videoinput'),
+          { kind: 'videoinput', deviceId: 'front', label: 'front', groupId: 'a' },
+          { kind: 'videoinput', deviceId: 'back', label: 'back', groupId: 'b' }];
+        md.getUserMedia = (c) => { window.testAsked.push(c.video && c.video.facingMode); return get(c); };
+      });
+      const page = await context.newPage();
+      await page.goto(url(srv.port));
+      await waitForFaces(page, 3);
+      const view = () => page.evaluate(() => ({ facing: document.body.dataset.facing,
+        transform: getComputedStyle(document.getElementById('video')).transform,
+        button: !document.getElementById('switch-button').hidden, asked: window.testAsked.slice(-1)[0] }));
+      let v = await view();
+      check(v.button && v.asked === 'user' && v.facing === 'user' && v.transform !== 'none',
+            'two cameras: a switch button; the front camera, mirrored', JSON.stringify(v));
+      await page.click('#switch-button');
+      await waitForFaces(page, 3);
+      v = await view();
+      check(v.asked === 'environment' && v.facing === 'environment' && v.transform === 'none',
+            'switched: the rear camera asked for and shown unmirrored', JSON.stringify(v));
+      check((await label(page))[0] === FACE_CLASS, 'switched: the label still reads the face', (await label(page))[0]);
+      await page.click('#switch-button');
+      await waitForFaces(page, 3);
+      v = await view();
+      check(v.asked === 'user' && v.facing === 'user' && v.transform !== 'none', 'switched back: front and mirrored',
+            JSON.stringify(v));
     } else if (scenario === 'nosimd') {
       browser = await h.launch(playwright, { video: face });
       const { page } = await h.openPage(browser, url(srv.port));
