@@ -101,8 +101,10 @@ async function launch(playwright, { video = null, grant = true, args = [] } = {}
 }
 
 // Opens a page that records console messages and page errors (printed on failure).
-async function openPage(browser, url, contextOptions = {}) {
+// initScript, when given, runs in the page before any of its own scripts.
+async function openPage(browser, url, contextOptions = {}, initScript = null) {
   const context = await browser.newContext(contextOptions);
+  if (initScript) await context.addInitScript(initScript);
   const page = await context.newPage();
   const logs = [];
   page.on('console', (m) => logs.push(`console.${m.type()}: ${m.text()}`));

@@ -81,6 +81,10 @@ async function waitForFaces(page, count = 3) {
   }, [count, start], { timeout: TIMEOUT, polling: 50 });
 }
 
+// Waits until the page has given up on the camera (a state other than loading or running).
+const cameraRefused = (page) => page.waitForFunction(
+  () => window.ferApp && !['loading', 'running'].includes(window.ferApp.state), null, { timeout: TIMEOUT });
+
 async function expectFaceAndLabel(page, where) {
   await waitForFaces(page, 5);
   const faces = await page.evaluate(() => window.ferApp.faces);
@@ -254,16 +258,14 @@ ${fs.readFileSync(path.join(site, 'worker.js'), 'utf8')}`);
     } else if (scenario === 'denied') {
       browser = await h.launch(playwright, { video: face, grant: false });
       const { page } = await h.openPage(browser, url(srv.port));
-      await page.waitForFunction(() => window.ferApp && !['loading', 'running'].includes(window.ferApp.state),
-                                 null, { timeout: TIMEOUT });
+      await cameraRefused(page);
       check(await state(page) === 'denied', 'state is denied', await state(page));
       check(await messageTitle(page) === 'Camera permission denied', 'message says so', String(await messageTitle(page)));
     } else if (scenario === 'nocamera') {
       if (fs.readdirSync('/dev').some((n) => n.startsWith('video'))) h.skip('this machine has a camera device');
       browser = await h.launch(playwright, { video: null });  // no fake device, and no real one
       const { page } = await h.openPage(browser, url(srv.port));
-      await page.waitForFunction(() => window.ferApp && !['loading', 'running'].includes(window.ferApp.state),
-                                 null, { timeout: TIMEOUT });
+      await cameraRefused(page);
       check(await state(page) === 'nocamera', 'state is nocamera', await state(page));
       check(await messageTitle(page) === 'No camera found', 'message says so', String(await messageTitle(page)));
     } else if (scenario === 'install') {
@@ -326,15 +328,11 @@ ${fs.readFileSync(path.join(site, 'worker.js'), 'utf8')}`);
     } else if (scenario === 'busy') {
       // Another app holds the camera: browsers reject with NotReadableError.
       browser = await h.launch(playwright, { video: face });
-      const context = await browser.newContext();
-      await context.addInitScript(() => {
+      const { page } = await h.openPage(browser, url(srv.port), {}, () => {
         navigator.mediaDevices.getUserMedia = () =>
           Promise.reject(new DOMException('Could not start video source', 'NotReadableError'));
       });
-      const page = await context.newPage();
-      await page.goto(url(srv.port));
-      await page.waitForFunction(() => window.ferApp && !['loading', 'running'].includes(window.ferApp.state),
-                                 null, { timeout: TIMEOUT });
+      await cameraRefused(page);
       check(await state(page) === 'busy', 'state is busy', await state(page));
       check(await messageTitle(page) === 'The camera is in use', 'message says so', String(await messageTitle(page)));
     } else if (scenario === 'broken') {
@@ -347,10 +345,9 @@ ${fs.readFileSync(path.join(site, 'worker.js'), 'utf8')}`);
       check(await page.evaluate(() => window.ferApp.faces.length) === 0, 'no face is drawn');
     } else if (scenario === 'switch') {
       browser = await h.launch(playwright, { video: face });
-      const context = await browser.newContext();
       // A phone's two cameras, as enumerateDevices lists them; getUserMedia
       // records what it was asked for and answers with the fake camera.
-      await context.addInitScript(() => {
+      const { page } = await h.openPage(browser, url(srv.port), {}, () => {
         const md = navigator.mediaDevices;
         const enumerate = md.enumerateDevices.bind(md), get = md.getUserMedia.bind(md);
         window.testAsked = [];
@@ -359,8 +356,6 @@ ${fs.readFileSync(path.join(site, 'worker.js'), 'utf8')}`);
           { kind: 'videoinput', deviceId: 'back', label: 'back', groupId: 'b' }];
         md.getUserMedia = (c) => { window.testAsked.push(c.video && c.video.facingMode); return get(c); };
       });
-      const page = await context.newPage();
-      await page.goto(url(srv.port));
       await waitForFaces(page, 3);
       const view = () => page.evaluate(() => ({ facing: document.body.dataset.facing,
         transform: getComputedStyle(document.getElementById('video')).transform,
