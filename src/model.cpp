@@ -8,6 +8,7 @@
 // nothing is re-checked and inference allocates nothing.
 #include "fer.h"
 #include "kernels.h"
+#include "top-class.h"
 
 #include <cmath>
 #include <cstdarg>
@@ -1646,12 +1647,7 @@ int finish_result(fer_context * c, fer_result * r) {
     } else {
         fer_softmax_f32__ref(1, FER_N_CLASSES, 1.0f, p, r->probabilities);
     }
-    r->top_class = 0;
-    for (int k = 1; k < FER_N_CLASSES; ++k) {
-        if (r->probabilities[k] > r->probabilities[r->top_class]) {
-            r->top_class = k;
-        }
-    }
+    r->top_class = top_class(r->probabilities);
     r->confidence = r->probabilities[r->top_class];
     c->has_result = true;
     return FER_OK;

@@ -1,6 +1,7 @@
 // The face pipeline of include/fer-pipeline.h: detect, crop like FER2013,
 // classify. The tracker (fer_tracker_*) lives in track.cpp.
 #include "fer-pipeline.h"
+#include "top-class.h"
 
 #include <algorithm>
 #include <cmath>
@@ -105,13 +106,10 @@ int fer_classify_flip(fer_context * ctx, const unsigned char * face, int stride,
     if (st != FER_OK) {
         return st;
     }
-    out->top_class = 0;
     for (int c = 0; c < FER_N_CLASSES; ++c) {
         out->probabilities[c] = 0.5f * (out->probabilities[c] + flipped.probabilities[c]);
-        if (out->probabilities[c] > out->probabilities[out->top_class]) {
-            out->top_class = c;
-        }
     }
+    out->top_class = fer_rt::top_class(out->probabilities);
     out->confidence = out->probabilities[out->top_class];
     return FER_OK;
 }

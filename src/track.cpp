@@ -2,6 +2,7 @@
 // moving average of each track's probabilities (fer_tracker_* in
 // fer-pipeline.h). Choices and their reasons: docs/video.md.
 #include "fer-pipeline.h"
+#include "top-class.h"
 
 #include <cmath>
 #include <cstdint>
@@ -23,16 +24,6 @@ struct track {
     int32_t missed;  // frames since that face
     float smoothed[FER_N_CLASSES];
 };
-
-int32_t argmax(const float * p) {
-    int32_t best = 0;
-    for (int32_t c = 1; c < FER_N_CLASSES; ++c) {
-        if (p[c] > p[best]) {
-            best = c;
-        }
-    }
-    return best;
-}
 
 // Intersection over union in double: boxes are int32 and their areas may not fit 32 bits.
 double box_iou(const fer_box & a, const fer_box & b) {
@@ -91,7 +82,7 @@ void smooth_into(const fer_tracker_params & p, track & tr, fer_face & f) {
         tr.smoothed[c] = p.ema_alpha * f.result.probabilities[c] + (1.0f - p.ema_alpha) * tr.smoothed[c];
         f.smoothed[c] = tr.smoothed[c];
     }
-    f.smoothed_class = argmax(f.smoothed);
+    f.smoothed_class = fer_rt::top_class(f.smoothed);
 }
 
 }  // namespace
@@ -209,7 +200,7 @@ int fer_tracker_update(fer_tracker * t, fer_face * faces, int32_t n_faces) {
             for (int32_t c = 0; c < FER_N_CLASSES; ++c) {
                 f.smoothed[c] = f.result.probabilities[c];
             }
-            f.smoothed_class = argmax(f.smoothed);
+            f.smoothed_class = fer_rt::top_class(f.smoothed);
             continue;
         }
         track & tr = t->tracks[s];
@@ -226,7 +217,7 @@ int fer_tracker_update(fer_tracker * t, fer_face * faces, int32_t n_faces) {
         for (int32_t c = 0; c < FER_N_CLASSES; ++c) {
             f.smoothed[c] = tr.smoothed[c];
         }
-        f.smoothed_class = argmax(f.smoothed);
+        f.smoothed_class = fer_rt::top_class(f.smoothed);
     }
     return FER_OK;
 }
