@@ -1,5 +1,8 @@
-// fer face detector: OpenCV-compatible Haar cascades in plain C++17 (runtime,
-// no dependency; builds with -fno-exceptions and for WebAssembly).
+// fer face detectors, one interface: YuNet (a CNN with 5 landmarks, run by the
+// runtime from models/yunet-int8.tflite; the default) and OpenCV-compatible
+// Haar cascades, in plain C++17 (runtime, no dependency; builds with
+// -fno-exceptions and for WebAssembly). The kind is sniffed from the file:
+// a TFLite file ("TFL3") is YuNet, anything else a cascade.
 //
 //     fer_detector * det = fer_detector_load_from_file("haarcascade_frontalface_default.xml", NULL, 0);
 //     fer_detect_params p = fer_detect_default_params();
@@ -42,17 +45,30 @@ typedef struct fer_detector fer_detector;
 
 typedef struct fer_box {
     int32_t x, y, width, height;  // pixels, in the image passed to fer_detector_detect
-    int32_t n_neighbors;          // raw hits grouped into this box (0 when min_neighbors is 0)
+    int32_t n_neighbors;          // Haar: raw hits grouped into this box (0 when min_neighbors is 0); YuNet: 0
+    float score;                  // YuNet: detection score 0..1; Haar: 0
+    int32_t n_landmarks;          // 5 (YuNet) or 0 (Haar)
+    // x, y of the right eye, left eye, nose tip, right and left mouth corner
+    // (the subject's right: the image's left on a frontal face), image pixels
+    float landmarks[10];
 } fer_box;
+
+typedef enum fer_detector_kind { FER_DETECTOR_HAAR = 0, FER_DETECTOR_YUNET = 1 } fer_detector_kind;
 
 typedef struct fer_detect_params {
     double scale_factor;    // > 1 (1.001..100): window growth per pyramid level (OpenCV's scaleFactor)
     int32_t min_neighbors;  // >= 0: a box needs more than this many raw hits (0: no grouping)
     int32_t min_size;       // smallest face side in pixels (0: the cascade window)
     int32_t max_size;       // largest face side in pixels (0: the image)
+    // YuNet only:
+    float score_threshold;  // keep faces scoring at least this (0..1)
+    float nms_threshold;    // drop a face overlapping a better one by more than this IoU
+    int32_t input_long_side;  // the image is scaled so its long side is at most this (0: 640); a
+                              // min_size > 0 keeps faces of that size at >= 16 px (finer scale)
 } fer_detect_params;
 
-// scale_factor 1.1, min_neighbors 3, min_size 0, max_size 0 (OpenCV's defaults).
+// scale_factor 1.1, min_neighbors 3, min_size 0, max_size 0 (OpenCV's defaults);
+// score_threshold 0.6, nms_threshold 0.3, input_long_side 0.
 fer_detect_params fer_detect_default_params(void);
 
 // Load a cascade. Return NULL on failure; the reason is written to err
@@ -64,7 +80,13 @@ fer_detector * fer_detector_load_from_memory(const void * data, size_t size, fer
                                              char * err, size_t err_size);
 void fer_detector_free(fer_detector * det);
 
-// Cascade window (24x24 for haarcascade_frontalface_default.xml), stage count.
+// Which detector a file held.
+fer_detector_kind fer_detector_get_kind(const fer_detector * det);
+// "haar" or "yunet".
+const char * fer_detector_kind_name(const fer_detector * det);
+
+// Cascade window (24x24 for haarcascade_frontalface_default.xml), stage count
+// (0 for YuNet).
 int32_t fer_detector_window_width(const fer_detector * det);
 int32_t fer_detector_window_height(const fer_detector * det);
 int32_t fer_detector_n_stages(const fer_detector * det);
@@ -80,6 +102,18 @@ fer_detect_status fer_detector_save_binary(const fer_detector * det, void * out,
 fer_detect_status fer_detector_detect(const fer_detector * det, const uint8_t * grey, int32_t width,
                                       int32_t height, int32_t stride, const fer_detect_params * params,
                                       fer_box * boxes, int32_t max_boxes, int32_t * n_boxes);
+
+// Pixel layouts of fer_detector_detect_image.
+typedef enum fer_pixel_format { FER_PIXEL_GREY = 0, FER_PIXEL_BGR = 1, FER_PIXEL_RGBA = 2 } fer_pixel_format;
+
+// Detects faces in a grey, BGR or RGBA image (row stride in bytes). YuNet
+// uses the colour (a grey image is replicated to its three channels), the
+// Haar cascade converts to grey (fer_bgr_to_grey's weights). Boxes sorted by
+// area, largest first, as fer_detector_detect.
+fer_detect_status fer_detector_detect_image(const fer_detector * det, const uint8_t * pixels, int32_t width,
+                                            int32_t height, int32_t stride, fer_pixel_format format,
+                                            const fer_detect_params * params, fer_box * boxes, int32_t max_boxes,
+                                            int32_t * n_boxes);
 
 // Short English text of a status ("ok", "bad argument", ...).
 const char * fer_detect_status_name(fer_detect_status status);

@@ -78,6 +78,12 @@ int fer_analyze(fer_context * ctx, const fer_detector * det, const uint8_t * gre
                 int32_t stride, const struct fer_pipeline_params * params, fer_face * faces, int32_t max_out,
                 int32_t * n_faces, fer_detect_status * detect_status);
 
+// fer_analyze on a grey, BGR or RGBA image: the detector sees the colour
+// (YuNet uses it), the classifier the grey crops (fer_bgr_to_grey's weights).
+int fer_analyze_image(fer_context * ctx, const fer_detector * det, const uint8_t * pixels, int32_t width,
+                      int32_t height, int32_t stride, fer_pixel_format format, const struct fer_pipeline_params * params,
+                      fer_face * faces, int32_t max_out, int32_t * n_faces, fer_detect_status * detect_status);
+
 // Colour to grey with OpenCV's cvtColor weights (0.299 R + 0.587 G + 0.114 B,
 // same fixed-point rounding), so native tools (BGR from OpenCV) and the web app
 // (RGBA from a canvas) feed the detector identical pixels. Strides in bytes.

@@ -72,6 +72,11 @@ struct fer_model_params {
     void * log_user_data;
     int keep_all_tensors;  // tools: keep every intermediate tensor (bigger arena), see fer_context_tensor
     int reference_kernels; // 1: only the readable reference kernels (no AVX2/FMA), e.g. to compare
+    // 0, 0: the input size written in the file. Otherwise a model that is not a
+    // classifier (a face detector) is instantiated for a [1, input_height,
+    // input_width, C] input: every activation shape is derived from it at load
+    // (RESIZE_NEAREST_NEIGHBOR keeps the file's whole scale factor).
+    int input_height, input_width;
 };
 struct fer_model_params fer_model_default_params(void);
 
@@ -125,6 +130,23 @@ int fer_context_cam(const fer_context * ctx, int cls, float * out, size_t n);
 // number and name. NULL when its memory was reused by later ops (load with
 // keep_all_tensors to keep them all) or the index is out of range.
 int fer_model_n_tensors(const fer_model * model);
+
+// ---- Any graph (face detectors and other models that are not classifiers) ----
+// A model's task from its metadata: "classifier" (absent: a classifier,
+// fer_classify works), "face_detector", ...; NULL for a NULL model.
+const char * fer_model_task(const fer_model * model);
+// Shape of the input (returns the rank, 0 on a NULL argument) and of output i
+// (the graph's outputs in file order); names of the outputs.
+int fer_model_input_dims(const fer_model * model, int dims[4]);
+int fer_model_n_outputs(const fer_model * model);
+const char * fer_model_output_name(const fer_model * model, int i);
+int fer_model_output_dims(const fer_model * model, int i, int dims[4]);
+// Runs the graph on `input` (n floats, exactly the input's element count, in
+// its NHWC layout, no preprocessing). FER_ERR_INVALID_ARGUMENT on a wrong n.
+int fer_context_run(fer_context * ctx, const float * input, size_t n);
+// Output i after the last run: n floats (its element count into *n), valid
+// until the next run on this context; NULL when out of range.
+const float * fer_context_output(const fer_context * ctx, int i, size_t * n);
 const void * fer_context_tensor(const fer_context * ctx, int index, size_t * n, int * type, const char ** name);
 
 #ifdef __cplusplus

@@ -2,6 +2,7 @@
 
 #include <cfloat>
 #include <cmath>
+#include <cstring>
 
 namespace fer_rt {
 
@@ -582,6 +583,62 @@ void fer_add_s8__ref(size_t n, const add_params & p, const int8_t * a, const int
         const int32_t s2 = fer_multiply_by_quantized_multiplier(x2, p.in2_mult, p.in2_shift);
         const int32_t v = fer_multiply_by_quantized_multiplier(s1 + s2, p.out_mult, p.out_shift) + p.out_zp;
         out[i] = clamp8(v, p.act_min, p.act_max);
+    }
+}
+
+}  // namespace fer_rt
+
+namespace fer_rt {
+
+void fer_logistic_f32__ref(size_t n, const float * in, float * out) {
+    for (size_t i = 0; i < n; ++i) {
+        out[i] = 1.0f / (1.0f + std::exp(-in[i]));
+    }
+}
+
+void fer_resize_nearest__ref(int n, int in_h, int in_w, int c, int out_h, int out_w, size_t elem, const void * in,
+                             void * out) {
+    const uint8_t * src = static_cast<const uint8_t *>(in);
+    uint8_t * dst = static_cast<uint8_t *>(out);
+    const size_t pixel = static_cast<size_t>(c) * elem;
+    for (int b = 0; b < n; ++b) {
+        for (int y = 0; y < out_h; ++y) {
+            // 64-bit: y * in_h may exceed int for large maps
+            const int sy = static_cast<int>(static_cast<int64_t>(y) * in_h / out_h);
+            const uint8_t * row = src + (static_cast<size_t>(b) * in_h + static_cast<size_t>(sy)) * in_w * pixel;
+            for (int x = 0; x < out_w; ++x) {
+                const int sx = static_cast<int>(static_cast<int64_t>(x) * in_w / out_w);
+                std::memcpy(dst, row + static_cast<size_t>(sx) * pixel, pixel);
+                dst += pixel;
+            }
+        }
+    }
+}
+
+void fer_pad__ref(const int * dims, const int * before, const int * after, size_t elem, const void * fill,
+                  const void * in, void * out) {
+    int od[4];
+    for (int k = 0; k < 4; ++k) {
+        od[k] = dims[k] + before[k] + after[k];
+    }
+    const uint8_t * src = static_cast<const uint8_t *>(in);
+    uint8_t * dst = static_cast<uint8_t *>(out);
+    const size_t out_n = static_cast<size_t>(od[0]) * od[1] * od[2] * od[3];
+    for (size_t i = 0; i < out_n; ++i) {
+        std::memcpy(dst + i * elem, fill, elem);
+    }
+    const size_t row = static_cast<size_t>(dims[3]) * elem;  // one input pixel row of channels
+    for (int b = 0; b < dims[0]; ++b) {
+        for (int y = 0; y < dims[1]; ++y) {
+            for (int x = 0; x < dims[2]; ++x) {
+                const size_t o = (((static_cast<size_t>(b + before[0]) * od[1] + static_cast<size_t>(y + before[1])) *
+                                       od[2] + static_cast<size_t>(x + before[2])) * od[3] + static_cast<size_t>(before[3])) *
+                                 elem;
+                const size_t i = ((static_cast<size_t>(b) * dims[1] + static_cast<size_t>(y)) * dims[2] +
+                                  static_cast<size_t>(x)) * row;
+                std::memcpy(dst + o, src + i, row);
+            }
+        }
     }
 }
 

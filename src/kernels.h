@@ -48,6 +48,18 @@ void fer_fc_f32__ref(int batch, int n_in, int n_out, const float * in, const flo
                      float * out);
 // along the last axis of [rows, n]
 void fer_softmax_f32__ref(int rows, int n, float beta, const float * in, float * out);
+// 1 / (1 + exp(-x)), element-wise (TFLite LOGISTIC).
+void fer_logistic_f32__ref(size_t n, const float * in, float * out);
+// Nearest-neighbour resize of NHWC [n, in_h, in_w, c] to [n, out_h, out_w, c],
+// TFLite's rule without align_corners or half-pixel centres: source row
+// floor(y * in_h / out_h) (the ONNX "asymmetric" + "floor" rule). Any element
+// size (float32 and int8 share it: int8 in and out share their quantisation).
+void fer_resize_nearest__ref(int n, int in_h, int in_w, int c, int out_h, int out_w, size_t elem, const void * in,
+                             void * out);
+// Constant padding of a rank-4 NHWC tensor: before[k] / after[k] elements on
+// axis k, filled with the bytes of `fill` (elem bytes: 0.0f, or the int8 zero point).
+void fer_pad__ref(const int * dims, const int * before, const int * after, size_t elem, const void * fill,
+                  const void * in, void * out);
 
 // ---- AVX2 + FMA variants (src/kernels-avx2.cpp; x86-64 builds with FER_HAVE_AVX2) ----
 

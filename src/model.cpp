@@ -27,10 +27,12 @@ namespace {
 enum : int { t_float32 = 0, t_int32 = 2, t_int8 = 9 };
 enum : int {
     b_add = 0, b_average_pool_2d = 1, b_conv_2d = 3, b_depthwise_conv_2d = 4, b_dequantize = 6,
-    b_fully_connected = 9, b_max_pool_2d = 17, b_reshape = 22, b_softmax = 25, b_mean = 40, b_quantize = 114,
+    b_fully_connected = 9, b_logistic = 14, b_max_pool_2d = 17, b_reshape = 22, b_softmax = 25, b_pad = 34,
+    b_mean = 40, b_resize_nearest = 97, b_quantize = 114,
 };
 enum : int {
-    o_conv = 1, o_depthwise = 2, o_pool = 5, o_fc = 8, o_softmax = 9, o_add = 11, o_reshape = 17, o_reducer = 27,
+    o_conv = 1, o_depthwise = 2, o_pool = 5, o_fc = 8, o_softmax = 9, o_add = 11, o_reshape = 17, o_pad = 22,
+    o_reducer = 27, o_resize_nearest = 74,
 };
 
 constexpr uint64_t k_max_file = 512ull << 20;       // bytes
@@ -50,6 +52,9 @@ const op_info k_ops[] = {
     {b_conv_2d, "CONV_2D", 6},
     {b_depthwise_conv_2d, "DEPTHWISE_CONV_2D", 6},
     {b_fully_connected, "FULLY_CONNECTED", 9},
+    {b_logistic, "LOGISTIC", 3},
+    {b_pad, "PAD", 4},
+    {b_resize_nearest, "RESIZE_NEAREST_NEIGHBOR", 4},
     {b_max_pool_2d, "MAX_POOL_2D", 3},
     {b_reshape, "RESHAPE", 1},
     {b_softmax, "SOFTMAX", 3},
@@ -73,10 +78,8 @@ const char * builtin_name(int builtin) {
     }
     switch (builtin) {
     case 2: return "CONCATENATION";
-    case 34: return "PAD";
     case 18: return "MUL";
     case 19: return "RELU";
-    case 14: return "LOGISTIC";
     case 43: return "SQUEEZE";
     case 39: return "TRANSPOSE";
     case 32: return "CUSTOM";
@@ -95,6 +98,7 @@ struct rt_tensor {
     int type = t_float32;
     int rank = 0;
     int dims[4] = {1, 1, 1, 1};
+    int file_dims[4] = {1, 1, 1, 1};  // as written in the file (dims change when the input size is chosen at load)
     size_t n = 1;
     size_t bytes = 0;
     int elem = 4;           // bytes per element
@@ -114,7 +118,7 @@ struct rt_tensor {
 };
 
 enum op_kind { k_conv, k_dwconv, k_maxpool, k_avgpool, k_mean, k_add, k_fc, k_reshape, k_softmax, k_quantize,
-               k_dequantize };
+               k_dequantize, k_logistic, k_pad, k_resize_nearest };
 
 struct rt_op {
     int kind = k_conv;
@@ -141,6 +145,7 @@ struct rt_op {
     bool fc_avx2 = false;
     float qscale = 0.0f;  // QUANTIZE/DEQUANTIZE/SOFTMAX: the float side's scale
     int32_t qzp = 0;
+    int pad_before[4] = {0, 0, 0, 0}, pad_after[4] = {0, 0, 0, 0};  // PAD (rank-4 NHWC)
 };
 
 void default_log(int level, const char * msg, void *) {
@@ -154,6 +159,8 @@ struct fer_model {
     std::vector<rt_op> ops;
     std::vector<float> consts;  // constant tensor data, 16-byte aligned slots (float for alignment)
     int input = -1;
+    std::vector<int> outputs;  // the graph's outputs, in file order
+    bool classifier = true;    // metadata task is absent or "classifier": output 0 holds the class scores
     int probs = -1;
     bool probs_is_softmax = false;
     int cam_features = -1, cam_weights = -1;
@@ -395,8 +402,10 @@ public:
     }
 
     bool load();
+    int input_h = 0, input_w = 0;  // fer_model_params.input_height/width (0: the file's)
 
 private:
+    bool resizing_ = false;  // the input size differs from the file's: activation shapes are derived, not checked
     std::vector<buffer_ref> buffers_;
     std::vector<int> codes_, versions_;
     std::string where_;  // "op 3 (CONV_2D 'conv1a')"
@@ -415,6 +424,7 @@ private:
     bool check_op(rt_op & op, const fb_table & opt_table, bool has_opts, int opt_type,
                   const std::vector<int32_t> & ins, const std::vector<int32_t> & outs, int index);
     bool check_graph(const std::vector<int32_t> & inputs, const std::vector<int32_t> & outputs);
+    bool choose_input_size(const std::vector<int32_t> & inputs);
     bool load_metadata(const fb_table & root);
     void find_cam();
     bool plan();
@@ -532,7 +542,51 @@ private:
         }
         return true;
     }
+    // In resizing mode an activation takes the shape its producer computes.
+    bool set_shape(int t, const int * dims, int rank) {
+        rt_tensor & x = m->tensors[static_cast<size_t>(t)];
+        uint64_t n = 1;
+        for (int k = 0; k < rank; ++k) {
+            n *= static_cast<uint64_t>(dims[k] > 0 ? dims[k] : 0);
+        }
+        if (n == 0 || n > k_max_elements) {
+            return fail("%s: output '%s' would have %llu elements at this input size", where_.c_str(), x.name.c_str(),
+                        static_cast<unsigned long long>(n));
+        }
+        x.rank = rank;
+        for (int k = 0; k < 4; ++k) {
+            x.dims[k] = k < rank ? dims[k] : 1;
+        }
+        x.n = static_cast<size_t>(n);
+        x.bytes = x.n * static_cast<size_t>(x.elem);
+        return true;
+    }
+    bool fits_derived(int t) const { return resizing_ && !m->tensors[static_cast<size_t>(t)].is_const; }
+    // Output `t` gets (resizing) or must have (otherwise) the shape of tensor `like`.
+    bool same_shape_as(int t, int like) {
+        const rt_tensor & x = m->tensors[static_cast<size_t>(like)];
+        if (fits_derived(t)) {
+            return set_shape(t, x.dims, x.rank);
+        }
+        const rt_tensor & o = m->tensors[static_cast<size_t>(t)];
+        bool same = x.rank == o.rank;
+        for (int k = 0; same && k < x.rank; ++k) {
+            same = x.dims[k] == o.dims[k];
+        }
+        if (!same) {
+            return fail("%s: output shape %s differs from input shape %s", where_.c_str(), shape_str(t).c_str(),
+                        shape_str(like).c_str());
+        }
+        return true;
+    }
     bool need_shape(int t, std::initializer_list<int64_t> want) {
+        if (fits_derived(t)) {
+            int d[4], r = 0;
+            for (int64_t v : want) {
+                d[r++] = static_cast<int>(v);
+            }
+            return set_shape(t, d, r);
+        }
         const rt_tensor & x = m->tensors[static_cast<size_t>(t)];
         bool ok = x.rank == static_cast<int>(want.size());
         int i = 0;
@@ -637,13 +691,45 @@ bool model_builder::load() {
         return false;
     }
     std::vector<int32_t> inputs, outputs;
-    if (!load_tensors(sg) || !L.i32_vec(sg, 1, &inputs, "subgraph inputs") ||
-        !L.i32_vec(sg, 2, &outputs, "subgraph outputs") || !load_ops(sg) || !check_graph(inputs, outputs) ||
-        !load_metadata(root)) {
+    // The metadata first: whether the graph is a classifier decides what its input and outputs must be.
+    if (!load_metadata(root) || !load_tensors(sg) || !L.i32_vec(sg, 1, &inputs, "subgraph inputs") ||
+        !L.i32_vec(sg, 2, &outputs, "subgraph outputs") || !choose_input_size(inputs) || !load_ops(sg) ||
+        !check_graph(inputs, outputs)) {
         return false;
     }
     find_cam();
     return plan();
+}
+
+// fer_model_params.input_height/width: the graph is instantiated for another
+// input size. Every activation shape is then derived op by op (check_op) from
+// the new input instead of being checked against the file.
+bool model_builder::choose_input_size(const std::vector<int32_t> & inputs) {
+    if (input_h == 0 && input_w == 0) {
+        return true;
+    }
+    if (m->classifier) {
+        return fail("input size %dx%d asked, but a classifier takes %dx%d faces", input_h, input_w, FER_INPUT_SIZE,
+                    FER_INPUT_SIZE);
+    }
+    if (input_h < 1 || input_w < 1 || input_h > k_max_dim_param || input_w > k_max_dim_param) {
+        return fail("input size %dx%d is out of range (1..%d)", input_h, input_w, k_max_dim_param);
+    }
+    if (inputs.size() != 1 || inputs[0] < 0 || inputs[0] >= static_cast<int32_t>(m->tensors.size())) {
+        return fail("graph: exactly one valid input tensor is supported (%zu given)", inputs.size());
+    }
+    const rt_tensor & in = m->tensors[static_cast<size_t>(inputs[0])];
+    if (in.rank != 4 || in.is_const) {
+        return fail("graph: input '%s' %s is not an image tensor [1,H,W,C]; its size cannot be chosen",
+                    in.name.c_str(), shape_str(inputs[0]).c_str());
+    }
+    if (in.dims[1] == input_h && in.dims[2] == input_w) {
+        return true;
+    }
+    const int d[4] = {in.dims[0], input_h, input_w, in.dims[3]};
+    where_ = "graph input";
+    resizing_ = true;
+    return set_shape(inputs[0], d, 4);
 }
 
 // Picks the optimised kernels once, and prepares what they need.
@@ -760,6 +846,7 @@ bool model_builder::load_tensors(const fb_table & sg) {
                             static_cast<unsigned long long>(k_max_elements));
             }
             t.dims[k] = shape[k];
+            t.file_dims[k] = shape[k];
         }
         t.n = static_cast<size_t>(n);
         t.bytes = t.n * static_cast<size_t>(t.elem);
@@ -1110,7 +1197,6 @@ bool model_builder::check_op(rt_op & op, const fb_table & ot, bool has_opts, int
             return false;
         }
         op.axes_mask = mask;
-        rt_tensor & o = m->tensors[static_cast<size_t>(out)];
         int want[4], r = 0;
         for (int k = 0; k < x.rank; ++k) {
             if (!(mask & (1u << k))) {
@@ -1119,6 +1205,10 @@ bool model_builder::check_op(rt_op & op, const fb_table & ot, bool has_opts, int
                 want[r++] = 1;
             }
         }
+        if (fits_derived(out) && !set_shape(out, want, r)) {
+            return false;
+        }
+        rt_tensor & o = m->tensors[static_cast<size_t>(out)];
         bool ok = o.rank == r;
         for (int k = 0; ok && k < r; ++k) {
             ok = o.dims[k] == want[k];
@@ -1152,6 +1242,9 @@ bool model_builder::check_op(rt_op & op, const fb_table & ot, bool has_opts, int
             set_act_range(op, act, out);
             op.add.act_min = op.act_min;
             op.add.act_max = op.act_max;
+        }
+        if (fits_derived(out) && !same_shape_as(out, ins[0])) {
+            return false;
         }
         const rt_tensor & a = m->tensors[static_cast<size_t>(ins[0])];
         const rt_tensor & b = m->tensors[static_cast<size_t>(ins[1])];
@@ -1200,6 +1293,12 @@ bool model_builder::check_op(rt_op & op, const fb_table & ot, bool has_opts, int
         } else {
             op.in[2] = -1;
         }
+        if (fits_derived(out)) {
+            const int d[2] = {op.fc_batch, op.fc_out};
+            if (!set_shape(out, d, 2)) {
+                return false;
+            }
+        }
         const rt_tensor & o = m->tensors[static_cast<size_t>(out)];
         if (o.n != static_cast<size_t>(op.fc_batch) * static_cast<size_t>(op.fc_out) ||
             o.dims[o.rank - 1] != op.fc_out) {
@@ -1221,6 +1320,10 @@ bool model_builder::check_op(rt_op & op, const fb_table & ot, bool has_opts, int
         }
         const rt_tensor & x = m->tensors[static_cast<size_t>(ins[0])];
         const rt_tensor & o = m->tensors[static_cast<size_t>(out)];
+        if (resizing_ && x.n != o.n) {
+            return fail("%s: RESHAPE to the fixed shape %s cannot follow a changed input size", w,
+                        shape_str(out).c_str());
+        }
         if (x.type != o.type || x.n != o.n) {
             return fail("%s: cannot reshape '%s' %s %s into %s %s", w, x.name.c_str(), type_name(x.type),
                         shape_str(ins[0]).c_str(), type_name(o.type), shape_str(out).c_str());
@@ -1251,14 +1354,8 @@ bool model_builder::check_op(rt_op & op, const fb_table & ot, bool has_opts, int
         }
         op.beta = beta;
         const rt_tensor & x = m->tensors[static_cast<size_t>(ins[0])];
-        const rt_tensor & o = m->tensors[static_cast<size_t>(out)];
-        bool same = x.rank == o.rank && x.rank >= 1;
-        for (int k = 0; same && k < x.rank; ++k) {
-            same = x.dims[k] == o.dims[k];
-        }
-        if (!same) {
-            return fail("%s: output shape %s differs from input shape %s", w, shape_str(out).c_str(),
-                        shape_str(ins[0]).c_str());
+        if (x.rank < 1 || !same_shape_as(out, ins[0])) {
+            return x.rank < 1 ? fail("%s: input '%s' is a scalar", w, x.name.c_str()) : false;
         }
         op.fc_in = x.dims[x.rank - 1];
         op.fc_batch = static_cast<int>(x.n / static_cast<size_t>(op.fc_in));
@@ -1272,16 +1369,11 @@ bool model_builder::check_op(rt_op & op, const fb_table & ot, bool has_opts, int
             !need_type(out, quant ? t_int8 : t_float32, -1, "output")) {
             return false;
         }
+        if (!same_shape_as(out, ins[0])) {
+            return false;
+        }
         const rt_tensor & x = m->tensors[static_cast<size_t>(ins[0])];
         const rt_tensor & o = m->tensors[static_cast<size_t>(out)];
-        bool same = x.rank == o.rank;
-        for (int k = 0; same && k < x.rank; ++k) {
-            same = x.dims[k] == o.dims[k];
-        }
-        if (!same) {
-            return fail("%s: output shape %s differs from input shape %s", w, shape_str(out).c_str(),
-                        shape_str(ins[0]).c_str());
-        }
         const rt_tensor & q = quant ? o : x;
         if (q.scales.size() != 1) {
             return fail("%s: '%s' needs one (per-tensor) scale", w, q.name.c_str());
@@ -1289,6 +1381,80 @@ bool model_builder::check_op(rt_op & op, const fb_table & ot, bool has_opts, int
         op.qscale = q.scale;
         op.qzp = q.zp;
         return true;
+    }
+    case b_logistic: {
+        op.kind = k_logistic;
+        if (!n_inputs(1, 1) || !need_type(ins[0], t_float32, -1, "input") || !need_type(out, t_float32, -1, "output")) {
+            return false;  // int8 LOGISTIC: a model dequantizes first (the detector's scores are few)
+        }
+        return same_shape_as(out, ins[0]);
+    }
+    case b_pad: {
+        op.kind = k_pad;
+        if (!n_inputs(2, 2) || !need_act(ins[0], 4, "input") || !need_act(out, 4, "output") ||
+            !need_const(ins[1], "paddings") || !same_quant(ins[0], out)) {
+            return false;
+        }
+        const rt_tensor & pd = m->tensors[static_cast<size_t>(ins[1])];
+        if (pd.type != t_int32 || pd.rank != 2 || pd.dims[0] != 4 || pd.dims[1] != 2) {
+            return fail("%s: paddings '%s' must be INT32 [4,2], is %s %s", w, pd.name.c_str(), type_name(pd.type),
+                        shape_str(ins[1]).c_str());
+        }
+        const int32_t * pv = static_cast<const int32_t *>(m->data(pd));
+        const rt_tensor & x = m->tensors[static_cast<size_t>(ins[0])];
+        int d[4];
+        for (int k = 0; k < 4; ++k) {
+            if (!in_range("padding", pv[2 * k], 0, k_max_dim_param) ||
+                !in_range("padding", pv[2 * k + 1], 0, k_max_dim_param)) {
+                return false;
+            }
+            op.pad_before[k] = pv[2 * k];
+            op.pad_after[k] = pv[2 * k + 1];
+            d[k] = x.dims[k] + pv[2 * k] + pv[2 * k + 1];
+        }
+        op.q8 = act_type_ == t_int8;
+        return need_shape(out, {d[0], d[1], d[2], d[3]});
+    }
+    case b_resize_nearest: {
+        op.kind = k_resize_nearest;
+        if (!n_inputs(2, 2) || !need_act(ins[0], 4, "input") || !need_act(out, 4, "output") ||
+            !need_const(ins[1], "size") || !same_quant(ins[0], out)) {
+            return false;
+        }
+        if (has_opts) {
+            if (opt_type != o_resize_nearest) {
+                return fail("%s: builtin options of the wrong type (%d, expected %d)", w, opt_type, o_resize_nearest);
+            }
+            int align, half;
+            if (!i8(0, 0, &align) || !i8(1, 0, &half)) {
+                return false;
+            }
+            if (align || half) {
+                return fail("%s: align_corners and half_pixel_centers are not supported", w);
+            }
+        }
+        const rt_tensor & sz = m->tensors[static_cast<size_t>(ins[1])];
+        if (sz.type != t_int32 || sz.n != 2) {
+            return fail("%s: size '%s' must be INT32 [2], is %s %s", w, sz.name.c_str(), type_name(sz.type),
+                        shape_str(ins[1]).c_str());
+        }
+        const int32_t * sv = static_cast<const int32_t *>(m->data(sz));
+        if (!in_range("new height", sv[0], 1, k_max_dim_param) || !in_range("new width", sv[1], 1, k_max_dim_param)) {
+            return false;
+        }
+        const rt_tensor & x = m->tensors[static_cast<size_t>(ins[0])];
+        int oh = sv[0], ow = sv[1];
+        if (resizing_) {
+            // The file's size is for the file's input: keep its (whole) scale factor.
+            if (sv[0] % x.file_dims[1] != 0 || sv[1] % x.file_dims[2] != 0) {
+                return fail("%s: size %dx%d is not a whole multiple of the file's input %dx%d, so it cannot follow a "
+                            "changed input size", w, sv[0], sv[1], x.file_dims[1], x.file_dims[2]);
+            }
+            oh = x.dims[1] * (sv[0] / x.file_dims[1]);
+            ow = x.dims[2] * (sv[1] / x.file_dims[2]);
+        }
+        op.q8 = act_type_ == t_int8;
+        return need_shape(out, {x.dims[0], oh, ow, x.dims[3]});
     }
     default:
         return fail("%s: unsupported operator", w);
@@ -1302,7 +1468,12 @@ bool model_builder::check_graph(const std::vector<int32_t> & inputs, const std::
     }
     m->input = inputs[0];
     rt_tensor & in = m->tensors[static_cast<size_t>(m->input)];
-    if (in.is_const || in.type != t_float32 || in.rank != 4 || in.dims[0] != 1 || in.dims[1] != FER_INPUT_SIZE ||
+    if (!m->classifier) {
+        if (in.is_const || in.type != t_float32 || in.rank != 4 || in.dims[0] != 1) {
+            return fail("graph: input '%s' is %s %s, expected FLOAT32 [1,H,W,C]", in.name.c_str(), type_name(in.type),
+                        shape_str(m->input).c_str());
+        }
+    } else if (in.is_const || in.type != t_float32 || in.rank != 4 || in.dims[0] != 1 || in.dims[1] != FER_INPUT_SIZE ||
         in.dims[2] != FER_INPUT_SIZE || in.dims[3] != 1) {
         return fail("graph: input '%s' is %s %s, expected FLOAT32 [1,%d,%d,1]", in.name.c_str(), type_name(in.type),
                     shape_str(m->input).c_str(), FER_INPUT_SIZE, FER_INPUT_SIZE);
@@ -1337,6 +1508,14 @@ bool model_builder::check_graph(const std::vector<int32_t> & inputs, const std::
             return fail("graph: output %d is not produced by any op", t);
         }
         m->tensors[static_cast<size_t>(t)].pinned = true;
+        if (!m->classifier && m->tensors[static_cast<size_t>(t)].type != t_float32) {
+            return fail("graph: output '%s' is %s; outputs must be FLOAT32", tname(t).c_str(),
+                        type_name(m->tensors[static_cast<size_t>(t)].type));
+        }
+        m->outputs.push_back(t);
+    }
+    if (!m->classifier) {
+        return true;
     }
     m->probs = outputs[0];
     const rt_tensor & p = m->tensors[static_cast<size_t>(m->probs)];
@@ -1402,6 +1581,14 @@ bool model_builder::load_metadata(const fb_table & root) {
         }
     }
     for (const auto & kv : m->info) {
+        if (kv.first == "task") {
+            m->classifier = kv.second == "classifier";
+        }
+    }
+    if (!m->classifier && !m->labels.empty()) {
+        return fail("metadata: a model whose task is not 'classifier' has no class labels ('fer.labels')");
+    }
+    for (const auto & kv : m->info) {
         char * end = nullptr;
         if (kv.first == "pixel_mean" || kv.first == "pixel_std") {
             const float v = std::strtof(kv.second.c_str(), &end);
@@ -1417,6 +1604,9 @@ bool model_builder::load_metadata(const fb_table & root) {
 // Global-average-pool head: MEAN over H,W of a 4-D map F -> FULLY_CONNECTED
 // [K, C] -> SOFTMAX -> output 0. Then CAM_k = W[k] . F[y][x].
 void model_builder::find_cam() {
+    if (!m->classifier) {
+        return;
+    }
     const rt_tensor & p = m->tensors[static_cast<size_t>(m->probs)];
     if (!m->probs_is_softmax) {
         return;
@@ -1506,6 +1696,8 @@ fer_model * load_model(const uint8_t * data, uint64_t size, const fer_model_para
     model_builder b(data, size);
     b.m = m;
     m->keep_all = params.keep_all_tensors != 0;
+    b.input_h = params.input_height;
+    b.input_w = params.input_width;
     if (!b.load()) {
         fer_log_callback cb = params.log_callback ? params.log_callback : default_log;
         const std::string msg = "cannot load model: " + b.L.error;
@@ -1583,9 +1775,30 @@ void run_int8_op(fer_context * c, const rt_op & op) {
     }
 }
 
+// Ops that only move elements: one kernel for float32 and int8.
+void run_data_movement_op(fer_context * c, const rt_op & op) {
+    const fer_model & m = *c->model;
+    const rt_tensor & x = m.tensors[static_cast<size_t>(op.in[0])];
+    const rt_tensor & o = m.tensors[static_cast<size_t>(op.out)];
+    const size_t elem = static_cast<size_t>(x.elem);
+    if (op.kind == k_pad) {
+        const float zero = 0.0f;
+        const int8_t zp = static_cast<int8_t>(x.zp);  // an int8 pad fills with the value 0.0 (its zero point)
+        fer_pad__ref(x.dims, op.pad_before, op.pad_after, elem, x.type == t_int8 ? static_cast<const void *>(&zp) : &zero,
+                     c->raw(op.in[0]), c->raw(op.out));
+    } else {
+        fer_resize_nearest__ref(x.dims[0], x.dims[1], x.dims[2], x.dims[3], o.dims[1], o.dims[2], elem, c->raw(op.in[0]),
+                                c->raw(op.out));
+    }
+}
+
 void run_graph(fer_context * c) {
     const fer_model & m = *c->model;
     for (const rt_op & op : m.ops) {
+        if (op.kind == k_pad || op.kind == k_resize_nearest) {
+            run_data_movement_op(c, op);
+            continue;
+        }
         if (op.q8 || op.kind == k_quantize || op.kind == k_dequantize) {
             run_int8_op(c, op);
             continue;
@@ -1632,6 +1845,7 @@ void run_graph(fer_context * c) {
             std::memmove(out, a, m.tensors[static_cast<size_t>(op.out)].bytes);
             break;
         case k_softmax: fer_softmax_f32__ref(op.fc_batch, op.fc_in, op.beta, a, out); break;
+        case k_logistic: fer_logistic_f32__ref(m.tensors[static_cast<size_t>(op.out)].n, a, out); break;
         default: break;
         }
     }
@@ -1639,6 +1853,9 @@ void run_graph(fer_context * c) {
 
 int finish_result(fer_context * c, fer_result * r) {
     const fer_model & m = *c->model;
+    if (!m.classifier) {
+        return FER_ERR_UNSUPPORTED;
+    }
     const float * p = c->cptr(m.probs);
     if (m.probs_is_softmax) {
         for (int k = 0; k < FER_N_CLASSES; ++k) {
@@ -1677,6 +1894,8 @@ struct fer_model_params fer_model_default_params(void) {
     p.log_user_data = nullptr;
     p.keep_all_tensors = 0;
     p.reference_kernels = 0;
+    p.input_height = 0;
+    p.input_width = 0;
     return p;
 }
 
@@ -1800,6 +2019,9 @@ int fer_classify_f32(fer_context * ctx, const float * input, struct fer_result *
     if (!ctx || !input || !out) {
         return FER_ERR_INVALID_ARGUMENT;
     }
+    if (!ctx->model->classifier) {
+        return FER_ERR_UNSUPPORTED;
+    }
     std::memcpy(ctx->ptr(ctx->model->input), input, sizeof(float) * FER_INPUT_SIZE * FER_INPUT_SIZE);
     run_graph(ctx);
     return finish_result(ctx, out);
@@ -1808,6 +2030,9 @@ int fer_classify_f32(fer_context * ctx, const float * input, struct fer_result *
 int fer_classify(fer_context * ctx, const unsigned char * face, int stride, struct fer_result * out) {
     if (!ctx || !face || !out || stride < FER_INPUT_SIZE) {
         return FER_ERR_INVALID_ARGUMENT;
+    }
+    if (!ctx->model->classifier) {
+        return FER_ERR_UNSUPPORTED;
     }
     const fer_model & m = *ctx->model;
     float * x = ctx->ptr(m.input);
@@ -1889,6 +2114,86 @@ const void * fer_context_tensor(const fer_context * ctx, int index, size_t * n, 
         return nullptr;  // never computed, or its memory was reused
     }
     return const_cast<fer_context *>(ctx)->raw(index);
+}
+
+}  // extern "C"
+
+extern "C" {
+
+const char * fer_model_task(const fer_model * model) {
+    if (!model) {
+        return nullptr;
+    }
+    if (model->classifier) {
+        return "classifier";
+    }
+    const char * t = fer_model_meta(model, "task");
+    return t ? t : "unknown";
+}
+
+int fer_model_input_dims(const fer_model * model, int dims[4]) {
+    if (!model || !dims) {
+        return 0;
+    }
+    const rt_tensor & t = model->tensors[static_cast<size_t>(model->input)];
+    for (int k = 0; k < 4; ++k) {
+        dims[k] = t.dims[k];
+    }
+    return t.rank;
+}
+
+int fer_model_n_outputs(const fer_model * model) { return model ? static_cast<int>(model->outputs.size()) : 0; }
+
+static const rt_tensor * output_tensor(const fer_model * model, int i) {
+    if (!model || i < 0 || i >= static_cast<int>(model->outputs.size())) {
+        return nullptr;
+    }
+    return &model->tensors[static_cast<size_t>(model->outputs[static_cast<size_t>(i)])];
+}
+
+const char * fer_model_output_name(const fer_model * model, int i) {
+    const rt_tensor * t = output_tensor(model, i);
+    return t ? t->name.c_str() : nullptr;
+}
+
+int fer_model_output_dims(const fer_model * model, int i, int dims[4]) {
+    const rt_tensor * t = output_tensor(model, i);
+    if (!t || !dims) {
+        return 0;
+    }
+    for (int k = 0; k < 4; ++k) {
+        dims[k] = t->dims[k];
+    }
+    return t->rank;
+}
+
+int fer_context_run(fer_context * ctx, const float * input, size_t n) {
+    if (!ctx || !input) {
+        return FER_ERR_INVALID_ARGUMENT;
+    }
+    const fer_model & m = *ctx->model;
+    const rt_tensor & in = m.tensors[static_cast<size_t>(m.input)];
+    if (n != in.n) {
+        return FER_ERR_INVALID_ARGUMENT;
+    }
+    std::memcpy(ctx->ptr(m.input), input, sizeof(float) * n);
+    run_graph(ctx);
+    ctx->has_result = m.classifier;  // a CAM needs a classification (fer_classify* fills the result)
+    return FER_OK;
+}
+
+const float * fer_context_output(const fer_context * ctx, int i, size_t * n) {
+    if (!ctx) {
+        return nullptr;
+    }
+    const rt_tensor * t = output_tensor(ctx->model, i);
+    if (!t || t->type != t_float32) {
+        return nullptr;
+    }
+    if (n) {
+        *n = t->n;
+    }
+    return ctx->cptr(ctx->model->outputs[static_cast<size_t>(i)]);
 }
 
 }  // extern "C"

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 namespace {
 
@@ -152,9 +153,16 @@ int fer_crop_face(const uint8_t * grey, int32_t width, int32_t height, int32_t s
     return FER_OK;
 }
 
-int fer_analyze(fer_context * ctx, const fer_detector * det, const uint8_t * grey, int32_t width, int32_t height,
-                int32_t stride, const fer_pipeline_params * params, fer_face * faces, int32_t max_out,
-                int32_t * n_faces, fer_detect_status * detect_status) {
+}  // extern "C"
+
+namespace {
+
+// fer_analyze and fer_analyze_image: detection on the caller's pixels (grey or
+// colour), crops from the grey image.
+int analyze(fer_context * ctx, const fer_detector * det, const uint8_t * pixels, fer_pixel_format format,
+            const uint8_t * grey, int32_t width, int32_t height, int32_t stride, int32_t grey_stride,
+            const fer_pipeline_params * params, fer_face * faces, int32_t max_out, int32_t * n_faces,
+            fer_detect_status * detect_status) {
     if (detect_status) {
         *detect_status = FER_DETECT_OK;
     }
@@ -184,8 +192,9 @@ int fer_analyze(fer_context * ctx, const fer_detector * det, const uint8_t * gre
     static_assert(sizeof(fer_box) <= sizeof(fer_face) && sizeof(fer_face) % alignof(fer_box) == 0,
                   "boxes must fit, aligned, behind the faces");
     int32_t found = 0;
-    const fer_detect_status ds = fer_detector_detect(det, grey, width, height, stride, &params->detect, boxes,
-                                                     wanted > k_stack_boxes ? wanted : k_stack_boxes, &found);
+    const fer_detect_status ds = fer_detector_detect_image(det, pixels, width, height, stride, format, &params->detect,
+                                                           boxes, wanted > k_stack_boxes ? wanted : k_stack_boxes,
+                                                           &found);
     if (ds != FER_DETECT_OK) {
         if (detect_status) {
             *detect_status = ds;
@@ -203,7 +212,8 @@ int fer_analyze(fer_context * ctx, const fer_detector * det, const uint8_t * gre
         fer_face & f = faces[i];
         std::memset(&f, 0, sizeof f);
         f.box = box;
-        int st = fer_crop_face(grey, width, height, stride, &f.box, params, crop, &f.crop_x, &f.crop_y, &f.crop_size);
+        int st = fer_crop_face(grey, width, height, grey_stride, &f.box, params, crop, &f.crop_x, &f.crop_y,
+                               &f.crop_size);
         if (st == FER_OK) {
             st = params->tta_flip ? fer_classify_flip(ctx, crop, FER_INPUT_SIZE, &f.result)
                                   : fer_classify(ctx, crop, FER_INPUT_SIZE, &f.result);
@@ -221,6 +231,43 @@ int fer_analyze(fer_context * ctx, const fer_detector * det, const uint8_t * gre
         }
     }
     return FER_OK;
+}
+
+}  // namespace
+
+extern "C" {
+
+int fer_analyze(fer_context * ctx, const fer_detector * det, const uint8_t * grey, int32_t width, int32_t height,
+                int32_t stride, const fer_pipeline_params * params, fer_face * faces, int32_t max_out,
+                int32_t * n_faces, fer_detect_status * detect_status) {
+    return analyze(ctx, det, grey, FER_PIXEL_GREY, grey, width, height, stride, stride, params, faces, max_out, n_faces,
+                   detect_status);
+}
+
+int fer_analyze_image(fer_context * ctx, const fer_detector * det, const uint8_t * pixels, int32_t width,
+                      int32_t height, int32_t stride, fer_pixel_format format, const fer_pipeline_params * params,
+                      fer_face * faces, int32_t max_out, int32_t * n_faces, fer_detect_status * detect_status) {
+    if (format == FER_PIXEL_GREY) {
+        return fer_analyze(ctx, det, pixels, width, height, stride, params, faces, max_out, n_faces, detect_status);
+    }
+    if (n_faces) {
+        *n_faces = 0;
+    }
+    if (!pixels || width <= 0 || height <= 0 || (format != FER_PIXEL_BGR && format != FER_PIXEL_RGBA) ||
+        int64_t(stride) < int64_t(width) * (format == FER_PIXEL_BGR ? 3 : 4) ||
+        int64_t(width) * int64_t(height) > int64_t(FER_DETECT_MAX_PIXELS)) {
+        // the detector reports sizes and arguments with its own status
+        return analyze(ctx, det, pixels, format, nullptr, width, height, stride, width, params, faces, max_out,
+                       n_faces, detect_status);
+    }
+    std::vector<uint8_t> grey(static_cast<size_t>(width) * static_cast<size_t>(height));
+    if (format == FER_PIXEL_BGR) {
+        fer_bgr_to_grey(pixels, width, height, stride, grey.data(), width);
+    } else {
+        fer_rgba_to_grey(pixels, width, height, stride, grey.data(), width);
+    }
+    return analyze(ctx, det, pixels, format, grey.data(), width, height, stride, width, params, faces, max_out,
+                   n_faces, detect_status);
 }
 
 void fer_bgr_to_grey(const uint8_t * bgr, int32_t width, int32_t height, int32_t stride, uint8_t * grey,

@@ -4,6 +4,8 @@
 #include "cascade.h"
 #include "group.h"
 #include "haar-cascade.h"
+#include "yunet.h"
+#include "fer-pipeline.h"
 
 #include <algorithm>
 #include <cmath>
@@ -13,7 +15,11 @@
 #include <string>
 
 struct fer_detector {
+    fer_detector_kind kind = FER_DETECTOR_HAAR;
     fer::detect::haar_detector haar;
+    // YuNet instantiates its graph per input size and pools contexts: a
+    // detector stays shareable across threads (the pool is locked).
+    mutable fer::detect::yunet_detector yunet;
 };
 
 namespace {
@@ -41,7 +47,13 @@ fer_detector * load(const void * data, size_t size, fer_detect_status * status, 
         return nullptr;
     }
     bool ok;
-    if (fer::detect::is_binary(data, size)) {
+    if (size >= 8 && std::memcmp(static_cast<const char *>(data) + 4, "TFL3", 4) == 0) {
+        det->kind = FER_DETECTOR_YUNET;
+        ok = fer::detect::yunet_load(det->yunet, static_cast<const uint8_t *>(data), size, msg);
+        if (!ok) {
+            msg = "not a usable YuNet face detector: " + msg;
+        }
+    } else if (fer::detect::is_binary(data, size)) {
         ok = fer::detect::read_binary(static_cast<const uint8_t *>(data), size, det->haar.model, msg);
     } else {
         ok = fer::detect::read_xml(static_cast<const char *>(data), size, det->haar.model, msg);
@@ -51,7 +63,9 @@ fer_detector * load(const void * data, size_t size, fer_detect_status * status, 
         report(status, err, err_size, FER_DETECT_ERR_FORMAT, std::string(origin) + ": " + msg);
         return nullptr;
     }
-    fer::detect::prepare(det->haar);
+    if (det->kind == FER_DETECTOR_HAAR) {
+        fer::detect::prepare(det->haar);
+    }
     report(status, err, err_size, FER_DETECT_OK, "");
     return det;
 }
@@ -66,6 +80,9 @@ fer_detect_params fer_detect_default_params(void) {
     p.min_neighbors = 3;
     p.min_size = 0;
     p.max_size = 0;
+    p.score_threshold = 0.6f;
+    p.nms_threshold = 0.3f;
+    p.input_long_side = 0;
     return p;
 }
 
@@ -74,7 +91,7 @@ const char * fer_detect_status_name(fer_detect_status status) {
         case FER_DETECT_OK: return "ok";
         case FER_DETECT_ERR_ARGUMENT: return "bad argument";
         case FER_DETECT_ERR_IO: return "cannot read file";
-        case FER_DETECT_ERR_FORMAT: return "bad cascade file";
+        case FER_DETECT_ERR_FORMAT: return "bad detector file";
         case FER_DETECT_ERR_TOO_LARGE: return "image too large";
         case FER_DETECT_ERR_MEMORY: return "out of memory";
     }
@@ -131,6 +148,12 @@ fer_detector * fer_detector_load_from_file(const char * path, fer_detect_status 
 
 void fer_detector_free(fer_detector * det) { delete det; }
 
+fer_detector_kind fer_detector_get_kind(const fer_detector * det) { return det ? det->kind : FER_DETECTOR_HAAR; }
+
+const char * fer_detector_kind_name(const fer_detector * det) {
+    return det && det->kind == FER_DETECTOR_YUNET ? "yunet" : "haar";
+}
+
 int32_t fer_detector_window_width(const fer_detector * det) { return det ? det->haar.model.win_w : 0; }
 int32_t fer_detector_window_height(const fer_detector * det) { return det ? det->haar.model.win_h : 0; }
 int32_t fer_detector_n_stages(const fer_detector * det) {
@@ -138,7 +161,7 @@ int32_t fer_detector_n_stages(const fer_detector * det) {
 }
 
 fer_detect_status fer_detector_save_binary(const fer_detector * det, void * out, size_t * size) {
-    if (!det || !size) {
+    if (!det || !size || det->kind != FER_DETECTOR_HAAR) {
         return FER_DETECT_ERR_ARGUMENT;
     }
     const std::vector<uint8_t> bin = fer::detect::write_binary(det->haar.model);
@@ -155,9 +178,30 @@ fer_detect_status fer_detector_save_binary(const fer_detector * det, void * out,
     return FER_DETECT_OK;
 }
 
-fer_detect_status fer_detector_detect(const fer_detector * det, const uint8_t * grey, int32_t width, int32_t height,
-                                      int32_t stride, const fer_detect_params * params, fer_box * boxes,
-                                      int32_t max_boxes, int32_t * n_boxes) {
+}  // extern "C"
+
+namespace {
+
+void sort_and_copy(std::vector<fer_box> & out, fer_box * boxes, int32_t max_boxes, int32_t * n_boxes) {
+    std::stable_sort(out.begin(), out.end(), [](const fer_box & a, const fer_box & b) {
+        const int64_t aa = int64_t(a.width) * a.height, ba = int64_t(b.width) * b.height;
+        if (aa != ba) {
+            return aa > ba;
+        }
+        return a.y != b.y ? a.y < b.y : a.x < b.x;
+    });
+    const size_t n_out = std::min(out.size(), size_t(max_boxes));
+    for (size_t i = 0; i < n_out; ++i) {
+        boxes[i] = out[i];
+    }
+    *n_boxes = int32_t(out.size());
+}
+
+// Arguments every detector checks the same way; FER_DETECT_OK and *empty for a 0-size image.
+fer_detect_status check_call(const fer_detector * det, const uint8_t * px, int32_t width, int32_t height,
+                             int32_t stride, int32_t bytes_per_pixel, const fer_detect_params * params,
+                             fer_box * boxes, int32_t max_boxes, int32_t * n_boxes, bool * empty) {
+    *empty = false;
     if (n_boxes) {
         *n_boxes = 0;
     }
@@ -165,7 +209,10 @@ fer_detect_status fer_detector_detect(const fer_detector * det, const uint8_t * 
         return FER_DETECT_ERR_ARGUMENT;
     }
     const double sf = params->scale_factor;
-    if (!(sf >= 1.001 && sf <= 100.0) || params->min_neighbors < 0 || params->min_size < 0 || params->max_size < 0) {
+    if (!(sf >= 1.001 && sf <= 100.0) || params->min_neighbors < 0 || params->min_size < 0 || params->max_size < 0 ||
+        !(params->score_threshold >= 0.0f && params->score_threshold <= 1.0f) ||
+        !(params->nms_threshold >= 0.0f && params->nms_threshold <= 1.0f) || params->input_long_side < 0 ||
+        params->input_long_side > 8192) {
         return FER_DETECT_ERR_ARGUMENT;
     }
     if (width > FER_DETECT_MAX_SIDE || height > FER_DETECT_MAX_SIDE ||
@@ -173,11 +220,89 @@ fer_detect_status fer_detector_detect(const fer_detector * det, const uint8_t * 
         return FER_DETECT_ERR_TOO_LARGE;
     }
     if (width == 0 || height == 0) {
+        *empty = true;
         return FER_DETECT_OK;
     }
-    if (!grey || stride < width) {
+    if (!px || int64_t(stride) < int64_t(width) * bytes_per_pixel) {
         return FER_DETECT_ERR_ARGUMENT;
     }
+    return FER_DETECT_OK;
+}
+
+fer_detect_status detect_yunet(const fer_detector * det, const uint8_t * px, int32_t width, int32_t height,
+                               int32_t stride, fer::detect::pixel_format format, const fer_detect_params * params,
+                               fer_box * boxes, int32_t max_boxes, int32_t * n_boxes) {
+    std::vector<fer::detect::yunet_face> faces;
+    const fer_detect_status st =
+        fer::detect::yunet_detect(det->yunet, px, width, height, size_t(stride), format, *params, faces);
+    if (st != FER_DETECT_OK) {
+        return st;
+    }
+    std::vector<fer_box> out;
+    for (const auto & f : faces) {
+        // clipped to the image, as the Haar boxes are
+        const int x0 = std::max(0, int(std::lround(f.x))), y0 = std::max(0, int(std::lround(f.y)));
+        const int x1 = std::min(int(width), int(std::lround(f.x + f.w)));
+        const int y1 = std::min(int(height), int(std::lround(f.y + f.h)));
+        if (x1 <= x0 || y1 <= y0) {
+            continue;
+        }
+        fer_box b{x0, y0, x1 - x0, y1 - y0, 0, f.score, 5, {}};
+        std::memcpy(b.landmarks, f.landmarks, sizeof b.landmarks);
+        out.push_back(b);
+    }
+    sort_and_copy(out, boxes, max_boxes, n_boxes);
+    return FER_DETECT_OK;
+}
+
+}  // namespace
+
+extern "C" {
+
+fer_detect_status fer_detector_detect_image(const fer_detector * det, const uint8_t * pixels, int32_t width,
+                                            int32_t height, int32_t stride, fer_pixel_format format,
+                                            const fer_detect_params * params, fer_box * boxes, int32_t max_boxes,
+                                            int32_t * n_boxes) {
+    const int32_t bpp = format == FER_PIXEL_GREY ? 1 : (format == FER_PIXEL_BGR ? 3 : 4);
+    if (format != FER_PIXEL_GREY && format != FER_PIXEL_BGR && format != FER_PIXEL_RGBA) {
+        return FER_DETECT_ERR_ARGUMENT;
+    }
+    bool empty;
+    fer_detect_status st = check_call(det, pixels, width, height, stride, bpp, params, boxes, max_boxes, n_boxes, &empty);
+    if (st != FER_DETECT_OK || empty) {
+        return st;
+    }
+    if (det->kind == FER_DETECTOR_YUNET) {
+        const auto f = format == FER_PIXEL_GREY ? fer::detect::pixel_format::grey
+                       : format == FER_PIXEL_BGR ? fer::detect::pixel_format::bgr
+                                                 : fer::detect::pixel_format::rgba;
+        return detect_yunet(det, pixels, width, height, stride, f, params, boxes, max_boxes, n_boxes);
+    }
+    if (format == FER_PIXEL_GREY) {
+        return fer_detector_detect(det, pixels, width, height, stride, params, boxes, max_boxes, n_boxes);
+    }
+    std::vector<uint8_t> grey(size_t(width) * size_t(height));
+    if (format == FER_PIXEL_BGR) {
+        fer_bgr_to_grey(pixels, width, height, stride, grey.data(), width);
+    } else {
+        fer_rgba_to_grey(pixels, width, height, stride, grey.data(), width);
+    }
+    return fer_detector_detect(det, grey.data(), width, height, width, params, boxes, max_boxes, n_boxes);
+}
+
+fer_detect_status fer_detector_detect(const fer_detector * det, const uint8_t * grey, int32_t width, int32_t height,
+                                      int32_t stride, const fer_detect_params * params, fer_box * boxes,
+                                      int32_t max_boxes, int32_t * n_boxes) {
+    bool empty;
+    fer_detect_status st = check_call(det, grey, width, height, stride, 1, params, boxes, max_boxes, n_boxes, &empty);
+    if (st != FER_DETECT_OK || empty) {
+        return st;
+    }
+    if (det->kind == FER_DETECTOR_YUNET) {
+        return detect_yunet(det, grey, width, height, stride, fer::detect::pixel_format::grey, params, boxes,
+                            max_boxes, n_boxes);
+    }
+    const double sf = params->scale_factor;
     fer::detect::scan_options o;
     o.scale_factor = sf;
     o.min_w = o.min_h = params->min_size;
@@ -197,21 +322,11 @@ fer_detect_status fer_detector_detect(const fer_detector * det, const uint8_t * 
         const int x1 = std::min(rects[i].x + rects[i].w, int(width));
         const int y1 = std::min(rects[i].y + rects[i].h, int(height));
         if (x1 > x0 && y1 > y0) {
-            out.push_back(fer_box{x0, y0, x1 - x0, y1 - y0, params->min_neighbors > 0 ? int32_t(weights[i]) : 0});
+            out.push_back(fer_box{x0, y0, x1 - x0, y1 - y0, params->min_neighbors > 0 ? int32_t(weights[i]) : 0, 0.0f,
+                                  0, {}});
         }
     }
-    std::stable_sort(out.begin(), out.end(), [](const fer_box & a, const fer_box & b) {
-        const int64_t aa = int64_t(a.width) * a.height, ba = int64_t(b.width) * b.height;
-        if (aa != ba) {
-            return aa > ba;
-        }
-        return a.y != b.y ? a.y < b.y : a.x < b.x;
-    });
-    const size_t n_out = std::min(out.size(), size_t(max_boxes));
-    for (size_t i = 0; i < n_out; ++i) {
-        boxes[i] = out[i];
-    }
-    *n_boxes = int32_t(out.size());
+    sort_and_copy(out, boxes, max_boxes, n_boxes);
     return FER_DETECT_OK;
 }
 

@@ -1,0 +1,353 @@
+// YuNet: input preparation, instantiation per input size, decoding and NMS
+// (yunet.h). Plain C++17, no exceptions, no dependency but the runtime.
+#include "yunet.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <numeric>
+
+namespace fer::detect {
+
+namespace {
+
+constexpr int k_strides[3] = {8, 16, 32};
+const char * const k_outputs[12] = {"cls_8", "cls_16", "cls_32", "obj_8", "obj_16", "obj_32",
+                                    "bbox_8", "bbox_16", "bbox_32", "kps_8", "kps_16", "kps_32"};
+constexpr int k_channels[4] = {1, 1, 4, 10};  // cls, obj, bbox, kps
+constexpr int k_default_long_side = 640;
+// Smallest face side (input pixels) YuNet finds reliably: an image is never
+// shrunk so far that the caller's min_size falls below it.
+constexpr double k_smallest_face = 16.0;
+constexpr size_t k_max_instances = 4;  // input sizes kept loaded (video: one; photos: a few)
+
+float clamp01(float v) { return v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v); }
+
+void log_to_string(int, const char * msg, void * user) { *static_cast<std::string *>(user) = msg; }
+
+// One resampling tap list per output coordinate: source index and weight.
+// Downscaling by 2 or more averages the source footprint (box filter: no
+// aliasing of fine texture into false faces); otherwise bilinear with
+// half-pixel centres (cv::resize's INTER_LINEAR geometry).
+struct taps {
+    std::vector<int> start, count;
+    std::vector<int> index;
+    std::vector<float> weight;
+};
+
+taps make_taps(int n_out, int n_src, double scale) {
+    taps t;
+    t.start.resize(static_cast<size_t>(n_out));
+    t.count.resize(static_cast<size_t>(n_out));
+    const double inv = 1.0 / scale;
+    for (int o = 0; o < n_out; ++o) {
+        t.start[static_cast<size_t>(o)] = static_cast<int>(t.index.size());
+        if (inv >= 2.0) {
+            int a = static_cast<int>(std::floor(o * inv));
+            int b = static_cast<int>(std::floor((o + 1) * inv));
+            a = std::min(a, n_src - 1);
+            b = std::max(a + 1, std::min(b, n_src));
+            for (int i = a; i < b; ++i) {
+                t.index.push_back(i);
+                t.weight.push_back(1.0f / static_cast<float>(b - a));
+            }
+        } else {
+            const double s = (o + 0.5) * inv - 0.5;
+            int i0 = static_cast<int>(std::floor(s));
+            const float f = static_cast<float>(s - i0);
+            const int i1 = std::min(std::max(i0 + 1, 0), n_src - 1);
+            i0 = std::min(std::max(i0, 0), n_src - 1);
+            t.index.push_back(i0);
+            t.weight.push_back(1.0f - f);
+            t.index.push_back(i1);
+            t.weight.push_back(f);
+        }
+        t.count[static_cast<size_t>(o)] = static_cast<int>(t.index.size()) - t.start[static_cast<size_t>(o)];
+    }
+    return t;
+}
+
+// Fills the [1, input_h, input_w, 3] BGR float input (0..255): the image
+// scaled into the top-left corner, zeros elsewhere.
+void prepare_input(const uint8_t * px, int width, int height, size_t stride, pixel_format format,
+                   const yunet_geometry & g, std::vector<float> & input) {
+    input.assign(static_cast<size_t>(g.input_w) * static_cast<size_t>(g.input_h) * 3, 0.0f);
+    const int cw = std::min(g.input_w, std::max(1, static_cast<int>(std::lround(width * g.scale))));
+    const int ch = std::min(g.input_h, std::max(1, static_cast<int>(std::lround(height * g.scale))));
+    const double sx = static_cast<double>(cw) / width, sy = static_cast<double>(ch) / height;
+    const taps tx = make_taps(cw, width, sx), ty = make_taps(ch, height, sy);
+    const int bpp = format == pixel_format::grey ? 1 : (format == pixel_format::bgr ? 3 : 4);
+    // channel offsets of B, G, R in a source pixel
+    const int off[3] = {format == pixel_format::rgba ? 2 : 0, format == pixel_format::grey ? 0 : 1,
+                        format == pixel_format::bgr ? 2 : 0};
+    std::vector<float> row(static_cast<size_t>(cw) * 3);  // one source row resampled horizontally
+    for (int y = 0; y < ch; ++y) {
+        float * dst = input.data() + static_cast<size_t>(y) * static_cast<size_t>(g.input_w) * 3;
+        for (int k = 0; k < ty.count[static_cast<size_t>(y)]; ++k) {
+            const size_t tk = static_cast<size_t>(ty.start[static_cast<size_t>(y)] + k);
+            const uint8_t * src = px + static_cast<size_t>(ty.index[tk]) * stride;
+            const float wy = ty.weight[tk];
+            std::fill(row.begin(), row.end(), 0.0f);
+            for (int x = 0; x < cw; ++x) {
+                float b = 0, gr = 0, r = 0;
+                for (int j = 0; j < tx.count[static_cast<size_t>(x)]; ++j) {
+                    const size_t tj = static_cast<size_t>(tx.start[static_cast<size_t>(x)] + j);
+                    const uint8_t * p = src + static_cast<size_t>(tx.index[tj]) * static_cast<size_t>(bpp);
+                    const float wx = tx.weight[tj];
+                    b += wx * p[off[0]];
+                    gr += wx * p[off[1]];
+                    r += wx * p[off[2]];
+                }
+                row[static_cast<size_t>(x) * 3] = b;
+                row[static_cast<size_t>(x) * 3 + 1] = gr;
+                row[static_cast<size_t>(x) * 3 + 2] = r;
+            }
+            for (size_t i = 0; i < row.size(); ++i) {
+                dst[i] += wy * row[i];
+            }
+        }
+    }
+}
+
+// The model instance for an input size (loaded on first use), with one context.
+bool acquire(yunet_detector & det, int h, int w, fer_model ** model, fer_context ** ctx, std::string & error) {
+    std::lock_guard<std::mutex> lock(det.mu);
+    ++det.clock;
+    yunet_detector::instance * inst = nullptr;
+    for (auto & i : det.instances) {
+        if (i.h == h && i.w == w) {
+            inst = &i;
+        }
+    }
+    if (!inst) {
+        if (det.instances.size() >= k_max_instances) {
+            // evict the least recently used size that no call is using
+            size_t victim = det.instances.size();
+            for (size_t i = 0; i < det.instances.size(); ++i) {
+                const auto & c = det.instances[i];
+                if (c.in_use == 0 && (victim == det.instances.size() || c.last_use < det.instances[victim].last_use)) {
+                    victim = i;
+                }
+            }
+            if (victim < det.instances.size()) {
+                for (fer_context * c : det.instances[victim].idle) {
+                    fer_context_free(c);
+                }
+                fer_model_free(det.instances[victim].model);
+                det.instances.erase(det.instances.begin() + static_cast<long>(victim));
+            }
+        }
+        fer_model_params mp = fer_model_default_params();
+        mp.input_height = h;
+        mp.input_width = w;
+        mp.log_callback = log_to_string;
+        mp.log_user_data = &error;
+        fer_model * m = fer_model_load_from_buffer(det.file.data(), det.file.size(), mp);
+        if (!m) {
+            return false;
+        }
+        det.instances.emplace_back();
+        inst = &det.instances.back();
+        inst->h = h;
+        inst->w = w;
+        inst->model = m;
+    }
+    inst->last_use = det.clock;
+    *model = inst->model;
+    if (!inst->idle.empty()) {
+        *ctx = inst->idle.back();
+        inst->idle.pop_back();
+    } else if (!(*ctx = fer_context_new(inst->model))) {
+        error = "out of memory for the detector's activations";
+        return false;
+    }
+    ++inst->in_use;
+    return true;
+}
+
+void release(yunet_detector & det, fer_model * model, fer_context * ctx) {
+    std::lock_guard<std::mutex> lock(det.mu);
+    for (auto & i : det.instances) {
+        if (i.model == model) {  // always found: an instance in use is never evicted
+            i.idle.push_back(ctx);
+            --i.in_use;
+            return;
+        }
+    }
+}
+
+}  // namespace
+
+yunet_detector::~yunet_detector() {
+    for (auto & i : instances) {
+        for (fer_context * c : i.idle) {
+            fer_context_free(c);
+        }
+        fer_model_free(i.model);
+    }
+}
+
+void yunet_decode_level(const float * cls, const float * obj, const float * bbox, const float * kps, int rows,
+                        int cols, int stride, float threshold, std::vector<yunet_face> & out) {
+    const float s = static_cast<float>(stride);
+    for (int r = 0; r < rows; ++r) {
+        for (int c = 0; c < cols; ++c) {
+            const size_t i = static_cast<size_t>(r) * static_cast<size_t>(cols) + static_cast<size_t>(c);
+            const float score = std::sqrt(clamp01(cls[i]) * clamp01(obj[i]));
+            if (!(score >= threshold)) {
+                continue;
+            }
+            const float * b = bbox + i * 4;
+            const float cx = (static_cast<float>(c) + b[0]) * s, cy = (static_cast<float>(r) + b[1]) * s;
+            // exp of a wild value must not make an infinite box: cap at 2^20 pixels
+            const float w = std::exp(std::min(b[2], 20.0f)) * s, h = std::exp(std::min(b[3], 20.0f)) * s;
+            yunet_face f;
+            f.x = cx - w * 0.5f;
+            f.y = cy - h * 0.5f;
+            f.w = w;
+            f.h = h;
+            f.score = score;
+            const float * k = kps + i * 10;
+            for (int j = 0; j < 5; ++j) {
+                f.landmarks[2 * j] = (static_cast<float>(c) + k[2 * j]) * s;
+                f.landmarks[2 * j + 1] = (static_cast<float>(r) + k[2 * j + 1]) * s;
+            }
+            out.push_back(f);
+        }
+    }
+}
+
+float yunet_iou(const yunet_face & a, const yunet_face & b) {
+    const float ix = std::max(0.0f, std::min(a.x + a.w, b.x + b.w) - std::max(a.x, b.x));
+    const float iy = std::max(0.0f, std::min(a.y + a.h, b.y + b.h) - std::max(a.y, b.y));
+    const float inter = ix * iy;
+    const float uni = a.w * a.h + b.w * b.h - inter;
+    return uni > 0.0f ? inter / uni : 0.0f;
+}
+
+void yunet_nms(std::vector<yunet_face> & faces, float iou_threshold, size_t top_k) {
+    std::vector<size_t> order(faces.size());
+    std::iota(order.begin(), order.end(), size_t(0));
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return faces[a].score > faces[b].score; });
+    std::vector<yunet_face> kept;
+    for (size_t i : order) {
+        bool keep = true;
+        for (const yunet_face & k : kept) {
+            if (yunet_iou(faces[i], k) > iou_threshold) {
+                keep = false;
+                break;
+            }
+        }
+        if (keep) {
+            kept.push_back(faces[i]);
+            if (top_k && kept.size() == top_k) {
+                break;
+            }
+        }
+    }
+    faces.swap(kept);
+}
+
+yunet_geometry yunet_choose_geometry(int width, int height, const fer_detect_params & p) {
+    yunet_geometry g;
+    const int long_side = std::max(width, height);
+    const int target = p.input_long_side > 0 ? p.input_long_side : k_default_long_side;
+    double scale = std::min(1.0, static_cast<double>(target) / long_side);
+    if (p.min_size > 0) {
+        // never shrink a face of min_size below what YuNet finds
+        scale = std::max(scale, std::min(1.0, k_smallest_face / p.min_size));
+    }
+    g.scale = scale;
+    auto up32 = [](double v) { return std::max(32, (static_cast<int>(std::ceil(v - 1e-9)) + 31) / 32 * 32); };
+    g.input_w = up32(width * scale);
+    g.input_h = up32(height * scale);
+    return g;
+}
+
+bool yunet_load(yunet_detector & det, const uint8_t * data, size_t size, std::string & error) {
+    det.file.assign(data, data + size);
+    fer_model_params mp = fer_model_default_params();
+    mp.log_callback = log_to_string;
+    mp.log_user_data = &error;
+    fer_model * m = fer_model_load_from_buffer(data, size, mp);
+    if (!m) {
+        return false;
+    }
+    bool ok = std::strcmp(fer_model_task(m), "face_detector") == 0;
+    if (!ok) {
+        error = std::string("a TFLite model for the task '") + fer_model_task(m) + "', not a face detector";
+    }
+    if (ok && fer_model_n_outputs(m) != 12) {
+        error = "a YuNet file has 12 outputs, this one " + std::to_string(fer_model_n_outputs(m));
+        ok = false;
+    }
+    int in[4];
+    if (ok && (fer_model_input_dims(m, in) != 4 || in[3] != 3 || in[1] % 32 || in[2] % 32)) {
+        error = "the input must be [1,H,W,3] with H and W multiples of 32";
+        ok = false;
+    }
+    for (int i = 0; ok && i < 12; ++i) {
+        int d[4];
+        const int stride = k_strides[i % 3];
+        if (std::strcmp(fer_model_output_name(m, i), k_outputs[i]) != 0 || fer_model_output_dims(m, i, d) != 4 ||
+            d[1] != in[1] / stride || d[2] != in[2] / stride || d[3] != k_channels[i / 3]) {
+            error = std::string("output ") + std::to_string(i) + " '" + fer_model_output_name(m, i) + "' is not " +
+                    k_outputs[i] + " [1," + std::to_string(in[1] / stride) + "," + std::to_string(in[2] / stride) +
+                    "," + std::to_string(k_channels[i / 3]) + "]";
+            ok = false;
+        }
+    }
+    if (ok) {
+        // keep this instance: it serves images of the file's own input size
+        det.instances.emplace_back();
+        det.instances.back().h = in[1];
+        det.instances.back().w = in[2];
+        det.instances.back().model = m;
+    } else {
+        fer_model_free(m);
+    }
+    return ok;
+}
+
+fer_detect_status yunet_detect(yunet_detector & det, const uint8_t * pixels, int width, int height, size_t stride,
+                               pixel_format format, const fer_detect_params & p, std::vector<yunet_face> & out) {
+    out.clear();
+    const yunet_geometry g = yunet_choose_geometry(width, height, p);
+    std::vector<float> input;
+    prepare_input(pixels, width, height, stride, format, g, input);
+    fer_model * model = nullptr;
+    fer_context * ctx = nullptr;
+    std::string error;
+    if (!acquire(det, g.input_h, g.input_w, &model, &ctx, error)) {
+        return FER_DETECT_ERR_MEMORY;
+    }
+    fer_context_run(ctx, input.data(), input.size());
+    std::vector<yunet_face> faces;
+    for (int l = 0; l < 3; ++l) {
+        const int s = k_strides[l];
+        yunet_decode_level(fer_context_output(ctx, l, nullptr), fer_context_output(ctx, 3 + l, nullptr),
+                           fer_context_output(ctx, 6 + l, nullptr), fer_context_output(ctx, 9 + l, nullptr),
+                           g.input_h / s, g.input_w / s, s, p.score_threshold, faces);
+    }
+    release(det, model, ctx);
+    yunet_nms(faces, p.nms_threshold, 0);
+    const float inv = static_cast<float>(1.0 / g.scale);
+    for (yunet_face & f : faces) {
+        f.x *= inv;
+        f.y *= inv;
+        f.w *= inv;
+        f.h *= inv;
+        for (float & v : f.landmarks) {
+            v *= inv;
+        }
+        const float side = std::max(f.w, f.h);
+        if ((p.min_size > 0 && side < p.min_size) || (p.max_size > 0 && side > p.max_size)) {
+            continue;
+        }
+        out.push_back(f);
+    }
+    return FER_DETECT_OK;
+}
+
+}  // namespace fer::detect
