@@ -991,11 +991,7 @@ std::vector<std::pair<float, float>> calibrate_tflite(const tfl_model & float_mo
                                                       const std::vector<std::vector<float>> & inputs,
                                                       calibration_method method) {
     return calibrate(float_model, inputs.size(), [&](fer_context * ctx, size_t i) {
-        // Interim: fer_context_run (float input, any model) lands with the runtime commit.
-        (void)ctx;
-        (void)i;
-        throw runtime_error("calibration of float inputs needs fer_context_run, which this runtime lacks");
-        return 0;
+        return fer_context_run(ctx, inputs[i].data(), inputs[i].size());
     }, method);
 }
 
@@ -1086,7 +1082,7 @@ void set_act(tfl_tensor & t, float scale, int64_t zp) {
 }  // namespace
 
 tfl_model quantize_tflite_int8(const tfl_model & f, const std::vector<std::pair<float, float>> & ranges,
-                               bool float_head_wanted) {
+                               bool float_head_wanted, int float_tail) {
     tfl_model q = f;
     if (f.inputs.size() != 1 || ranges.size() != f.tensors.size()) {
         throw runtime_error("quantize: one input and a range per tensor are needed");
@@ -1162,6 +1158,23 @@ tfl_model quantize_tflite_int8(const tfl_model & f, const std::vector<std::pair<
             }
         }
     }
+    // Detector heads: the last `float_tail` convolutions before each graph
+    // output (behind its LOGISTIC) stay float; see the header.
+    for (int32_t out : f.outputs) {
+        int k = producer(out);
+        if (k >= 0 && f.ops[static_cast<size_t>(k)].builtin == tfl_logistic) {
+            k = producer(f.ops[static_cast<size_t>(k)].inputs[0]);
+        }
+        for (int d = 0; d < float_tail && k >= 0; ++d) {
+            const int b = f.ops[static_cast<size_t>(k)].builtin;
+            if (b != tfl_conv_2d && b != tfl_depthwise_conv_2d) {
+                break;
+            }
+            float_head[static_cast<size_t>(k)] = true;
+            k = producer(f.ops[static_cast<size_t>(k)].inputs[0]);
+        }
+    }
+    std::map<int32_t, int32_t> dequantized;  // int8 tensor -> its float copy (one DEQUANTIZE each)
     for (size_t k = first_op; k < f.ops.size(); ++k) {
         tfl_op op = f.ops[k];
         for (int32_t & i : op.inputs) {
@@ -1171,7 +1184,9 @@ tfl_model quantize_tflite_int8(const tfl_model & f, const std::vector<std::pair<
         }
         if (float_head[k]) {
             const tfl_tensor & x = q.tensors[static_cast<size_t>(op.inputs[0])];
-            if (x.type == tfl_int8) {
+            if (x.type == tfl_int8 && dequantized.count(op.inputs[0])) {
+                op.inputs[0] = dequantized[op.inputs[0]];
+            } else if (x.type == tfl_int8) {
                 q.tensors.push_back(tfl_activation_tensor(x.name + "_float", x.shape));
                 tfl_op deq;
                 deq.builtin = tfl_dequantize;
@@ -1179,6 +1194,7 @@ tfl_model quantize_tflite_int8(const tfl_model & f, const std::vector<std::pair<
                 deq.inputs = {op.inputs[0]};
                 deq.outputs = {static_cast<int32_t>(q.tensors.size() - 1)};
                 q.ops.push_back(deq);
+                dequantized[op.inputs[0]] = deq.outputs[0];
                 op.inputs[0] = deq.outputs[0];
             }
             q.ops.push_back(op);  // float, version 1

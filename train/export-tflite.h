@@ -153,8 +153,11 @@ std::vector<std::pair<float, float>> calibrate_tflite(const tfl_model & float_mo
 // QUANTIZE (the runtime needs no int8 PAD); RESIZE_NEAREST_NEIGHBOR and PAD
 // keep their input's parameters; LOGISTIC always stays float behind a
 // DEQUANTIZE (scores keep their float resolution); every int8 output gets a
-// DEQUANTIZE and keeps its name.
+// DEQUANTIZE and keeps its name. float_tail > 0 keeps the last float_tail
+// CONV_2D / DEPTHWISE_CONV_2D ops before each output (behind its LOGISTIC)
+// float as well, behind one DEQUANTIZE per int8 tensor they read: the head
+// maps then carry no int8 rounding of their own (boxes are exp() of them).
 tfl_model quantize_tflite_int8(const tfl_model & float_model, const std::vector<std::pair<float, float>> & ranges,
-                               bool float_head = true);
+                               bool float_head = true, int float_tail = 0);
 
 }  // namespace fer

@@ -1,6 +1,7 @@
-// Calibration photos for the detector's int8 file: each photo letterboxed
-// (scaled to fit, aspect kept, padded with black at the right and bottom)
-// into the model input, as float BGR 0..255 NHWC. OpenCV decodes them.
+// Calibration photos for the detector's int8 file: each photo twice, whole
+// and its centre square, letterboxed (scaled to fit, aspect kept, padded with
+// black at the right and bottom) into the model input, as float BGR 0..255
+// NHWC. OpenCV decodes them.
 #pragma once
 
 #include <string>

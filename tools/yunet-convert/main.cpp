@@ -22,18 +22,23 @@ namespace {
 
 const char * k_usage =
     "usage: fer-convert-yunet --onnx FILE --out FLOAT.tflite [--source-commit FILE]\n"
-    "                         [--out-int8 INT8.tflite --calibration DIR|IMAGE ...] [--size N]\n"
+    "                         [--out-int8 INT8.tflite --calibration DIR|IMAGE ... [--float-tail N]\n"
+    "                         [--calibration-method mse|minmax]] [--size N]\n"
     "  --onnx FILE           yunet_n_dynamic.onnx\n"
     "  --out FILE            the float32 .tflite (written atomically)\n"
     "  --source-commit FILE  SOURCE-COMMIT of the weights (default: next to the ONNX file)\n"
     "  --out-int8 FILE       also the int8 .tflite, calibrated on the photos of --calibration\n"
     "  --calibration PATH    a photo or a folder of photos (repeatable; letterboxed to the input size)\n"
+    "  --float-tail N        int8: keep the last N convolutions of each head float (default 2: the\n"
+    "                        1x1 and 3x3 head convs; 0: every convolution int8)\n"
+    "  --calibration-method M  activation ranges: mse (default, MSE-optimal clipping) or minmax\n"
     "  --size N              input height and width in the file (default 320; a multiple of 32)\n";
 
 int run(int argc, char ** argv) {
     std::string onnx_path, out, out_int8, commit_file;
     std::vector<std::string> calib;
-    int size = 320;
+    int size = 320, float_tail = 2;
+    fer::calibration_method method = fer::calibration_method::mse;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         auto value = [&]() -> std::string {
@@ -52,6 +57,18 @@ int run(int argc, char ** argv) {
             calib.push_back(value());
         } else if (a == "--source-commit") {
             commit_file = value();
+        } else if (a == "--float-tail") {
+            const std::string v = value();
+            float_tail = std::atoi(v.c_str());
+            if (float_tail < 0 || float_tail > 8 || v.find_first_not_of("0123456789") != std::string::npos) {
+                throw fer::usage_error("--float-tail " + v + ": a number from 0 to 8 is needed");
+            }
+        } else if (a == "--calibration-method") {
+            const std::string v = value();
+            if (v != "mse" && v != "minmax") {
+                throw fer::usage_error("--calibration-method " + v + ": mse or minmax");
+            }
+            method = v == "mse" ? fer::calibration_method::mse : fer::calibration_method::minmax;
         } else if (a == "--size") {
             const std::string v = value();
             size = std::atoi(v.c_str());
@@ -89,9 +106,10 @@ int run(int argc, char ** argv) {
         return 0;
     }
     const std::vector<std::vector<float>> inputs = fer::load_calibration_inputs(calib, size, size);
-    std::printf("calibration: %zu photos, letterboxed to %dx%d BGR\n", inputs.size(), size, size);
-    const auto ranges = fer::calibrate_tflite(f, inputs, fer::calibration_method::mse);
-    const fer::tfl_model q = fer::quantize_tflite_int8(f, ranges);
+    std::printf("calibration: %zu inputs (each photo whole and its centre square), letterboxed to %dx%d BGR\n",
+                inputs.size(), size, size);
+    const auto ranges = fer::calibrate_tflite(f, inputs, method);
+    const fer::tfl_model q = fer::quantize_tflite_int8(f, ranges, true, float_tail);
     fer::write_file_atomic(out_int8, fer::tflite_serialize(q));
     std::printf("%s: %zu ops (%s)\n", out_int8.c_str(), q.ops.size(), fer::tflite_op_list(q).c_str());
     return 0;
