@@ -31,13 +31,15 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-# The TFLite interpreter the interop test runs (tests/interop/, versions pinned
-# in its package-lock.json). Skipped when installed and the lock is unchanged.
+# The TFLite interpreter and ONNX runtime the interop tests run (tests/interop/,
+# versions pinned in its package-lock.json). Skipped when installed and the lock
+# is unchanged. ONNXRUNTIME_NODE_INSTALL=skip: onnxruntime-node's postinstall
+# would download GPU libraries; its CPU binaries come in the package.
 if [[ ! -f tests/interop/node_modules/.package-lock.json ||
       tests/interop/package-lock.json -nt tests/interop/node_modules/.package-lock.json ]]; then
   echo "setup: installing tests/interop npm packages"
-  (cd tests/interop && npm ci --no-audit --no-fund --loglevel=error) ||
-    echo "setup: warning: npm ci failed; the TFLite interop test will be skipped"
+  (cd tests/interop && ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error) ||
+    echo "setup: warning: npm ci failed; the TFLite and ONNX interop tests will be skipped"
 fi
 
 # playwright-core drives Debian's chromium in the web app's tests (tests/web/).

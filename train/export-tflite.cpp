@@ -216,7 +216,7 @@ tfl_field f_ivec(int id, std::vector<int32_t> v) { tfl_field f; f.id = id; f.wid
 // BuiltinOptions union members (TFLite numbering, see schema/tflite-subset.fbs).
 enum : int {
     opt_conv = 1, opt_depthwise = 2, opt_pool = 5, opt_fc = 8, opt_softmax = 9, opt_add = 11, opt_reshape = 17,
-    opt_reducer = 27, opt_dequantize = 38, opt_quantize = 89,
+    opt_pad = 22, opt_reducer = 27, opt_dequantize = 38, opt_resize_nearest = 74, opt_quantize = 89,
 };
 
 }  // namespace
@@ -300,6 +300,33 @@ tfl_op tfl_softmax_op(int32_t in, int32_t out, float beta) {
     op.outputs = {out};
     op.options_type = opt_softmax;
     op.options = {f_f32(0, beta)};
+    return op;
+}
+
+tfl_op tfl_logistic_op(int32_t in, int32_t out) {
+    tfl_op op;
+    op.builtin = tfl_logistic;
+    op.inputs = {in};
+    op.outputs = {out};
+    return op;  // LOGISTIC has no options table
+}
+
+tfl_op tfl_pad_op(int32_t in, int32_t paddings, int32_t out) {
+    tfl_op op;
+    op.builtin = tfl_pad;
+    op.inputs = {in, paddings};
+    op.outputs = {out};
+    op.options_type = opt_pad;  // an empty PadOptions table, as TFLite's converter writes
+    return op;
+}
+
+tfl_op tfl_resize_nearest_op(int32_t in, int32_t size, int32_t out) {
+    tfl_op op;
+    op.builtin = tfl_resize_nearest_neighbor;
+    op.inputs = {in, size};
+    op.outputs = {out};
+    op.options_type = opt_resize_nearest;
+    op.options = {f_i8(0, 0), f_i8(1, 0)};  // align_corners, half_pixel_centers
     return op;
 }
 
@@ -455,6 +482,9 @@ const char * op_name(int builtin) {
     case tfl_softmax: return "SOFTMAX";
     case tfl_mean: return "MEAN";
     case tfl_quantize: return "QUANTIZE";
+    case tfl_logistic: return "LOGISTIC";
+    case tfl_pad: return "PAD";
+    case tfl_resize_nearest_neighbor: return "RESIZE_NEAREST_NEIGHBOR";
     default: return "?";
     }
 }
@@ -826,10 +856,10 @@ namespace fer {
 
 namespace {
 
-// Runs the float graph on every face and calls visit(tensor, values, count)
-// for each float activation tensor.
-template <typename Visit>
-void for_each_activation(const tfl_model & float_model, const uint8_t * faces, size_t n, Visit visit) {
+// Runs the float graph on every input (run(ctx, i) feeds input i) and calls
+// visit(tensor, values, count) for each float activation tensor.
+template <typename Run, typename Visit>
+void for_each_activation(const tfl_model & float_model, size_t n, Run run, Visit visit) {
     const std::string bytes = tflite_serialize(float_model);
     std::string log;
     fer_model_params params = fer_model_default_params();
@@ -843,8 +873,12 @@ void for_each_activation(const tfl_model & float_model, const uint8_t * faces, s
     fer_context * ctx = fer_context_new(model);
     const int nt = fer_model_n_tensors(model);
     for (size_t i = 0; i < n; ++i) {
-        fer_result r;
-        fer_classify(ctx, faces + i * FER_INPUT_SIZE * FER_INPUT_SIZE, FER_INPUT_SIZE, &r);
+        const int status = run(ctx, i);
+        if (status != FER_OK) {
+            fer_context_free(ctx);
+            fer_model_free(model);
+            throw runtime_error("calibration: input " + std::to_string(i) + ": " + fer_status_string(status));
+        }
         for (int t = 0; t < nt; ++t) {
             if (!float_model.tensors[static_cast<size_t>(t)].data.empty()) {
                 continue;
@@ -890,12 +924,17 @@ std::pair<float, float> mse_range(const std::vector<double> & hist, float lo, fl
 
 }  // namespace
 
-std::vector<std::pair<float, float>> calibrate_tflite(const tfl_model & float_model, const uint8_t * faces, size_t n,
-                                                      calibration_method method) {
+namespace {
+
+// Min/max (then, for mse, a histogram per tensor) over every input; `run`
+// feeds input i to the context as for_each_activation describes.
+template <typename Run>
+std::vector<std::pair<float, float>> calibrate(const tfl_model & float_model, size_t n, Run run,
+                                               calibration_method method) {
     const size_t nt = float_model.tensors.size();
     std::vector<std::pair<float, float>> ranges(nt, {0.0f, 0.0f});
     std::vector<bool> seen(nt, false);
-    for_each_activation(float_model, faces, n, [&](size_t t, const float * v, size_t count) {
+    for_each_activation(float_model, n, run, [&](size_t t, const float * v, size_t count) {
         auto & rg = ranges[t];
         for (size_t k = 0; k < count; ++k) {
             if (!seen[t]) {
@@ -920,7 +959,7 @@ std::vector<std::pair<float, float>> calibrate_tflite(const tfl_model & float_mo
             hist[t].assign(k_bins, 0.0);
         }
     }
-    for_each_activation(float_model, faces, n, [&](size_t t, const float * v, size_t count) {
+    for_each_activation(float_model, n, run, [&](size_t t, const float * v, size_t count) {
         if (hist[t].empty()) {
             return;
         }
@@ -936,6 +975,24 @@ std::vector<std::pair<float, float>> calibrate_tflite(const tfl_model & float_mo
         }
     }
     return ranges;
+}
+
+}  // namespace
+
+std::vector<std::pair<float, float>> calibrate_tflite(const tfl_model & float_model, const uint8_t * faces, size_t n,
+                                                      calibration_method method) {
+    return calibrate(float_model, n, [&](fer_context * ctx, size_t i) {
+        fer_result r;
+        return fer_classify(ctx, faces + i * FER_INPUT_SIZE * FER_INPUT_SIZE, FER_INPUT_SIZE, &r);
+    }, method);
+}
+
+std::vector<std::pair<float, float>> calibrate_tflite(const tfl_model & float_model,
+                                                      const std::vector<std::vector<float>> & inputs,
+                                                      calibration_method method) {
+    return calibrate(float_model, inputs.size(), [&](fer_context * ctx, size_t i) {
+        return fer_context_run(ctx, inputs[i].data(), inputs[i].size());
+    }, method);
 }
 
 namespace {
@@ -1025,12 +1082,22 @@ void set_act(tfl_tensor & t, float scale, int64_t zp) {
 }  // namespace
 
 tfl_model quantize_tflite_int8(const tfl_model & f, const std::vector<std::pair<float, float>> & ranges,
-                               bool float_head_wanted) {
+                               bool float_head_wanted, int float_tail) {
     tfl_model q = f;
     if (f.inputs.size() != 1 || ranges.size() != f.tensors.size()) {
         throw runtime_error("quantize: one input and a range per tensor are needed");
     }
-    const int32_t in_f = f.inputs[0];
+    q.ops.clear();
+    // A PAD of the float input (a detector's explicit convolution padding)
+    // stays float and the QUANTIZE follows it: then zeros are padded exactly
+    // and the runtime needs no int8 PAD.
+    int32_t in_f = f.inputs[0];
+    size_t first_op = 0;
+    if (!f.ops.empty() && f.ops[0].builtin == tfl_pad && f.ops[0].inputs[0] == in_f) {
+        q.ops.push_back(f.ops[0]);
+        in_f = f.ops[0].outputs[0];
+        first_op = 1;
+    }
     // the int8 copy of the input, fed by QUANTIZE
     tfl_tensor in_q = tfl_activation_tensor(f.tensors[static_cast<size_t>(in_f)].name + "_int8",
                                             f.tensors[static_cast<size_t>(in_f)].shape);
@@ -1048,7 +1115,6 @@ tfl_model quantize_tflite_int8(const tfl_model & f, const std::vector<std::pair<
     quant.version = 2;
     quant.inputs = {in_f};
     quant.outputs = {in_q_index};
-    q.ops.clear();
     q.ops.push_back(quant);
     // The classifier head stays float behind a DEQUANTIZE: the global average
     // pool (an int8 MEAN would round the mean of 36 values to the input's
@@ -1066,6 +1132,10 @@ tfl_model quantize_tflite_int8(const tfl_model & f, const std::vector<std::pair<
         return -1;
     };
     for (size_t s = 0; s < f.ops.size(); ++s) {
+        if (f.ops[s].builtin == tfl_logistic) {
+            float_head[s] = true;  // a score: cheap in float, coarse at 1/256 steps in int8
+            continue;
+        }
         if (!float_head_wanted || f.ops[s].builtin != tfl_softmax) {
             continue;
         }
@@ -1088,7 +1158,24 @@ tfl_model quantize_tflite_int8(const tfl_model & f, const std::vector<std::pair<
             }
         }
     }
-    for (size_t k = 0; k < f.ops.size(); ++k) {
+    // Detector heads: the last `float_tail` convolutions before each graph
+    // output (behind its LOGISTIC) stay float; see the header.
+    for (int32_t out : f.outputs) {
+        int k = producer(out);
+        if (k >= 0 && f.ops[static_cast<size_t>(k)].builtin == tfl_logistic) {
+            k = producer(f.ops[static_cast<size_t>(k)].inputs[0]);
+        }
+        for (int d = 0; d < float_tail && k >= 0; ++d) {
+            const int b = f.ops[static_cast<size_t>(k)].builtin;
+            if (b != tfl_conv_2d && b != tfl_depthwise_conv_2d) {
+                break;
+            }
+            float_head[static_cast<size_t>(k)] = true;
+            k = producer(f.ops[static_cast<size_t>(k)].inputs[0]);
+        }
+    }
+    std::map<int32_t, int32_t> dequantized;  // int8 tensor -> its float copy (one DEQUANTIZE each)
+    for (size_t k = first_op; k < f.ops.size(); ++k) {
         tfl_op op = f.ops[k];
         for (int32_t & i : op.inputs) {
             if (i == in_f) {
@@ -1097,7 +1184,9 @@ tfl_model quantize_tflite_int8(const tfl_model & f, const std::vector<std::pair<
         }
         if (float_head[k]) {
             const tfl_tensor & x = q.tensors[static_cast<size_t>(op.inputs[0])];
-            if (x.type == tfl_int8) {
+            if (x.type == tfl_int8 && dequantized.count(op.inputs[0])) {
+                op.inputs[0] = dequantized[op.inputs[0]];
+            } else if (x.type == tfl_int8) {
                 q.tensors.push_back(tfl_activation_tensor(x.name + "_float", x.shape));
                 tfl_op deq;
                 deq.builtin = tfl_dequantize;
@@ -1105,6 +1194,7 @@ tfl_model quantize_tflite_int8(const tfl_model & f, const std::vector<std::pair<
                 deq.inputs = {op.inputs[0]};
                 deq.outputs = {static_cast<int32_t>(q.tensors.size() - 1)};
                 q.ops.push_back(deq);
+                dequantized[op.inputs[0]] = deq.outputs[0];
                 op.inputs[0] = deq.outputs[0];
             }
             q.ops.push_back(op);  // float, version 1
@@ -1131,6 +1221,8 @@ tfl_model quantize_tflite_int8(const tfl_model & f, const std::vector<std::pair<
         case tfl_average_pool_2d:
         case tfl_reshape:
         case tfl_mean:
+        case tfl_resize_nearest_neighbor:
+        case tfl_pad:
             set_act(o, x.scale[0], x.zero_point[0]);
             op.version = op.builtin == tfl_reshape ? 1 : 2;
             break;

@@ -19,8 +19,8 @@ namespace fer {
 enum tfl_type : int { tfl_float32 = 0, tfl_int32 = 2, tfl_int8 = 9 };
 enum tfl_op_code : int {
     tfl_add = 0, tfl_average_pool_2d = 1, tfl_conv_2d = 3, tfl_depthwise_conv_2d = 4, tfl_dequantize = 6,
-    tfl_fully_connected = 9, tfl_max_pool_2d = 17, tfl_reshape = 22, tfl_softmax = 25, tfl_mean = 40,
-    tfl_quantize = 114,
+    tfl_fully_connected = 9, tfl_logistic = 14, tfl_max_pool_2d = 17, tfl_reshape = 22, tfl_softmax = 25, tfl_pad = 34,
+    tfl_mean = 40, tfl_resize_nearest_neighbor = 97, tfl_quantize = 114,
 };
 enum tfl_padding : int { tfl_same = 0, tfl_valid = 1 };
 enum tfl_activation : int { tfl_act_none = 0, tfl_act_relu = 1, tfl_act_relu6 = 3 };
@@ -76,6 +76,12 @@ tfl_op tfl_mean_op(int32_t in, int32_t axes, int32_t out, bool keep_dims);
 tfl_op tfl_add_op(int32_t a, int32_t b, int32_t out, int act);
 tfl_op tfl_reshape_op(int32_t in, int32_t shape, int32_t out, const std::vector<int32_t> & new_shape);
 tfl_op tfl_softmax_op(int32_t in, int32_t out, float beta);
+tfl_op tfl_logistic_op(int32_t in, int32_t out);
+// paddings: an int32 [rank, 2] constant (before, after per dimension); zeros are padded.
+tfl_op tfl_pad_op(int32_t in, int32_t paddings, int32_t out);
+// size: an int32 [2] constant {new_h, new_w}; out[y] = in[floor(y * in_h / new_h)]
+// (align_corners and half_pixel_centers false).
+tfl_op tfl_resize_nearest_op(int32_t in, int32_t size, int32_t out);
 
 // A constant float tensor from values (little-endian bytes).
 tfl_tensor tfl_const_f32(const std::string & name, std::vector<int32_t> shape, const std::vector<float> & v);
@@ -127,6 +133,12 @@ enum class calibration_method {
 // Entries of constant tensors are left at 0.
 std::vector<std::pair<float, float>> calibrate_tflite(const tfl_model & float_model, const uint8_t * faces, size_t n,
                                                       calibration_method method = calibration_method::mse);
+// The same over inputs given as the graph's float input tensor itself (each
+// the input's element count, e.g. 320x320x3 BGR for a detector), fed through
+// fer_context_run with no preprocessing.
+std::vector<std::pair<float, float>> calibrate_tflite(const tfl_model & float_model,
+                                                      const std::vector<std::vector<float>> & inputs,
+                                                      calibration_method method = calibration_method::mse);
 
 // The int8 graph of a float graph: per-channel symmetric int8 weights
 // (CONV_2D along dimension 0, DEPTHWISE_CONV_2D along 3), per-tensor int8
@@ -137,7 +149,15 @@ std::vector<std::pair<float, float>> calibrate_tflite(const tfl_model & float_mo
 // FULLY_CONNECTED, SOFTMAX) stays float behind a DEQUANTIZE unless
 // float_head is false (then MEAN keeps its input's parameters and SOFTMAX
 // outputs int8 at 1/256, -128: the all-int8 graph, e.g. for tests).
+// Detector graphs: a PAD that reads the float input runs in float before the
+// QUANTIZE (the runtime needs no int8 PAD); RESIZE_NEAREST_NEIGHBOR and PAD
+// keep their input's parameters; LOGISTIC always stays float behind a
+// DEQUANTIZE (scores keep their float resolution); every int8 output gets a
+// DEQUANTIZE and keeps its name. float_tail > 0 keeps the last float_tail
+// CONV_2D / DEPTHWISE_CONV_2D ops before each output (behind its LOGISTIC)
+// float as well, behind one DEQUANTIZE per int8 tensor they read: the head
+// maps then carry no int8 rounding of their own (boxes are exp() of them).
 tfl_model quantize_tflite_int8(const tfl_model & float_model, const std::vector<std::pair<float, float>> & ranges,
-                               bool float_head = true);
+                               bool float_head = true, int float_tail = 0);
 
 }  // namespace fer
