@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the web app into one static folder that any HTTPS host can serve:
 # the page, the worker, two WebAssembly builds of the runtime (SIMD128 and
-# plain), the int8 model and the face cascade in fer's compact binary form.
+# plain), the int8 model, the YuNet face detector (int8, the default) and the
+# Haar cascade in fer's compact binary form (?detector=haar).
 #
 #   web/build.sh [--out DIR] [--cascade-tool PATH]      # default DIR: build/web/site
 #
@@ -62,10 +63,12 @@ done
 
 "$cascade_tool" "$haar_xml" "$out.tmp/model/frontalface-alt2.fercascade" >/dev/null
 cp "$model" "$out.tmp/model/fernet-int8.tflite"
+cp "$root/models/yunet-int8.tflite" "$out.tmp/model/yunet-int8.tflite"   # the default face detector
+cp "$root/models/LICENSE-yunet" "$out.tmp/model/LICENSE-yunet"
 # Precompressed copies of the three big files: the worker inflates them itself
 # (DecompressionStream), so the download stays under 1 MB on a host that does
 # not compress; the plain files are the fallback for browsers without it.
-for f in fer-simd.wasm fer-plain.wasm model/fernet-int8.tflite model/frontalface-alt2.fercascade; do
+for f in fer-simd.wasm fer-plain.wasm model/fernet-int8.tflite model/yunet-int8.tflite model/frontalface-alt2.fercascade; do
   gzip -9 -n -c "$out.tmp/$f" > "$out.tmp/$f.gz"
 done
 cp "$root"/web/{index.html,app.js,worker.js,style.css,manifest.webmanifest,sw.js} "$out.tmp/"
@@ -75,7 +78,7 @@ node "$root/web/tools/make-icons.js" "$out.tmp/icons"
 # The worker's table of file sizes (its download progress), then the service
 # worker's cache name, which changes with any byte of the site, so a new
 # build replaces the old cache instead of mixing with it.
-sizes="$(cd "$out.tmp" && for f in fer-simd.wasm fer-plain.wasm model/fernet-int8.tflite model/frontalface-alt2.fercascade; do
+sizes="$(cd "$out.tmp" && for f in fer-simd.wasm fer-plain.wasm model/fernet-int8.tflite model/yunet-int8.tflite model/frontalface-alt2.fercascade; do
   printf "'%s': %d, '%s.gz': %d, " "$f" "$(stat -c %s "$f")" "$f" "$(stat -c %s "$f.gz")"; done)"
 sed -i "s|^const FILE_BYTES = {};|const FILE_BYTES = { ${sizes%, } };|" "$out.tmp/worker.js"
 grep -q "^const FILE_BYTES = { 'fer-simd.wasm'" "$out.tmp/worker.js" || { echo "web/build.sh: worker.js has no FILE_BYTES line" >&2; exit 2; }

@@ -1,6 +1,6 @@
 // Service worker: after the first visit the app works with no network. It
 // caches the page, the WebAssembly build this browser runs, the model and
-// the cascade at install; web/build.sh stamps the version, so each build gets
+// the face detector at install; web/build.sh stamps the version, so each build gets
 // a fresh cache and the old one is deleted.
 'use strict';
 
@@ -21,7 +21,7 @@ const build = (() => { try { return WebAssembly.validate(SIMD_PROBE) ? 'simd' : 
 self.addEventListener('install', (event) => {
   event.waitUntil(caches.open(CACHE)
     .then((cache) => cache.addAll([...SHELL, `fer-${build}.js`, `fer-${build}.wasm${gz}`,
-                                 `model/fernet-int8.tflite${gz}`, `model/frontalface-alt2.fercascade${gz}`]))
+                                 `model/fernet-int8.tflite${gz}`, `model/yunet-int8.tflite${gz}`]))
     .then(() => self.skipWaiting()));
 });
 

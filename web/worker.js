@@ -1,8 +1,8 @@
 // Inference off the page's thread: loads one of the two WebAssembly builds of
 // the runtime (fer-simd or fer-plain, from web/wasm/fer-web.cpp), the model and
-// the cascade, then analyses the frames app.js posts, one at a time.
+// the face detector, then analyses the frames app.js posts, one at a time.
 //
-// In:  {type: 'init', build: 'auto'|'simd'|'plain'}
+// In:  {type: 'init', build: 'auto'|'simd'|'plain', detector: 'yunet'|'haar'}
 //      {type: 'frame', id, width, height, pixels (RGBA ArrayBuffer), minFace, maxFaces, cam, track, tta}
 //      {type: 'reset'}                         forget the tracks
 //      {type: 'bench', width, height, pixels, minFace, reps}
@@ -14,7 +14,8 @@
 'use strict';
 
 const MODEL_URL = 'model/fernet-int8.tflite';
-const CASCADE_URL = 'model/frontalface-alt2.fercascade';
+// The face detector: YuNet (int8, landmarks) unless the page asks for the Haar cascade.
+const DETECTOR_URLS = { yunet: 'model/yunet-int8.tflite', haar: 'model/frontalface-alt2.fercascade' };
 
 // Offsets of one face's float32 record; must match fer_web_record in web/wasm/fer-web.cpp.
 const REC = { box: 0, neighbors: 4, crop: 5, probs: 8, top: 15, confidence: 16, uncertain: 17,
@@ -92,16 +93,17 @@ function toHeap(bytes) {
   return ptr;
 }
 
-async function init(requested) {
+async function init(requested, detector) {
+  const DETECTOR_URL = DETECTOR_URLS[detector] || DETECTOR_URLS.yunet;
   const t0 = performance.now();
   const build = requested === 'plain' || (requested !== 'simd' && !simdSupported()) ? 'plain' : 'simd';
   let stage = 'wasm';
   try {
-    const files = [MODEL_URL, CASCADE_URL, `fer-${build}.wasm`].map(fetchedName);
+    const files = [MODEL_URL, DETECTOR_URL, `fer-${build}.wasm`].map(fetchedName);
     download.total = files.every((f) => FILE_BYTES[f] > 0) ? files.reduce((sum, f) => sum + FILE_BYTES[f], 0) : 0;
     importScripts(`fer-${build}.js`);
     // The three downloads run together.
-    const data = Promise.all([fetchBytes(MODEL_URL), fetchBytes(CASCADE_URL)]);
+    const data = Promise.all([fetchBytes(MODEL_URL), fetchBytes(DETECTOR_URL)]);
     fer = await createFerModule({ wasmBinary: await fetchBytes(`fer-${build}.wasm`) });
     stage = 'model';
     const [model, cascade] = await data;

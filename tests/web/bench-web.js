@@ -25,7 +25,7 @@ async function main() {
   const playwright = h.requireTools();
   const frame = h.makeRgbaFrame(work, 'happy');
   const runNative = (kernels, n) => JSON.parse(execFileSync(nativeExe, [path.join(site, 'model/fernet-int8.tflite'),
-    path.join(site, 'model/frontalface-alt2.fercascade'), frame, String(W), String(H), String(minFace), '0',
+    path.join(site, 'model/yunet-int8.tflite'), frame, String(W), String(H), String(minFace), '0',
     String(n), kernels].filter((a) => a !== ''), { encoding: 'utf8' }));
   const names = { native: 'native', ref: 'native ref', simd: 'wasm simd', plain: 'wasm plain' };
   const kernels = { native: runNative('', 1).kernels, ref: runNative('reference', 1).kernels };
@@ -75,11 +75,11 @@ async function main() {
   // What a first visit downloads (worker.js fetches the .gz copies).
   const first = ['index.html', 'app.js', 'worker.js', 'style.css', 'manifest.webmanifest', 'sw.js', 'icons/icon.svg',
     'icons/icon-180.png', 'icons/icon-192.png', 'icons/icon-512.png', 'fer-simd.js', 'fer-simd.wasm.gz',
-    'model/fernet-int8.tflite.gz', 'model/frontalface-alt2.fercascade.gz'];
+    'model/fernet-int8.tflite.gz', 'model/yunet-int8.tflite.gz'];
   const size = (f) => fs.statSync(path.join(site, f)).size;
   const gz = (f) => (f.endsWith('.gz') ? size(f) : zlib.gzipSync(fs.readFileSync(path.join(site, f)), { level: 9 }).length);
   console.log('download sizes (bytes):');
-  for (const f of ['fer-simd.wasm', 'fer-plain.wasm', 'model/fernet-int8.tflite', 'model/frontalface-alt2.fercascade']) {
+  for (const f of ['fer-simd.wasm', 'fer-plain.wasm', 'model/fernet-int8.tflite', 'model/yunet-int8.tflite']) {
     console.log(`  ${f.padEnd(36)} ${String(size(f)).padStart(8)}  gzip ${String(size(`${f}.gz`)).padStart(8)}`);
   }
   const total = first.reduce((s, f) => s + size(f), 0);

@@ -77,16 +77,15 @@ int main(int argc, char ** argv) {
     p.detect.min_size = min_face;
     p.max_faces = max_faces;
     p.tta_flip = tta ? 1 : 0;
-    std::vector<uint8_t> grey(size_t(width) * size_t(height));
     fer_face faces[32];
     int32_t n = 0;
     std::vector<double> ms;
-    // Timed like the page's worker: grey conversion + fer_analyze per frame.
+    // Timed like the page's worker: fer_analyze_image on the RGBA frame.
     for (int r = 0; r < reps; ++r) {
         const auto t0 = std::chrono::steady_clock::now();
-        fer_rgba_to_grey(rgba.data(), width, height, width * 4, grey.data(), width);
-        if (fer_analyze(ctx, det, grey.data(), width, height, width, &p, faces, 32, &n, nullptr) != FER_OK) {
-            std::fprintf(stderr, "error: fer_analyze failed\n");
+        if (fer_analyze_image(ctx, det, rgba.data(), width, height, width * 4, FER_PIXEL_RGBA, &p, faces, 32, &n,
+                              nullptr) != FER_OK) {
+            std::fprintf(stderr, "error: fer_analyze_image failed\n");
             return 2;
         }
         ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());

@@ -105,7 +105,7 @@ function compareWithFerPredict(f, build, frameFile) {
   const png = frameFile.replace(/\.rgba$/, '.png');
   fs.writeFileSync(png, encodePng(f.width, f.height, 4, fs.readFileSync(frameFile)));
   const out = JSON.parse(execFileSync(ferExe, ['predict', '--json', '--model', path.join(site, 'model/fernet-int8.tflite'),
-    '--detector', path.join(site, 'model/frontalface-alt2.fercascade'), '--min-face', String(f.params.minFace),
+    '--detector', path.join(site, 'model/yunet-int8.tflite'), '--min-face', String(f.params.minFace),
     '--max-faces', String(f.params.maxFaces), ...(f.params.tta ? ['--tta', 'flip'] : []), png], { encoding: 'utf8' }));
   const faces = out[0].faces;
   check(faces.length === f.faces.length, `${build}: same number of faces as fer predict`, `${f.faces.length} vs ${faces.length}`);
@@ -159,7 +159,7 @@ function compareWithNative(f, what) {
   const frameFile = path.join(work, `parity-${what.replace(/\W+/g, '-')}.rgba`);
   fs.writeFileSync(frameFile, Buffer.from(f.rgba, 'base64'));
   const native = JSON.parse(execFileSync(nativeExe, [path.join(site, 'model/fernet-int8.tflite'),
-    path.join(site, 'model/frontalface-alt2.fercascade'), frameFile, String(f.width), String(f.height),
+    path.join(site, 'model/yunet-int8.tflite'), frameFile, String(f.width), String(f.height),
     String(f.params.minFace), String(f.params.maxFaces), ...(f.params.tta ? ['1', 'tta'] : [])], { encoding: 'utf8' }));
   check(native.faces.length === f.faces.length && f.faces.length >= 1,
         `${what}: same number of faces as native`, `${f.faces.length} vs ${native.faces.length}`);
@@ -205,7 +205,7 @@ ${fs.readFileSync(path.join(site, 'worker.js'), 'utf8')}`);
       if (scenario === 'loading') {
         check(await state(page) === 'loading', 'state while the model downloads is loading', await state(page));
         check(await messageTitle(page) === 'Loading the model…', 'loading message shown', String(await messageTitle(page)));
-        // The WebAssembly module and the cascade arrive; the model is still held back.
+        // The WebAssembly module and the face detector arrive; the model is still held back.
         await page.waitForFunction(() => /^[\d.]+ of [\d.]+ MB\. /.test(document.getElementById('message-text').textContent),
                                    null, { timeout: TIMEOUT });
         const progress = await page.evaluate(() => {
@@ -214,7 +214,7 @@ ${fs.readFileSync(path.join(site, 'worker.js'), 'utf8')}`);
                    max: bar.max, state: window.ferApp.state };
         });
         const [, loaded, total] = /^([\d.]+) of ([\d.]+) MB/.exec(progress.text).map(Number);
-        const files = ['fer-simd.wasm.gz', 'model/fernet-int8.tflite.gz', 'model/frontalface-alt2.fercascade.gz'];
+        const files = ['fer-simd.wasm.gz', 'model/fernet-int8.tflite.gz', 'model/yunet-int8.tflite.gz'];
         const expected = files.reduce((sum, f) => sum + fs.statSync(path.join(site, f)).size, 0) / 1e6;
         check(progress.state === 'loading' && Math.abs(total - expected) < 0.006 && loaded > 0 && loaded < total,
               'loading: the message counts the first download', progress.text);

@@ -47,7 +47,6 @@ struct state {
     fer_detector * det = nullptr;
     fer_tracker * tracker = nullptr;
     uint8_t * rgba = nullptr;
-    uint8_t * grey = nullptr;
     int32_t capacity = 0;  // pixels the two buffers hold
     fer_face faces[k_max_faces];
     float records[k_max_faces * REC_SIZE];
@@ -105,7 +104,7 @@ EMSCRIPTEN_KEEPALIVE int fer_web_max_faces(void) { return k_max_faces; }
 EMSCRIPTEN_KEEPALIVE const char * fer_web_error(void) { return g.error; }
 EMSCRIPTEN_KEEPALIVE const char * fer_web_kernels(void) { return g.model ? fer_model_kernels(g.model) : ""; }
 
-// Loads the model (TFLite) and the cascade (FERHAAR1 or XML) from bytes the
+// Loads the model (TFLite) and the face detector (YuNet TFLite, or a FERHAAR1/XML cascade) from bytes the
 // worker fetched; both are copied, so the caller frees them afterwards.
 // 0 on success, otherwise the reason is in fer_web_error().
 EMSCRIPTEN_KEEPALIVE int fer_web_init(const void * model, int32_t model_size, const void * cascade,
@@ -145,10 +144,8 @@ EMSCRIPTEN_KEEPALIVE uint8_t * fer_web_frame(int32_t width, int32_t height) {
     const int32_t pixels = width * height;
     if (pixels > g.capacity) {
         std::free(g.rgba);
-        std::free(g.grey);
         g.rgba = static_cast<uint8_t *>(std::malloc(size_t(pixels) * 4));
-        g.grey = static_cast<uint8_t *>(std::malloc(size_t(pixels)));
-        g.capacity = (g.rgba && g.grey) ? pixels : 0;
+        g.capacity = g.rgba ? pixels : 0;
         if (!g.capacity) {
             return nullptr;
         }
@@ -167,7 +164,6 @@ EMSCRIPTEN_KEEPALIVE int fer_web_analyze(int32_t width, int32_t height, int32_t 
         std::snprintf(g.error, sizeof g.error, "analyze: not initialised or no frame buffer");
         return -1;
     }
-    fer_rgba_to_grey(g.rgba, width, height, width * 4, g.grey, width);
     fer_pipeline_params p = fer_pipeline_default_params();
     p.detect.min_size = min_face;
     p.max_faces = max_faces;
@@ -175,7 +171,9 @@ EMSCRIPTEN_KEEPALIVE int fer_web_analyze(int32_t width, int32_t height, int32_t 
     p.tta_flip = tta;
     int32_t n = 0;
     fer_detect_status ds = FER_DETECT_OK;
-    const int st = fer_analyze(g.ctx, g.det, g.grey, width, height, width, &p, g.faces, k_max_faces, &n, &ds);
+    // colour to the detector (YuNet uses it), grey crops to the classifier
+    const int st = fer_analyze_image(g.ctx, g.det, g.rgba, width, height, width * 4, FER_PIXEL_RGBA, &p, g.faces,
+                                     k_max_faces, &n, &ds);
     if (st != FER_OK) {
         std::snprintf(g.error, sizeof g.error, "analyze: %s (detector: %s)", fer_status_string(st),
                       fer_detect_status_name(ds));

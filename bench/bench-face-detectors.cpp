@@ -1,0 +1,270 @@
+// The face detectors side by side: YuNet (float32 and int8 files, run by our
+// runtime) and the Haar cascade, on labelled photos, plus the time of the
+// whole pipeline (detect + classify) on one thread.
+//
+//   Accuracy  ../shared/data/wider-val-dev (114 WIDER FACE validation photos)
+//             and ../shared/data/faces (the dlib PASCAL photos, training.xml +
+//             testing.xml): a detection matches a labelled face one-to-one at
+//             IoU >= 0.4 (greedy, best score first); recall over faces at
+//             least 32 / 64 px high; precision over detections at least that
+//             high; a detection matching a smaller labelled face is ignored
+//             (the protocol of wider-val-dev/README.md). False faces on dogs.jpg.
+//   Speed     a 640x480 frame (the group photo letterboxed) with min face 0
+//             and 80 (live), and a 12 MP photo (bald_guys.jpg enlarged), median
+//             of --reps runs, each detector + the int8 classifier.
+//
+//   bench-face-detectors --shared ../shared/data [--reps 20] [--models models]
+#include "fer-pipeline.h"
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+struct rect {
+    double x, y, w, h;
+};
+
+struct photo {
+    std::string path;
+    std::vector<rect> faces;
+};
+
+double iou(const rect & a, const rect & b) {
+    const double ix = std::max(0.0, std::min(a.x + a.w, b.x + b.w) - std::max(a.x, b.x));
+    const double iy = std::max(0.0, std::min(a.y + a.h, b.y + b.h) - std::max(a.y, b.y));
+    const double u = a.w * a.h + b.w * b.h - ix * iy;
+    return u > 0 ? ix * iy / u : 0.0;
+}
+
+std::vector<photo> read_wider(const std::string & dir) {
+    std::vector<photo> out;
+    std::ifstream f(dir + "/boxes.txt");
+    std::string line;
+    while (std::getline(f, line)) {
+        if (line.rfind("# ", 0) == 0 && line.find(".jpg") != std::string::npos) {
+            std::istringstream s(line.substr(2));
+            std::string name;
+            s >> name;
+            out.push_back({dir + "/images/" + name, {}});
+        } else if (!line.empty() && line[0] != '#' && !out.empty()) {
+            std::istringstream s(line);
+            double x1, y1, x2, y2;
+            if (s >> x1 >> y1 >> x2 >> y2) {
+                out.back().faces.push_back({x1, y1, x2 - x1 + 1, y2 - y1 + 1});  // inclusive corners
+            }
+        }
+    }
+    return out;
+}
+
+std::string attr(const std::string & line, const std::string & key) {
+    const size_t p = line.find(key + "='");
+    if (p == std::string::npos) return "";
+    const size_t s = p + key.size() + 2;
+    return line.substr(s, line.find('\'', s) - s);
+}
+
+std::vector<photo> read_dlib(const std::string & dir) {
+    std::vector<photo> out;
+    for (const char * xml : {"training.xml", "testing.xml"}) {
+        std::ifstream f(dir + "/" + xml);
+        std::string line;
+        while (std::getline(f, line)) {
+            if (line.find("<image ") != std::string::npos) {
+                out.push_back({dir + "/" + attr(line, "file"), {}});
+            } else if (line.find("<box ") != std::string::npos && !out.empty()) {
+                out.back().faces.push_back({std::atof(attr(line, "left").c_str()), std::atof(attr(line, "top").c_str()),
+                                            std::atof(attr(line, "width").c_str()), std::atof(attr(line, "height").c_str())});
+            }
+        }
+    }
+    return out;
+}
+
+struct tally {
+    int faces = 0, found = 0, detections = 0, true_det = 0;
+};
+
+// One photo's detections against its labels, for faces/detections at least min_h high.
+void score(const std::vector<rect> & truth, const std::vector<std::pair<rect, float>> & dets, double min_h, tally & t) {
+    std::vector<int> order(dets.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = int(i);
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return dets[a].second > dets[b].second; });
+    std::vector<int> taken(truth.size(), 0);
+    for (const rect & r : truth) t.faces += r.h >= min_h;
+    for (int d : order) {
+        int best = -1;
+        double best_iou = 0.4;
+        for (size_t k = 0; k < truth.size(); ++k) {
+            const double v = iou(dets[d].first, truth[k]);
+            if (!taken[k] && v >= best_iou) {
+                best_iou = v;
+                best = int(k);
+            }
+        }
+        if (best >= 0) {
+            taken[size_t(best)] = 1;
+            if (truth[size_t(best)].h >= min_h) {
+                ++t.found;
+                ++t.detections;
+                ++t.true_det;
+            }  // else: matches a smaller face, ignored
+        } else if (dets[d].first.h >= min_h) {
+            ++t.detections;  // a false face of this size
+        }
+    }
+}
+
+struct detector_case {
+    const char * name;
+    fer_detector * det;
+    int long_side;  // YuNet input_long_side (0: default)
+    float threshold;  // YuNet score threshold (0: the default)
+};
+
+std::vector<std::pair<rect, float>> detect(const detector_case & c, const cv::Mat & bgr) {
+    fer_detect_params p = fer_detect_default_params();
+    p.input_long_side = c.long_side;
+    if (c.threshold > 0) {
+        p.score_threshold = c.threshold;
+    }
+    std::vector<fer_box> boxes(512);
+    int32_t n = 0;
+    fer_detector_detect_image(c.det, bgr.data, bgr.cols, bgr.rows, int32_t(bgr.step), FER_PIXEL_BGR, &p, boxes.data(),
+                              int32_t(boxes.size()), &n);
+    std::vector<std::pair<rect, float>> out;
+    for (int i = 0; i < std::min<int>(n, int(boxes.size())); ++i) {
+        const fer_box & b = boxes[size_t(i)];
+        out.push_back({{double(b.x), double(b.y), double(b.width), double(b.height)},
+                       b.n_landmarks ? b.score : float(b.n_neighbors)});
+    }
+    return out;
+}
+
+double median_ms(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+}
+
+}  // namespace
+
+int main(int argc, char ** argv) {
+    std::string shared = "../shared/data", models = "models";
+    int reps = 20;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        const std::string k = argv[i];
+        if (k == "--shared") shared = argv[i + 1];
+        else if (k == "--models") models = argv[i + 1];
+        else if (k == "--reps") reps = std::max(1, std::atoi(argv[i + 1]));
+        else { std::fprintf(stderr, "usage: bench-face-detectors [--shared DIR] [--models DIR] [--reps N]\n"); return 1; }
+    }
+    char err[512] = "";
+    fer_detector * haar = fer_detector_load_from_file(
+        "/usr/share/opencv4/haarcascades/haarcascade_frontalface_alt2.xml", nullptr, err, sizeof err);
+    fer_detector * y32 = fer_detector_load_from_file((models + "/yunet.tflite").c_str(), nullptr, err, sizeof err);
+    fer_detector * y8 = fer_detector_load_from_file((models + "/yunet-int8.tflite").c_str(), nullptr, err, sizeof err);
+    fer_model * model = fer_model_load_from_file((models + "/fernet-int8.tflite").c_str(), fer_model_default_params());
+    if (!haar || !y32 || !y8 || !model) {
+        std::fprintf(stderr, "error: cannot load a detector or the model: %s\n", err);
+        return 2;
+    }
+    const detector_case cases[] = {{"Haar alt2 (OpenCV defaults)", haar, 0, 0},
+                                   {"YuNet float32, long side 640", y32, 0, 0},
+                                   {"YuNet int8, long side 640", y8, 0, 0},
+                                   {"YuNet int8, full size", y8, 4096, 0},
+                                   {"YuNet int8, long side 640, score >= 0.6", y8, 0, 0.6f},
+                                   {"YuNet int8, long side 640, score >= 0.7", y8, 0, 0.7f},
+                                   {"YuNet int8, long side 640, score >= 0.8", y8, 0, 0.8f},
+                                   {"YuNet int8, long side 640, score >= 0.9", y8, 0, 0.9f}};
+    const bool thresholds_only = std::getenv("FER_BENCH_THRESHOLDS") != nullptr;
+    const std::vector<photo> wider = read_wider(shared + "/wider-val-dev");
+    const std::vector<photo> dlib = read_dlib(shared + "/faces");
+    if (wider.empty() || dlib.empty()) {
+        std::fprintf(stderr, "error: %s/wider-val-dev or %s/faces is missing\n", shared.c_str(), shared.c_str());
+        return 2;
+    }
+    std::printf("## Accuracy (IoU >= 0.4, one-to-one)\n\n");
+    std::printf("| detector | set | recall >= 32 px | precision >= 32 px | recall >= 64 px | precision >= 64 px | false faces on dogs.jpg |\n");
+    std::printf("|---|---|---:|---:|---:|---:|---:|\n");
+    const cv::Mat dogs = cv::imread(shared + "/faces/dogs.jpg");
+    for (const detector_case & c : cases) {
+        if (thresholds_only != (c.threshold > 0)) {
+            continue;  // the threshold scan is its own run (FER_BENCH_THRESHOLDS=1), for choosing the default
+        }
+        const int dogs_fp = int(detect(c, dogs).size());
+        for (int set = 0; set < 2; ++set) {
+            const std::vector<photo> & photos = set == 0 ? wider : dlib;
+            tally t32, t64;
+            for (const photo & ph : photos) {
+                const cv::Mat img = cv::imread(ph.path);
+                if (img.empty()) continue;
+                const auto dets = detect(c, img);
+                score(ph.faces, dets, 32, t32);
+                score(ph.faces, dets, 64, t64);
+            }
+            auto pct = [](int a, int b) { return b ? 100.0 * a / b : 0.0; };
+            std::printf("| %s | %s | %.1f%% (%d/%d) | %.1f%% | %.1f%% (%d/%d) | %.1f%% | %d |\n", c.name,
+                        set == 0 ? "wider-val-dev" : "dlib faces", pct(t32.found, t32.faces), t32.found, t32.faces,
+                        pct(t32.true_det, t32.detections), pct(t64.found, t64.faces), t64.found, t64.faces,
+                        pct(t64.true_det, t64.detections), dogs_fp);
+            std::fflush(stdout);
+        }
+    }
+
+    if (thresholds_only) {
+        return 0;
+    }
+    // Speed: whole pipeline on one thread.
+    std::printf("\n## Time per frame, detect + classify every face, one thread (median of %d)\n\n", reps);
+    std::printf("| input | detector | faces | ms |\n|---|---|---:|---:|\n");
+    cv::Mat group = cv::imread("samples/group-photo.jpg");
+    cv::Mat frame(480, 640, CV_8UC3, cv::Scalar(90, 110, 120));
+    if (!group.empty()) {
+        // one face: the largest of the group photo's, enlarged into a 640x480 frame
+        cv::Mat face = group(cv::Rect(20, 40, 150, 150));
+        cv::resize(face, face, cv::Size(240, 240));
+        face.copyTo(frame(cv::Rect(200, 120, 240, 240)));
+    }
+    cv::Mat big = cv::imread(shared + "/faces/bald_guys.jpg");
+    cv::resize(big, big, cv::Size(4000, 3000), 0, 0, cv::INTER_LINEAR);
+    fer_context * ctx = fer_context_new(model);
+    struct speed_case { const char * input; const cv::Mat * img; int min_face; };
+    const speed_case speeds[] = {{"640x480, one face, min face 0", &frame, 0},
+                                 {"640x480, one face, min face 80 (live)", &frame, 80},
+                                 {"4000x3000 photo (12 MP), min face 0", &big, 0}};
+    for (const speed_case & s : speeds) {
+        for (const detector_case & c : {cases[0], cases[1], cases[2]}) {
+            fer_pipeline_params p = fer_pipeline_default_params();
+            p.detect.min_size = s.min_face;
+            std::vector<fer_face> faces(64);
+            std::vector<double> ms;
+            int32_t n = 0;
+            for (int r = 0; r < reps + 1; ++r) {
+                const auto t0 = std::chrono::steady_clock::now();
+                fer_analyze_image(ctx, c.det, s.img->data, s.img->cols, s.img->rows, int32_t(s.img->step), FER_PIXEL_BGR,
+                                  &p, faces.data(), 64, &n, nullptr);
+                const double dt = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+                if (r) ms.push_back(dt);  // the first run loads the input size
+            }
+            std::printf("| %s | %s | %d | %.2f |\n", s.input, c.name, n, median_ms(ms));
+            std::fflush(stdout);
+        }
+    }
+    fer_context_free(ctx);
+    fer_model_free(model);
+    fer_detector_free(haar);
+    fer_detector_free(y32);
+    fer_detector_free(y8);
+    return 0;
+}
