@@ -171,7 +171,8 @@ bool interop_ready(std::string & why) {
     }
     if (!fs::exists(k_src / "tests" / "interop" / "node_modules" / "onnxruntime-node") ||
         std::system("node --version > /dev/null 2>&1") != 0) {
-        why = "tests/interop/node_modules/onnxruntime-node or node is missing (run: cd tests/interop && npm ci)";
+        why = "tests/interop/node_modules/onnxruntime-node or node is missing (run scripts/setup.sh, or: cd tests/interop && "
+              "ONNXRUNTIME_NODE_INSTALL=skip npm ci)";
         return false;
     }
     return true;
