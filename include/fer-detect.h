@@ -63,8 +63,10 @@ typedef struct fer_detect_params {
     // YuNet only:
     float score_threshold;  // keep faces scoring at least this (0..1)
     float nms_threshold;    // drop a face overlapping a better one by more than this IoU
-    int32_t input_long_side;  // the image is scaled so its long side is at most this (0: 640); a
-                              // min_size > 0 keeps faces of that size at >= 16 px (finer scale)
+    // The image YuNet sees: scaled so its long side is at most input_long_side;
+    // when 0, scaled so that faces of min_size are 16 px (the coarsest pass that
+    // still finds them), or to a 640 px long side when min_size is 0 too. Never enlarged.
+    int32_t input_long_side;
 } fer_detect_params;
 
 // scale_factor 1.1, min_neighbors 3, min_size 0, max_size 0 (OpenCV's defaults);

@@ -41,6 +41,12 @@ struct fer_pipeline_params {
     // (flip test-time augmentation: about 1 point of PublicTest accuracy for
     // twice the classification time; models/README.md has the figures).
     int32_t tta_flip;
+    // Faces with landmarks (YuNet) are cropped from their 5 points onto the
+    // canonical FER2013 frame (FER_CANONICAL_LANDMARKS), not from the box:
+    // align 1 rotates, scales and moves them there (a similarity transform),
+    // align 0 only scales and moves (the face keeps its tilt). Faces without
+    // landmarks (Haar) use crop_scale / crop_shift_y. docs/face-detection.md.
+    int32_t align;
 };
 struct fer_pipeline_params fer_pipeline_default_params(void);
 
@@ -57,10 +63,25 @@ typedef struct fer_face {
 } fer_face;
 
 // The 48x48 grey crop of the face in `box` under the rule of `params` (the
-// rectangle used goes to *crop_x, *crop_y, *crop_size when not NULL).
+// rectangle used goes to *crop_x, *crop_y, *crop_size when not NULL): from
+// the landmarks when the box has 5 (see fer_pipeline_params.align), else the
+// box rule. For a landmark crop the rectangle is the upright square the
+// crop covers (centre and side; its rotation is not reported).
 int fer_crop_face(const uint8_t * grey, int32_t width, int32_t height, int32_t stride, const fer_box * box,
                   const struct fer_pipeline_params * params, uint8_t out[FER_INPUT_SIZE * FER_INPUT_SIZE],
                   int32_t * crop_x, int32_t * crop_y, int32_t * crop_size);
+
+// Where the 5 landmarks of an average FER2013 face lie in its 48x48 crop (x, y
+// pairs in pixels, pixel i spanning [i, i+1)): right eye, left eye, nose tip,
+// right and left mouth corner. Measured with YuNet on FER2013 Training faces
+// (bench/align-calibration.cpp, docs/face-detection.md).
+extern const float FER_CANONICAL_LANDMARKS[10];
+
+// The transform of a landmark crop: crop point (u, v) = [a -b; b a] (x, y) + (tx, ty)
+// for image point (x, y), fitted by least squares to map `landmarks` onto
+// FER_CANONICAL_LANDMARKS (rotate 0: b = 0, scale and move only). Returns
+// FER_ERR_INVALID_ARGUMENT for degenerate points (all equal, not finite).
+int fer_landmark_transform(const float landmarks[10], int rotate, float transform[4]);
 
 // fer_classify with flip test-time augmentation: the mean of the probabilities
 // of the 48x48 face and of its mirror image (top_class and confidence from the

@@ -8,6 +8,8 @@
 
 #include <immintrin.h>
 
+#include <cmath>
+
 namespace fer_rt {
 
 namespace {
@@ -133,6 +135,127 @@ void fer_fc_f32__avx2(int batch, int n_in, int n_out, const float * in, const fl
             default: break;
             }
             out[static_cast<size_t>(b) * n_out + o] = acc;
+        }
+    }
+}
+
+
+namespace {
+
+// The input pixels under the kernel window of output (oy, ox) that lie inside
+// the image, and their tap index ky * k_w + kx, in the reference's order.
+template <class T>
+int window_taps(const conv_params & p, const T * in, int b, int oy, int ox, const T ** xs, int * ts) {
+    int n = 0;
+    for (int ky = 0; ky < p.k_h; ++ky) {
+        const int iy = oy * p.stride_h - p.pad_top + ky * p.dil_h;
+        if (iy < 0 || iy >= p.in_h) {
+            continue;
+        }
+        for (int kx = 0; kx < p.k_w; ++kx) {
+            const int ix = ox * p.stride_w - p.pad_left + kx * p.dil_w;
+            if (ix < 0 || ix >= p.in_w) {
+                continue;
+            }
+            xs[n] = in + ((static_cast<size_t>(b) * p.in_h + iy) * p.in_w + ix) * p.in_c;
+            ts[n++] = ky * p.k_w + kx;
+        }
+    }
+    return n;
+}
+
+}  // namespace
+
+// Depthwise, multiplier 1: channels innermost, 8 per vector, the window's
+// valid taps found once per output pixel.
+void fer_dwconv2d_f32__avx2(const conv_params & p, const float * in, const float * w, const float * bias, float * out) {
+    const int C = p.out_c, c8 = C / 8 * 8;
+    const float * xs[k_dw_max_taps];
+    int ts[k_dw_max_taps];
+    for (int b = 0; b < p.n; ++b) {
+        for (int oy = 0; oy < p.out_h; ++oy) {
+            for (int ox = 0; ox < p.out_w; ++ox) {
+                const int n = window_taps(p, in, b, oy, ox, xs, ts);
+                float * o = out + ((static_cast<size_t>(b) * p.out_h + oy) * p.out_w + ox) * C;
+                int c = 0;
+                for (; c < c8; c += 8) {
+                    __m256 acc = bias ? _mm256_loadu_ps(bias + c) : _mm256_setzero_ps();
+                    for (int t = 0; t < n; ++t) {
+                        acc = _mm256_fmadd_ps(_mm256_loadu_ps(xs[t] + c),
+                                              _mm256_loadu_ps(w + static_cast<size_t>(ts[t]) * C + c), acc);
+                    }
+                    _mm256_storeu_ps(o + c, activate8(acc, p.act));
+                }
+                for (; c < C; ++c) {
+                    float acc = bias ? bias[c] : 0.0f;
+                    for (int t = 0; t < n; ++t) {
+                        acc = std::fma(xs[t][c], w[static_cast<size_t>(ts[t]) * C + c], acc);
+                    }
+                    switch (p.act) {
+                    case act_relu: acc = acc < 0.0f ? 0.0f : acc; break;
+                    case act_relu6: acc = acc < 0.0f ? 0.0f : (acc > 6.0f ? 6.0f : acc); break;
+                    case act_relu_n1_to_1: acc = acc < -1.0f ? -1.0f : (acc > 1.0f ? 1.0f : acc); break;
+                    default: break;
+                    }
+                    o[c] = acc;
+                }
+            }
+        }
+    }
+}
+
+// int8 depthwise, multiplier 1: exact int32 sums (as the reference), then the
+// reference's requantisation (float product without FMA, clamp, round half
+// to even): bit-identical to fer_dwconv2d_s8__ref.
+void fer_dwconv2d_s8__avx2(const conv_params & p, const quant_params & q, const int8_t * in, const int8_t * w,
+                           const int32_t * bias, int8_t * out) {
+    const int C = p.out_c, c8 = C / 8 * 8;
+    const int8_t * xs[k_dw_max_taps];
+    int ts[k_dw_max_taps];
+    const __m256i zp = _mm256_set1_epi32(q.in_zp), ozp = _mm256_set1_epi32(q.out_zp);
+    const float lo = static_cast<float>(q.act_min - q.out_zp), hi = static_cast<float>(q.act_max - q.out_zp);
+    const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
+    for (int b = 0; b < p.n; ++b) {
+        for (int oy = 0; oy < p.out_h; ++oy) {
+            for (int ox = 0; ox < p.out_w; ++ox) {
+                const int n = window_taps(p, in, b, oy, ox, xs, ts);
+                int8_t * o = out + ((static_cast<size_t>(b) * p.out_h + oy) * p.out_w + ox) * C;
+                int c = 0;
+                for (; c < c8; c += 8) {
+                    __m256i acc = _mm256_setzero_si256();
+                    for (int t = 0; t < n; ++t) {
+                        const __m256i x = _mm256_sub_epi32(
+                            _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(xs[t] + c))), zp);
+                        const __m256i k = _mm256_cvtepi8_epi32(
+                            _mm_loadl_epi64(reinterpret_cast<const __m128i *>(w + static_cast<size_t>(ts[t]) * C + c)));
+                        acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(x, k));
+                    }
+                    if (bias) {
+                        acc = _mm256_add_epi32(acc, _mm256_loadu_si256(reinterpret_cast<const __m256i *>(bias + c)));
+                    }
+                    __m256 f = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_loadu_ps(q.scale + c));
+                    f = _mm256_min_ps(_mm256_max_ps(f, vlo), vhi);
+                    const __m256i r = _mm256_add_epi32(_mm256_cvtps_epi32(f), ozp);  // nearest even, as lrintf
+                    alignas(32) int32_t v[8];
+                    _mm256_store_si256(reinterpret_cast<__m256i *>(v), r);
+                    for (int i = 0; i < 8; ++i) {
+                        o[c + i] = static_cast<int8_t>(v[i]);
+                    }
+                }
+                for (; c < C; ++c) {
+                    int32_t acc = 0;
+                    for (int t = 0; t < n; ++t) {
+                        acc += (static_cast<int32_t>(xs[t][c]) - q.in_zp) *
+                               static_cast<int32_t>(w[static_cast<size_t>(ts[t]) * C + c]);
+                    }
+                    if (bias) {
+                        acc += bias[c];
+                    }
+                    float f = static_cast<float>(acc) * q.scale[c];
+                    f = f < lo ? lo : (f > hi ? hi : f);
+                    o[c] = static_cast<int8_t>(static_cast<int32_t>(std::lrintf(f)) + q.out_zp);
+                }
+            }
         }
     }
 }

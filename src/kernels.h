@@ -75,6 +75,14 @@ void fer_conv2d_pack_f32(const conv_params & p, const float * w_ohwi, const floa
 // summation order) from packed weights.
 void fer_conv2d_f32__avx2(const conv_params & p, const float * in, const float * w_packed, const float * bias_padded,
                           float * out);
+// Depthwise convolution with depth multiplier 1 and at most k_dw_max_taps
+// taps: channels innermost, 8 per vector. Float: the reference's sums with
+// FMA; int8 (kernels-avx2.cpp too): bit-identical to fer_dwconv2d_s8__ref.
+constexpr int k_dw_max_taps = 64;
+void fer_dwconv2d_f32__avx2(const conv_params & p, const float * in, const float * w, const float * bias, float * out);
+struct quant_params;
+void fer_dwconv2d_s8__avx2(const conv_params & p, const quant_params & q, const int8_t * in, const int8_t * w,
+                           const int32_t * bias, int8_t * out);
 void fer_fc_f32__avx2(int batch, int n_in, int n_out, const float * in, const float * w, const float * bias, int act,
                       float * out);
 // int8 convolution: weights repacked to [k_h][k_w][ceil(in_c/2)][oc_pad][2]

@@ -143,6 +143,7 @@ struct rt_op {
     std::vector<int32_t> bias32_padded;
     std::vector<float> scale_padded;
     bool fc_avx2 = false;
+    bool dw_avx2 = false;  // depthwise: fer_dwconv2d_{f32,s8}__avx2 (multiplier 1)
     float qscale = 0.0f;  // QUANTIZE/DEQUANTIZE/SOFTMAX: the float side's scale
     int32_t qzp = 0;
     int pad_before[4] = {0, 0, 0, 0}, pad_after[4] = {0, 0, 0, 0};  // PAD (rank-4 NHWC)
@@ -746,6 +747,11 @@ void select_kernels(fer_model * m, bool reference_only) {
         return;
     }
     for (rt_op & op : m->ops) {
+        if (op.kind == k_dwconv && m->avx2 && op.conv.depth_multiplier == 1 &&
+            op.conv.k_h * op.conv.k_w <= k_dw_max_taps) {
+            op.dw_avx2 = true;
+            continue;
+        }
         if (op.q8 && op.kind == k_conv && (m->vnni || op.conv.in_c <= fer_conv2d_s8_avx2_max_in_c)) {
             // int8 convolution: byte quads for AVX-VNNI, else int16 pairs (AVX2, WASM SIMD128)
             const conv_params & p = op.conv;
@@ -1754,6 +1760,13 @@ void run_int8_op(fer_context * c, const rt_op & op) {
         }
         break;
     case k_dwconv:
+#ifdef FER_HAVE_AVX2
+        if (op.dw_avx2) {
+            fer_dwconv2d_s8__avx2(op.conv, q, c->p8(op.in[0]), c->p8(op.in[1]),
+                                  op.in[2] >= 0 ? c->p32(op.in[2]) : nullptr, c->p8(op.out));
+            break;
+        }
+#endif
         fer_dwconv2d_s8__ref(op.conv, q, c->p8(op.in[0]), c->p8(op.in[1]), op.in[2] >= 0 ? c->p32(op.in[2]) : nullptr,
                              c->p8(op.out));
         break;
@@ -1818,6 +1831,12 @@ void run_graph(fer_context * c) {
             }
             break;
         case k_dwconv:
+#ifdef FER_HAVE_AVX2
+            if (op.dw_avx2) {
+                fer_dwconv2d_f32__avx2(op.conv, a, c->cptr(op.in[1]), op.in[2] >= 0 ? c->cptr(op.in[2]) : nullptr, out);
+                break;
+            }
+#endif
             fer_dwconv2d_f32__ref(op.conv, a, c->cptr(op.in[1]), op.in[2] >= 0 ? c->cptr(op.in[2]) : nullptr, out);
             break;
         case k_maxpool: fer_maxpool2d_f32__ref(op.pool, a, out); break;

@@ -72,6 +72,54 @@ void to_grey(const uint8_t * src, int32_t width, int32_t height, int32_t stride,
     }
 }
 
+// Samples the 48x48 crop through the inverse of a landmark transform:
+// bilinear, border replicated, weights in fixed point as the box crop.
+void crop_with_transform(const uint8_t * grey, int32_t width, int32_t height, int32_t stride, const float t[4],
+                         uint8_t * out, int32_t * crop_x, int32_t * crop_y, int32_t * crop_size) {
+    const double a = t[0], b = t[1], tx = t[2], ty = t[3];
+    const double det = a * a + b * b;
+    // image point of crop point (u, v): [a b; -b a] (u - tx, v - ty) / det
+    auto image_of = [&](double u, double v, double * x, double * y) {
+        *x = (a * (u - tx) + b * (v - ty)) / det;
+        *y = (-b * (u - tx) + a * (v - ty)) / det;
+    };
+    for (int dy = 0; dy < FER_INPUT_SIZE; ++dy) {
+        for (int dx = 0; dx < FER_INPUT_SIZE; ++dx) {
+            double x, y;
+            image_of(dx + 0.5, dy + 0.5, &x, &y);
+            const double sx = x - 0.5, sy = y - 0.5;  // in pixel-index space
+            const double fx = std::floor(sx), fy = std::floor(sy);
+            const int32_t wx1 = static_cast<int32_t>(std::floor((sx - fx) * k_weight_one + 0.5));
+            const int32_t wy1 = static_cast<int32_t>(std::floor((sy - fy) * k_weight_one + 0.5));
+            auto clampi = [](double v, int32_t limit) {
+                return static_cast<int32_t>(v < 0 ? 0 : (v >= limit - 1 ? limit - 1 : v));
+            };
+            const int32_t x0 = clampi(fx, width), x1 = clampi(fx + 1, width);
+            const int32_t y0 = clampi(fy, height), y1 = clampi(fy + 1, height);
+            const uint8_t * r0 = grey + static_cast<size_t>(y0) * static_cast<size_t>(stride);
+            const uint8_t * r1 = grey + static_cast<size_t>(y1) * static_cast<size_t>(stride);
+            const int32_t wx0 = k_weight_one - wx1, wy0 = k_weight_one - wy1;
+            const int32_t top = r0[x0] * wx0 + r0[x1] * wx1;
+            const int32_t bottom = r1[x0] * wx0 + r1[x1] * wx1;
+            const uint32_t v = static_cast<uint32_t>(top * wy0 + bottom * wy1);
+            out[dy * FER_INPUT_SIZE + dx] =
+                static_cast<uint8_t>((v + (1u << (2 * k_weight_bits - 1))) >> (2 * k_weight_bits));
+        }
+    }
+    double cx, cy;
+    image_of(FER_INPUT_SIZE * 0.5, FER_INPUT_SIZE * 0.5, &cx, &cy);
+    const double side = FER_INPUT_SIZE / std::sqrt(det);
+    if (crop_size) {
+        *crop_size = static_cast<int32_t>(std::floor(side + 0.5));
+    }
+    if (crop_x) {
+        *crop_x = static_cast<int32_t>(std::floor(cx - side * 0.5 + 0.5));
+    }
+    if (crop_y) {
+        *crop_y = static_cast<int32_t>(std::floor(cy - side * 0.5 + 0.5));
+    }
+}
+
 }  // namespace
 
 extern "C" {
@@ -85,7 +133,50 @@ fer_pipeline_params fer_pipeline_default_params(void) {
     p.crop_shift_y = 0.0f;
     p.cam = 0;
     p.tta_flip = 0;
+    p.align = 1;
     return p;
+}
+
+// Measured with YuNet on FER2013 Training faces (bench/align-calibration.cpp).
+const float FER_CANONICAL_LANDMARKS[10] = {14.91f, 18.02f, 32.09f, 17.95f, 23.25f, 27.26f, 16.18f, 35.59f, 30.75f, 35.59f};
+
+int fer_landmark_transform(const float landmarks[10], int rotate, float transform[4]) {
+    if (!landmarks || !transform) {
+        return FER_ERR_INVALID_ARGUMENT;
+    }
+    double mx = 0, my = 0, cx = 0, cy = 0;
+    for (int k = 0; k < 5; ++k) {
+        if (!std::isfinite(landmarks[2 * k]) || !std::isfinite(landmarks[2 * k + 1])) {
+            return FER_ERR_INVALID_ARGUMENT;
+        }
+        mx += landmarks[2 * k] / 5.0;
+        my += landmarks[2 * k + 1] / 5.0;
+        cx += FER_CANONICAL_LANDMARKS[2 * k] / 5.0;
+        cy += FER_CANONICAL_LANDMARKS[2 * k + 1] / 5.0;
+    }
+    double dot = 0, cross = 0, norm = 0;
+    for (int k = 0; k < 5; ++k) {
+        const double px = landmarks[2 * k] - mx, py = landmarks[2 * k + 1] - my;
+        const double qx = FER_CANONICAL_LANDMARKS[2 * k] - cx, qy = FER_CANONICAL_LANDMARKS[2 * k + 1] - cy;
+        dot += px * qx + py * qy;
+        cross += px * qy - py * qx;
+        norm += px * px + py * py;
+    }
+    if (!(norm > 1e-6)) {
+        return FER_ERR_INVALID_ARGUMENT;
+    }
+    double a = dot / norm, b = rotate ? cross / norm : 0.0;
+    if (!rotate && !(a > 0)) {
+        a = std::sqrt(dot * dot + cross * cross) / norm;  // upside-down points: keep a positive scale
+    }
+    if (!(a * a + b * b > 1e-12)) {
+        return FER_ERR_INVALID_ARGUMENT;
+    }
+    transform[0] = static_cast<float>(a);
+    transform[1] = static_cast<float>(b);
+    transform[2] = static_cast<float>(cx - (a * mx - b * my));
+    transform[3] = static_cast<float>(cy - (b * mx + a * my));
+    return FER_OK;
 }
 
 int fer_classify_flip(fer_context * ctx, const unsigned char * face, int stride, fer_result * out) {
@@ -122,6 +213,14 @@ int fer_crop_face(const uint8_t * grey, int32_t width, int32_t height, int32_t s
         box->height <= 0 || !(params->crop_scale > 0.0f) || !std::isfinite(params->crop_scale) ||
         !std::isfinite(params->crop_shift_y)) {
         return FER_ERR_INVALID_ARGUMENT;
+    }
+    if (box->n_landmarks == 5) {
+        float t[4];
+        if (fer_landmark_transform(box->landmarks, params->align, t) == FER_OK) {
+            crop_with_transform(grey, width, height, stride, t, out, crop_x, crop_y, crop_size);
+            return FER_OK;
+        }
+        // degenerate landmarks: the box rule below
     }
     int32_t x0, y0, s;
     crop_square(*box, *params, &x0, &y0, &s);

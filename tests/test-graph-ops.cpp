@@ -6,6 +6,8 @@
 #include "export-tflite.h"
 
 #include "detect/yunet.h"
+#include "fer-pipeline.h"
+#include "kernels.h"
 #include "fer.h"
 
 #include <gtest/gtest.h>
@@ -291,14 +293,161 @@ TEST(YunetDecode, InputGeometryPerImage) {
     g = detect::yunet_choose_geometry(4000, 3000, p);  // 12 MP: long side to 640
     EXPECT_EQ(g.input_w, 640);
     EXPECT_EQ(g.input_h, 480);
-    p.min_size = 32;  // faces of 32 px must stay >= 16 px: scale 0.5
+    p.min_size = 32;  // faces of 32 px need only reach 16 px: half size
     g = detect::yunet_choose_geometry(4000, 3000, p);
     EXPECT_DOUBLE_EQ(g.scale, 0.5);
     EXPECT_EQ(g.input_w, 2016);  // 2000 rounded up to a multiple of 32
     EXPECT_EQ(g.input_h, 1504);
+    p.min_size = 80;  // live video: faces of 80 px at 1/5
+    g = detect::yunet_choose_geometry(640, 480, p);
+    EXPECT_DOUBLE_EQ(g.scale, 0.2);
+    EXPECT_EQ(g.input_w, 128);
+    EXPECT_EQ(g.input_h, 96);
+    p.input_long_side = 320;  // an explicit size wins
+    g = detect::yunet_choose_geometry(640, 480, p);
+    EXPECT_DOUBLE_EQ(g.scale, 0.5);
     g = detect::yunet_choose_geometry(20, 10, fer_detect_default_params());
     EXPECT_EQ(g.input_w, 32);
     EXPECT_EQ(g.input_h, 32);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- depthwise kernels
+
+namespace {
+
+TEST(DepthwiseKernels, Avx2MatchesReference) {
+#ifdef FER_HAVE_AVX2
+    struct shape { int h, w, c, k, stride, dil; bool same; int act; };
+    const shape cases[] = {{17, 13, 16, 3, 1, 1, true, fer_rt::act_relu}, {20, 20, 64, 3, 2, 1, true, fer_rt::act_none},
+                           {9, 11, 13, 3, 1, 1, false, fer_rt::act_relu6}, {12, 10, 10, 5, 1, 2, true, fer_rt::act_none},
+                           {7, 7, 1, 3, 1, 1, true, fer_rt::act_relu}};
+    uint32_t seed = 7;
+    auto rnd = [&]() { seed = seed * 1664525u + 1013904223u; return static_cast<int>(seed >> 24); };  // 0..255
+    for (const shape & s : cases) {
+        fer_rt::conv_params p;
+        p.in_h = s.h;
+        p.in_w = s.w;
+        p.in_c = p.out_c = s.c;
+        p.k_h = p.k_w = s.k;
+        p.stride_h = p.stride_w = s.stride;
+        p.dil_h = p.dil_w = s.dil;
+        p.act = s.act;
+        fer_rt::fer_window_geometry(s.h, s.k, s.stride, s.dil, s.same, &p.out_h, &p.pad_top);
+        fer_rt::fer_window_geometry(s.w, s.k, s.stride, s.dil, s.same, &p.out_w, &p.pad_left);
+        const size_t n_in = static_cast<size_t>(s.h) * s.w * s.c, n_w = static_cast<size_t>(s.k) * s.k * s.c;
+        const size_t n_out = static_cast<size_t>(p.out_h) * p.out_w * s.c;
+        // float: the same sums up to FMA rounding
+        std::vector<float> x(n_in), w(n_w), b(static_cast<size_t>(s.c)), ref(n_out), got(n_out);
+        for (float & v : x) v = (rnd() - 128) / 32.0f;
+        for (float & v : w) v = (rnd() - 128) / 128.0f;
+        for (float & v : b) v = (rnd() - 128) / 64.0f;
+        fer_rt::fer_dwconv2d_f32__ref(p, x.data(), w.data(), b.data(), ref.data());
+        fer_rt::fer_dwconv2d_f32__avx2(p, x.data(), w.data(), b.data(), got.data());
+        for (size_t i = 0; i < n_out; ++i) {
+            ASSERT_NEAR(got[i], ref[i], 1e-5 * (1 + std::fabs(ref[i]))) << "float case c=" << s.c << " at " << i;
+        }
+        // int8: bit-identical
+        std::vector<int8_t> x8(n_in), w8(n_w), ref8(n_out), got8(n_out);
+        std::vector<int32_t> b32(static_cast<size_t>(s.c));
+        std::vector<float> scale(static_cast<size_t>(s.c));
+        for (int8_t & v : x8) v = static_cast<int8_t>(rnd() - 128);
+        for (int8_t & v : w8) v = static_cast<int8_t>(rnd() - 128);
+        for (size_t c = 0; c < b32.size(); ++c) {
+            b32[c] = (rnd() - 128) * 50;
+            scale[c] = 0.0005f + 0.0001f * static_cast<float>(c % 7);
+        }
+        fer_rt::quant_params q;
+        q.in_zp = -3;
+        q.out_zp = 5;
+        q.act_min = s.act == fer_rt::act_relu ? 5 : -128;
+        q.scale = scale.data();
+        fer_rt::fer_dwconv2d_s8__ref(p, q, x8.data(), w8.data(), b32.data(), ref8.data());
+        fer_rt::fer_dwconv2d_s8__avx2(p, q, x8.data(), w8.data(), b32.data(), got8.data());
+        ASSERT_EQ(ref8, got8) << "int8 case c=" << s.c;
+    }
+#else
+    GTEST_SKIP() << "built without the AVX2 kernels";
+#endif
+}
+
+// ---------------------------------------------------------------- landmark crops
+
+// The canonical points turned by `deg` about (cx, cy), scaled by `s`, moved by (dx, dy).
+void place_canonical(double deg, double s, double dx, double dy, float out[10]) {
+    const double r = deg * 3.14159265358979323846 / 180.0, c = std::cos(r), sn = std::sin(r);
+    for (int k = 0; k < 5; ++k) {
+        const double x = FER_CANONICAL_LANDMARKS[2 * k] - 24.0, y = FER_CANONICAL_LANDMARKS[2 * k + 1] - 24.0;
+        out[2 * k] = static_cast<float>(s * (c * x - sn * y) + dx);
+        out[2 * k + 1] = static_cast<float>(s * (sn * x + c * y) + dy);
+    }
+}
+
+TEST(LandmarkCrop, TransformUndoesAKnownRotationAndScale) {
+    float lm[10], t[4];
+    place_canonical(30.0, 3.0, 200.0, 150.0, lm);
+    ASSERT_EQ(fer_landmark_transform(lm, 1, t), FER_OK);
+    // inverse of (rotate 30, scale 3): scale 1/3, rotate -30
+    EXPECT_NEAR(t[0], std::cos(-30.0 * M_PI / 180) / 3.0, 1e-5);
+    EXPECT_NEAR(t[1], std::sin(-30.0 * M_PI / 180) / 3.0, 1e-5);
+    for (int k = 0; k < 5; ++k) {  // every point lands back on the canonical one
+        const float u = t[0] * lm[2 * k] - t[1] * lm[2 * k + 1] + t[2];
+        const float v = t[1] * lm[2 * k] + t[0] * lm[2 * k + 1] + t[3];
+        EXPECT_NEAR(u, FER_CANONICAL_LANDMARKS[2 * k], 1e-3) << k;
+        EXPECT_NEAR(v, FER_CANONICAL_LANDMARKS[2 * k + 1], 1e-3) << k;
+    }
+    // upright: no rotation term, a positive scale
+    ASSERT_EQ(fer_landmark_transform(lm, 0, t), FER_OK);
+    EXPECT_EQ(t[1], 0.0f);
+    EXPECT_GT(t[0], 0.0f);
+    // degenerate points are refused (the caller falls back to the box)
+    float same[10];
+    for (float & v : same) v = 5.0f;
+    EXPECT_EQ(fer_landmark_transform(same, 1, t), FER_ERR_INVALID_ARGUMENT);
+    same[3] = NAN;
+    EXPECT_EQ(fer_landmark_transform(same, 1, t), FER_ERR_INVALID_ARGUMENT);
+}
+
+TEST(LandmarkCrop, ATiltedFaceComesBackUpright) {
+    // A 48x48 "face" (left half dark, top band bright) drawn turned by 25
+    // degrees and 4x larger into a 400x400 image; the aligned crop from its
+    // landmarks must reproduce it, the upright crop must not.
+    auto face_value = [](double u, double v) {  // u, v in the 48x48 frame
+        return (u < 24.0 ? 60.0 : 190.0) + (v < 12.0 ? 50.0 : 0.0);
+    };
+    const double deg = 25.0, s = 4.0, cx = 210.0, cy = 190.0;
+    const double r = deg * M_PI / 180.0;
+    std::vector<uint8_t> img(400 * 400);
+    for (int y = 0; y < 400; ++y) {
+        for (int x = 0; x < 400; ++x) {  // image -> face frame: inverse rotation and scale
+            const double px = x + 0.5 - cx, py = y + 0.5 - cy;
+            const double u = (std::cos(r) * px + std::sin(r) * py) / s + 24.0;
+            const double v = (-std::sin(r) * px + std::cos(r) * py) / s + 24.0;
+            img[static_cast<size_t>(y) * 400 + x] = static_cast<uint8_t>(face_value(u, v));
+        }
+    }
+    fer_box box{};
+    box.x = 100;
+    box.y = 80;
+    box.width = box.height = 200;
+    box.n_landmarks = 5;
+    place_canonical(deg, s, cx, cy, box.landmarks);
+    fer_pipeline_params p = fer_pipeline_default_params();
+    uint8_t crop[48 * 48];
+    auto mismatches = [&](int align) {
+        p.align = align;
+        EXPECT_EQ(fer_crop_face(img.data(), 400, 400, 400, &box, &p, crop, nullptr, nullptr, nullptr), FER_OK);
+        int bad = 0;
+        for (int v = 0; v < 48; ++v) {
+            for (int u = 0; u < 48; ++u) {
+                bad += std::abs(crop[v * 48 + u] - face_value(u + 0.5, v + 0.5)) > 40;
+            }
+        }
+        return bad;
+    };
+    EXPECT_LT(mismatches(1), 48 * 48 / 50);   // aligned: only edge pixels differ
+    EXPECT_GT(mismatches(0), 48 * 48 / 10);   // upright: the tilt stays
 }
 
 }  // namespace

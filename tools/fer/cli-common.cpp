@@ -49,6 +49,24 @@ std::string default_cascade_path() {
     return "/usr/share/opencv4/haarcascades/haarcascade_frontalface_alt2.xml";
 }
 
+std::string resolve_detector_path(const std::string & arg) {
+    std::string name = arg;
+    if (name.empty()) {
+        const char * env = std::getenv("FER_DETECTOR");
+        name = env && *env ? env : "yunet";
+    }
+    if (name == "yunet") {
+        return shipped_model("yunet-int8.tflite");
+    }
+    if (name == "yunet-float32") {
+        return shipped_model("yunet.tflite");
+    }
+    if (name == "haar") {
+        return default_cascade_path();
+    }
+    return name;
+}
+
 runtime_model load_runtime_model(const std::string & path) {
     std::string log;
     fer_model_params p = fer_model_default_params();
@@ -71,7 +89,7 @@ face_detector load_face_detector(const std::string & path) {
     char err[512] = "";
     face_detector d(fer_detector_load_from_file(path.c_str(), nullptr, err, sizeof err), fer_detector_free);
     if (!d) {
-        throw input_error(path + ": cannot load the face detector: " + err + " (--detector, $FER_CASCADE)");
+        throw input_error(path + ": cannot load the face detector: " + err + " (--detector, $FER_DETECTOR)");
     }
     return d;
 }

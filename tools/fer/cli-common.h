@@ -29,6 +29,10 @@ std::string default_tflite_model_path();
 // $FER_CASCADE, else OpenCV's haarcascade_frontalface_alt2.xml (Debian's
 // opencv-data; chosen by recall/precision in docs/face-detection.md).
 std::string default_cascade_path();
+// --detector NAME|FILE to a file: "yunet" (models/yunet-int8.tflite, shipped),
+// "yunet-float32" (models/yunet.tflite), "haar" (default_cascade_path()),
+// anything else is a file. Empty: $FER_DETECTOR when set, else "yunet".
+std::string resolve_detector_path(const std::string & arg);
 
 // Owning handles of the runtime's model and face detector.
 using runtime_model = std::unique_ptr<fer_model, void (*)(fer_model *)>;

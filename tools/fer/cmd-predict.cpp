@@ -97,8 +97,9 @@ void process(const predict_job & job, fer_context * ctx, const std::string & fil
         int32_t n = 0;
         fer_detect_status ds = FER_DETECT_OK;
         for (int pass = 0; pass < 2; ++pass) {
-            st = fer_analyze(ctx, job.det, img.grey.data, img.width, img.height, static_cast<int32_t>(img.grey.step),
-                             &job.params, r.faces.data(), static_cast<int32_t>(r.faces.size()), &n, &ds);
+            st = fer_analyze_image(ctx, job.det, img.bgr.data, img.width, img.height, static_cast<int32_t>(img.bgr.step),
+                                   FER_PIXEL_BGR, &job.params, r.faces.data(), static_cast<int32_t>(r.faces.size()),
+                                   &n, &ds);
             if (st != FER_OK || n <= static_cast<int32_t>(r.faces.size())) {
                 break;
             }
@@ -177,7 +178,7 @@ int cmd_predict(int argc, char ** argv) {
                  "(FER2013-style 48x48 faces such as samples/*.jpg), without detection.");
     a.positional("IMAGE|DIR", "images or folders of them", true);
     a.option("model", "FILE", "TFLite model (default: the shipped models/fernet-int8.tflite, or $FER_TFLITE_MODEL)");
-    a.option("detector", "FILE", "Haar cascade XML or FERHAAR1 file (default: OpenCV's frontalface_alt2, or $FER_CASCADE)");
+    a.option("detector", "NAME|FILE", "yunet (default: CNN with landmarks), haar (OpenCV's frontalface_alt2), or a file: YuNet .tflite, Haar cascade XML or FERHAAR1 ($FER_DETECTOR)");
     a.flag("json", "print one JSON array, one object per image");
     a.flag("jsonl", "print one JSON object per image and line, as each finishes");
     a.flag("csv", "print CSV, one row per face");
@@ -228,7 +229,7 @@ int cmd_predict(int argc, char ** argv) {
     job.model = model.get();
     face_detector det(nullptr, fer_detector_free);
     if (!job.whole) {
-        det = load_face_detector(a.has("detector") ? a.get("detector") : default_cascade_path());
+        det = load_face_detector(resolve_detector_path(a.has("detector") ? a.get("detector") : ""));
         job.det = det.get();
     }
 

@@ -78,7 +78,7 @@ serve_config parse_options(int argc, char ** argv, bool & help_shown) {
     a.option("api-key", "KEY", "require `Authorization: Bearer KEY` on /v1/* (default: $FER_API_KEY)");
     a.option("site", "DIR", "static site to serve at / (default: build/web/site when it exists; none: no site)");
     a.option("model", "PATH", "TFLite model (default: $FER_TFLITE_MODEL or the shipped one)");
-    a.option("detector", "PATH", "Haar cascade (default: $FER_CASCADE or OpenCV's frontalface_alt2)");
+    a.option("detector", "NAME|FILE", "yunet (default: CNN with landmarks), haar (OpenCV's frontalface_alt2), or a file: YuNet .tflite, Haar cascade XML or FERHAAR1 ($FER_DETECTOR)");
     a.flag("quiet", "no access log");
     serve_config c;
     help_shown = !a.parse(argc, argv);
@@ -115,7 +115,7 @@ serve_config parse_options(int argc, char ** argv, bool & help_shown) {
         c.site.clear();
     }
     c.model_path = a.has("model") ? a.get("model") : default_tflite_model_path();
-    c.detector_path = a.has("detector") ? a.get("detector") : default_cascade_path();
+    c.detector_path = resolve_detector_path(a.has("detector") ? a.get("detector") : "");
     c.access_log = !a.enabled("quiet");
     c.api.workers = c.workers;
     c.api.defaults = fer_pipeline_default_params();  // those of fer predict

@@ -77,6 +77,16 @@ void draw_faces(cv::Mat & bgr, const std::vector<fer_face> & faces, bool cam) {
         const cv::Scalar colour = f.uncertain ? cv::Scalar(128, 128, 128)
                                               : emotion_colour(f.track_id > 0 ? f.smoothed_class : f.result.top_class);
         cv::rectangle(bgr, r, colour, thick);
+        if (f.box.n_landmarks == 5) {
+            // the detector's 5 points: eyes, nose tip, mouth corners
+            const int radius = std::max(2, thick + 1);
+            for (int k = 0; k < 5; ++k) {
+                const cv::Point p(static_cast<int>(std::lround(f.box.landmarks[2 * k])),
+                                  static_cast<int>(std::lround(f.box.landmarks[2 * k + 1])));
+                cv::circle(bgr, p, radius, cv::Scalar(0, 0, 0), cv::FILLED, cv::LINE_AA);
+                cv::circle(bgr, p, radius - 1, colour, cv::FILLED, cv::LINE_AA);
+            }
+        }
         const std::string text = face_caption(f);
         int base = 0;
         const cv::Size ts = cv::getTextSize(text, cv::FONT_HERSHEY_SIMPLEX, scale, thick, &base);

@@ -8,6 +8,9 @@ namespace fer {
 
 namespace {
 
+// The 5 landmarks in YuNet's order (fer_box.landmarks); the subject's right and left.
+const char * const k_landmark_names[5] = {"right_eye", "left_eye", "nose", "mouth_right", "mouth_left"};
+
 // Probabilities with 6 decimals: finer than any model difference we report,
 // and stable text for tests and diffs.
 std::string num(double v) {
@@ -60,6 +63,14 @@ std::string faces_to_json(const std::string & file, int width, int height, const
         s += ", \"confidence\": " + num(f.result.confidence);
         s += std::string(", \"uncertain\": ") + (f.uncertain ? "true" : "false");
         s += ", \"probabilities\": " + probabilities_json(f.result.probabilities);
+        if (f.box.n_landmarks == 5) {
+            s += ", \"score\": " + num(f.box.score) + ", \"landmarks\": [";
+            for (int k = 0; k < 5; ++k) {
+                s += std::string(k ? ", [" : "[") + num(f.box.landmarks[2 * k]) + ", " + num(f.box.landmarks[2 * k + 1]) +
+                     "]";
+            }
+            s += "]";
+        }
         if (f.track_id >= 0) {
             s += ", \"track_id\": " + std::to_string(f.track_id);
             s += ", \"smoothed\": " + probabilities_json(f.smoothed);
@@ -79,13 +90,18 @@ std::string face_csv_header() {
     for (int c = 0; c < FER_N_CLASSES; ++c) {
         s += std::string(",") + fer_class_name(c);
     }
+    // the detector's score and landmarks (empty for the Haar cascade, which has none)
+    s += ",score";
+    for (const char * k : k_landmark_names) {
+        s += std::string(",") + k + "_x," + k + "_y";
+    }
     return s + "\n";
 }
 
 std::string faces_to_csv(const std::string & file, int width, int height, const std::vector<fer_face> & faces) {
     const std::string head = csv_field(file) + "," + std::to_string(width) + "," + std::to_string(height) + ",";
     if (faces.empty()) {
-        return head + std::string(7 + FER_N_CLASSES, ',') + "\n";
+        return head + std::string(7 + FER_N_CLASSES + 11, ',') + "\n";
     }
     std::string s;
     for (size_t i = 0; i < faces.size(); ++i) {
@@ -95,6 +111,14 @@ std::string faces_to_csv(const std::string & file, int width, int height, const 
              num(f.result.confidence) + "," + (f.uncertain ? "1" : "0");
         for (int c = 0; c < FER_N_CLASSES; ++c) {
             s += "," + num(f.result.probabilities[c]);
+        }
+        if (f.box.n_landmarks == 5) {
+            s += "," + num(f.box.score);
+            for (int k = 0; k < 10; ++k) {
+                s += "," + num(f.box.landmarks[k]);
+            }
+        } else {
+            s += std::string(11, ',');
         }
         s += "\n";
     }

@@ -4,6 +4,8 @@
 //   {"file": "a.jpg", "width": 640, "height": 480, "faces": [
 //     {"box": [x, y, w, h], "emotion": "happy", "confidence": 0.91, "uncertain": false,
 //      "probabilities": {"angry": 0.01, ..., "neutral": 0.02},
+//      "score": 0.93, "landmarks": [[x, y] x 5],   // detectors with landmarks (YuNet): right eye,
+//                                              // left eye, nose tip, right and left mouth corner
 //      "track_id": 3,                          // only for tracked faces (track_id >= 0)
 //      "smoothed": {...}, "smoothed_emotion": "happy",   // idem
 //      "crop": [x, y, size]}]}                 // with face_json_options::crop
@@ -11,7 +13,9 @@
 // "emotion" is "uncertain" when the face's confidence is below the caller's
 // --min-confidence (fer_face.uncertain); "probabilities" still give every class.
 // CSV: one row per face (an image without a face gives one row with empty face
-// fields, so that every input appears), columns from face_csv_header().
+// fields, so that every input appears), columns from face_csv_header(); the
+// detector's score and the landmarks (right_eye_x, ..., mouth_left_y) come last,
+// empty for the Haar cascade.
 #pragma once
 
 #include "fer-pipeline.h"

@@ -35,7 +35,7 @@ std::string fmt(const char * f, double v) {
 
 void add_video_options(arg_parser & a, const std::string & every_default) {
     a.option("model", "PATH", "TensorFlow Lite model (default: $FER_TFLITE_MODEL or the shipped models/fernet-int8.tflite)");
-    a.option("detector", "PATH", "Haar cascade XML or binary (default: $FER_CASCADE or OpenCV's frontalface_alt2)");
+    a.option("detector", "NAME|FILE", "yunet (default: CNN with landmarks), haar (OpenCV's frontalface_alt2), or a file: YuNet .tflite, Haar cascade XML or FERHAAR1 ($FER_DETECTOR)");
     a.option("min-face", "PX", "smallest face side in pixels", "48");
     a.option("max-faces", "N", "classify at most N faces per frame, largest first (0: up to 64)", "0");
     a.option("min-confidence", "P", "faces below this confidence are marked uncertain (0..1)", "0");
@@ -53,7 +53,7 @@ void add_video_options(arg_parser & a, const std::string & every_default) {
 video_options read_video_options(const arg_parser & a, const std::string & command) {
     video_options o;
     o.model = a.get("model").empty() ? default_tflite_model_path() : a.get("model");
-    o.detector = a.get("detector").empty() ? default_cascade_path() : a.get("detector");
+    o.detector = resolve_detector_path(a.get("detector"));
     o.pipeline = fer_pipeline_default_params();
     o.tracker = fer_tracker_default_params();
     const std::string pre = command + ": ";
@@ -128,22 +128,18 @@ std::string face_engine::label(int cls) const {
 
 const std::vector<fer_face> & face_engine::analyse(const cv::Mat & frame) {
     const int w = frame.cols, h = frame.rows;
-    const uint8_t * grey = frame.data;
-    int32_t stride = static_cast<int32_t>(frame.step[0]);
-    if (frame.type() == CV_8UC3) {
-        grey_.resize(static_cast<size_t>(w) * static_cast<size_t>(h));
-        fer_bgr_to_grey(frame.data, w, h, stride, grey_.data(), w);
-        grey = grey_.data();
-        stride = w;
-    } else if (frame.type() != CV_8UC1) {
+    const int32_t stride = static_cast<int32_t>(frame.step[0]);
+    // colour goes to the detector as it is (YuNet uses it); the pipeline makes the grey crops
+    const fer_pixel_format format = frame.type() == CV_8UC3 ? FER_PIXEL_BGR : FER_PIXEL_GREY;
+    if (frame.type() != CV_8UC3 && frame.type() != CV_8UC1) {
         throw input_error("frame of unsupported pixel type " + std::to_string(frame.type()) +
                           " (8-bit grey or BGR expected)");
     }
     faces_.resize(k_max_frame_faces);
     int32_t n = 0;
     fer_detect_status ds = FER_DETECT_OK;
-    const int st = fer_analyze(ctx_, det_.get(), grey, w, h, stride, &opt_.pipeline, faces_.data(), k_max_frame_faces, &n,
-                               &ds);
+    const int st = fer_analyze_image(ctx_, det_.get(), frame.data, w, h, stride, format, &opt_.pipeline, faces_.data(),
+                                     k_max_frame_faces, &n, &ds);
     if (st != FER_OK) {
         if (ds == FER_DETECT_ERR_TOO_LARGE) {
             throw input_error("frame of " + std::to_string(w) + "x" + std::to_string(h) + " is too large for the detector");

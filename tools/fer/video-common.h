@@ -51,7 +51,6 @@ private:
     fer_context * ctx_ = nullptr;
     face_detector det_;
     fer_tracker * tracker_ = nullptr;
-    std::vector<uint8_t> grey_;
     std::vector<fer_face> faces_;
 };
 

@@ -168,8 +168,9 @@ void api::predict(const httplib::Request & req, httplib::Response & res, const h
         }
         bytes = std::string();  // the encoded copy is no longer needed
         fer_detect_status ds = FER_DETECT_OK;
-        const int st = fer_analyze(ctx, det_, img.grey.data, img.width, img.height, static_cast<int32_t>(img.grey.step),
-                                   &params, faces.data(), k_max_faces, &n_faces, &ds);
+        const int st = fer_analyze_image(ctx, det_, img.bgr.data, img.width, img.height,
+                                         static_cast<int32_t>(img.bgr.step), FER_PIXEL_BGR, &params, faces.data(),
+                                         k_max_faces, &n_faces, &ds);
         if (st != FER_OK) {
             send_error(res, ds == FER_DETECT_ERR_TOO_LARGE ? 413 : 500,
                        std::string("face analysis failed: ") +
