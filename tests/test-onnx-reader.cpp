@@ -6,9 +6,14 @@
 #include "onnx-to-tflite.h"
 #include "test-util.h"
 
+#include "fer.h"
+
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
+#include <random>
 #include <filesystem>
 #include <fstream>
 
@@ -219,3 +224,65 @@ TEST(YunetConvert, RejectsATruncatedOnnxFile) {
     EXPECT_FALSE(fs::exists(dir / "out.tflite"));
 }
 #endif
+
+// The int8 pass on a detector-shaped graph (PAD, CONV_2D + RELU, LOGISTIC):
+// the PAD stays float before the QUANTIZE, the LOGISTIC float behind a
+// DEQUANTIZE; calibrated through fer_context_run, run by the runtime, close to
+// the float graph. float_tail 1 keeps the convolution float too.
+TEST(OnnxConvert, Int8PassOnADetectorGraph) {
+    const fer::onnx::model m = fer::onnx::read_model(tiny_model(), "tiny.onnx");
+    fer::onnx_convert_options opt;
+    opt.input_height = opt.input_width = 8;
+    fer::tfl_model f = fer::onnx_to_tflite(m, opt, nullptr);
+    f.metadata = {{"fer.info", "task=face_detector\n"}};  // not a classifier: any input shape
+    std::mt19937 rng(7);
+    std::uniform_real_distribution<float> pixel(-1.0f, 1.0f);  // keeps the sigmoid off saturation
+    std::vector<std::vector<float>> inputs(6, std::vector<float>(8 * 8 * 3));
+    for (auto & in : inputs) {
+        for (float & v : in) {
+            v = pixel(rng);
+        }
+    }
+    const auto ranges = fer::calibrate_tflite(f, inputs);
+    auto run = [&](const fer::tfl_model & g, const std::vector<float> & in) {
+        const std::string bytes = fer::tflite_serialize(g);
+        fer_model * model = fer_model_load_from_buffer(bytes.data(), bytes.size(), fer_model_default_params());
+        EXPECT_NE(model, nullptr);
+        fer_context * ctx = fer_context_new(model);
+        EXPECT_EQ(fer_context_run(ctx, in.data(), in.size()), FER_OK);
+        size_t n = 0;
+        const float * out = fer_context_output(ctx, 0, &n);
+        std::vector<float> r(out, out + n);
+        fer_context_free(ctx);
+        fer_model_free(model);
+        return r;
+    };
+    for (int tail : {0, 1}) {
+        SCOPED_TRACE("float_tail " + std::to_string(tail));
+        const fer::tfl_model q = fer::quantize_tflite_int8(f, ranges, true, tail);
+        std::vector<int> ops;
+        for (const auto & op : q.ops) {
+            ops.push_back(op.builtin);
+        }
+        const std::vector<int> want_ops =
+            tail == 0 ? std::vector<int>{fer::tfl_pad, fer::tfl_quantize, fer::tfl_conv_2d, fer::tfl_dequantize, fer::tfl_logistic}
+                      : std::vector<int>{fer::tfl_pad, fer::tfl_quantize, fer::tfl_dequantize, fer::tfl_conv_2d, fer::tfl_logistic};
+        EXPECT_EQ(ops, want_ops);
+        EXPECT_EQ(q.tensors[static_cast<size_t>(q.ops[0].outputs[0])].type, fer::tfl_float32);  // PAD in float
+        const fer::tfl_tensor & w = q.tensors[static_cast<size_t>(q.ops[tail == 0 ? 2 : 3].inputs[1])];
+        EXPECT_EQ(w.type, tail == 0 ? fer::tfl_int8 : fer::tfl_float32);
+        ASSERT_EQ(q.outputs.size(), 1u);
+        EXPECT_EQ(q.tensors[static_cast<size_t>(q.outputs[0])].name, "y");
+        double max_diff = 0.0;
+        for (const auto & in : inputs) {
+            const std::vector<float> a = run(f, in), b = run(q, in);
+            ASSERT_EQ(a.size(), b.size());
+            for (size_t k = 0; k < a.size(); ++k) {
+                max_diff = std::max(max_diff, static_cast<double>(std::fabs(a[k] - b[k])));
+            }
+        }
+        std::printf("float_tail %d: max |int8 - float| = %.3g\n", tail, max_diff);
+        EXPECT_LT(max_diff, 0.02) << "sigmoid outputs of the int8 graph against the float graph";
+        EXPECT_GT(max_diff, 0.0) << "the int8 graph should not be bit-identical to the float one";
+    }
+}

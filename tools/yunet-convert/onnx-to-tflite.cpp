@@ -241,6 +241,9 @@ private:
             fail("weights '" + w.name + "' are not 4-D (OIHW)");
         }
         const int64_t o = w.dims[0], i = w.dims[1], kh = w.dims[2], kw = w.dims[3];
+        if (o < 1 || i < 1 || kh < 1 || kw < 1) {
+            fail("weights '" + w.name + "' have an empty dimension");
+        }
         const int64_t c_in = x.shape[3], group = attr_int(n, "group", 1);
         const std::vector<int64_t> ks = attr_ints(n, "kernel_shape", {kh, kw});
         const std::vector<int64_t> st = attr_ints(n, "strides", {1, 1});
@@ -347,6 +350,10 @@ private:
             fail("padded or ceil-mode pooling is not supported");
         }
         const int64_t k = ks[0], s = st[0];
+        if (k < 1 || s < 1 || k > x.shape[1] || k > x.shape[2]) {
+            fail("pooling window " + std::to_string(k) + ", stride " + std::to_string(s) + " does not fit the " +
+                 std::to_string(x.shape[1]) + "x" + std::to_string(x.shape[2]) + " input");
+        }
         const int64_t oh = (x.shape[1] - k) / s + 1, ow = (x.shape[2] - k) / s + 1;  // ONNX floor rule == TFLite VALID
         value v = feature(n.outputs[0], static_cast<int32_t>(oh), static_cast<int32_t>(ow), x.shape[3]);
         m_.ops.push_back(tfl_pool(tfl_max_pool_2d, x.tensor, v.tensor, tfl_valid, static_cast<int>(k), static_cast<int>(s)));
