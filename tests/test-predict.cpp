@@ -229,7 +229,9 @@ size_t count_char(const std::string & s, char c) {
 TEST(FaceJson, CsvRowsHaveTheHeadersColumns) {
     const std::string head = fer::face_csv_header();
     const size_t commas = count_char(head, ',');
-    EXPECT_EQ(commas, 17u) << head;
+    EXPECT_EQ(commas, 28u) << head;  // 18 columns, the detector's score and 5 landmarks (x, y)
+    EXPECT_NE(head.find(",score,right_eye_x,right_eye_y,left_eye_x,"), std::string::npos) << head;
+    EXPECT_NE(head.find(",mouth_left_x,mouth_left_y\n"), std::string::npos) << head;
     const std::string rows = fer::faces_to_csv("a,b.jpg", 64, 32, {make_face(FER_FEAR, 0.6f, 0, -1), make_face(FER_SAD, 0.2f, 1, -1)});
     EXPECT_EQ(count_char(rows, '\n'), 2u);
     EXPECT_EQ(rows.rfind("\"a,b.jpg\",64,32,0,10,20,30,40,fear,0.600000,0,", 0), 0u) << rows;
@@ -237,6 +239,22 @@ TEST(FaceJson, CsvRowsHaveTheHeadersColumns) {
     const std::string none = fer::faces_to_csv("n.jpg", 5, 5, {});
     EXPECT_EQ(count_char(none, ','), commas) << none;
     EXPECT_EQ(count_char(rows, ','), 2 * commas + 2) << "the quoted file name holds one comma per row";
+    // A YuNet face: score and landmarks fill the last 11 columns, in the header's order.
+    fer_face y = make_face(FER_HAPPY, 0.9f, 0, -1);
+    y.box.score = 0.875f;
+    y.box.n_landmarks = 5;
+    for (int k = 0; k < 10; ++k) {
+        y.box.landmarks[k] = 100.0f + static_cast<float>(k);
+    }
+    const std::string yr = fer::faces_to_csv("y.jpg", 64, 32, {y});
+    EXPECT_EQ(count_char(yr, ','), commas) << yr;
+    EXPECT_NE(yr.find(",0.875000,100.000000,101.000000,102.000000,103.000000,104.000000,105.000000,106.000000,"
+                      "107.000000,108.000000,109.000000\n"), std::string::npos) << yr;
+    const std::string yj = fer::faces_to_json("y.jpg", 64, 32, {y});
+    EXPECT_NE(yj.find("\"score\": 0.875000, \"landmarks\": [[100.000000, 101.000000], [102.000000, 103.000000]"),
+              std::string::npos) << yj;
+    EXPECT_EQ(fer::faces_to_json("h.jpg", 64, 32, {make_face(FER_SAD, 0.5f, 0, -1)}).find("landmarks"), std::string::npos)
+        << "a Haar face has no landmarks field";
 }
 
 TEST(FaceDraw, CaptionsFollowTrackingAndUncertainty) {

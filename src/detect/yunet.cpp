@@ -18,7 +18,7 @@ constexpr int k_channels[4] = {1, 1, 4, 10};  // cls, obj, bbox, kps
 constexpr int k_default_long_side = 640;
 // Smallest face side (input pixels) YuNet finds reliably: an image is never
 // shrunk so far that the caller's min_size falls below it.
-constexpr double k_smallest_face = 16.0;
+constexpr double k_smallest_face = 24.0;
 constexpr size_t k_max_instances = 4;  // input sizes kept loaded (video: one; photos: a few)
 
 float clamp01(float v) { return v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v); }
