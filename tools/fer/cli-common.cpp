@@ -141,18 +141,66 @@ int parse_class(const std::string & s) {
     return c;
 }
 
+namespace {
+
+// Length of the valid UTF-8 sequence at s[i] (1..4), or 0 when the bytes there
+// are not one: stray continuation bytes, overlong forms, surrogates, code
+// points above U+10FFFF, sequences cut short.
+size_t utf8_sequence(const std::string & s, size_t i) {
+    const auto b = [&](size_t k) { return static_cast<unsigned char>(s[i + k]); };
+    const unsigned char c = b(0);
+    if (c < 0x80) {
+        return 1;
+    }
+    size_t n = 0;
+    unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+    if (c >= 0xC2 && c <= 0xDF) {
+        n = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        lo = c == 0xE0 ? 0xA0 : 0x80;
+        hi = c == 0xED ? 0x9F : 0xBF;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        lo = c == 0xF0 ? 0x90 : 0x80;
+        hi = c == 0xF4 ? 0x8F : 0xBF;
+    } else {
+        return 0;
+    }
+    if (i + n > s.size() || b(1) < lo || b(1) > hi) {
+        return 0;
+    }
+    for (size_t k = 2; k < n; ++k) {
+        if (b(k) < 0x80 || b(k) > 0xBF) {
+            return 0;
+        }
+    }
+    return n;
+}
+
+}  // namespace
+
 std::string json_escape(const std::string & s) {
     std::string o;
-    for (unsigned char c : s) {
-        if (c == '"' || c == '\\') {
+    o.reserve(s.size());
+    for (size_t i = 0; i < s.size();) {
+        const unsigned char c = static_cast<unsigned char>(s[i]);
+        const size_t n = utf8_sequence(s, i);
+        if (n == 0) {
+            o += "\xEF\xBF\xBD";  // U+FFFD REPLACEMENT CHARACTER, one per invalid byte
+            ++i;
+        } else if (c == '"' || c == '\\') {
             o += '\\';
             o += static_cast<char>(c);
-        } else if (c < 0x20) {
+            ++i;
+        } else if (c < 0x20 || c == 0x7F) {
             char buf[8];
             std::snprintf(buf, sizeof buf, "\\u%04x", c);
             o += buf;
+            ++i;
         } else {
-            o += static_cast<char>(c);
+            o.append(s, i, n);
+            i += n;
         }
     }
     return o;

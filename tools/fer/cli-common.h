@@ -52,6 +52,10 @@ std::vector<std::string> class_names();
 // Class index from a name or number; throws a usage error otherwise.
 int parse_class(const std::string & s);
 
+// The inside of a JSON string: quotes, backslashes and control bytes (DEL too)
+// escaped; every byte that is not part of a valid UTF-8 sequence replaced by
+// U+FFFD, so that the output is valid UTF-8 JSON whatever the input (file
+// names are bytes on Linux, HTTP headers and multipart names are anything).
 std::string json_escape(const std::string & s);
 
 }  // namespace fer
