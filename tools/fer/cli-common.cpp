@@ -7,7 +7,11 @@
 #include "fer.h"
 #include "image-io.h"
 
+#include <dirent.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <cstdlib>
 #include <filesystem>
 
@@ -97,16 +101,33 @@ std::vector<std::string> list_images(const std::vector<std::string> & args) {
     for (const auto & a : args) {
         std::error_code ec;
         if (fs::is_directory(a, ec)) {
+            // skip_permission_denied would also silently skip the folder named here:
+            // open that one ourselves so that an unreadable folder is an error.
+            if (DIR * d = ::opendir(a.c_str())) {
+                ::closedir(d);
+            } else {
+                throw input_error(a + ": cannot read the folder (" + std::strerror(errno) + ")");
+            }
             std::vector<std::string> found;
-            for (const auto & e : fs::recursive_directory_iterator(a, fs::directory_options::skip_permission_denied, ec)) {
-                if (e.is_regular_file(ec) && is_image_file_name(e.path().string()) && e.path().filename().string()[0] != '.') {
+            fs::recursive_directory_iterator it(a, fs::directory_options::skip_permission_denied, ec), end;
+            for (; !ec && it != end; it.increment(ec)) {
+                const auto & e = *it;
+                std::error_code ec2;
+                if (e.is_regular_file(ec2) && is_image_file_name(e.path().string()) &&
+                    e.path().filename().string()[0] != '.') {
                     found.push_back(e.path().string());
                 }
             }
+            if (ec) {
+                throw input_error(a + ": cannot list the folder (" + ec.message() + ")");
+            }
             std::sort(found.begin(), found.end());
             out.insert(out.end(), found.begin(), found.end());
-        } else if (fs::exists(a, ec)) {
+        } else if (fs::is_regular_file(a, ec)) {
             out.push_back(a);
+        } else if (fs::exists(a, ec)) {
+            // Opening a FIFO would block until a writer comes; a device could be endless.
+            throw input_error(a + ": not a regular file (a FIFO, socket or device?); give image files or folders");
         } else {
             throw input_error(a + ": no such file or directory");
         }

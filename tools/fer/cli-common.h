@@ -1,6 +1,7 @@
 // Pieces several subcommands share: finding the model, listing input images.
 #pragma once
 
+#include "log.h"  // terminal_safe
 #include "models.h"
 
 #include "fer-detect.h"
@@ -40,7 +41,8 @@ runtime_model load_runtime_model(const std::string & path);
 face_detector load_face_detector(const std::string & path);
 
 // Files named on the command line, folders searched recursively for images,
-// sorted. Throws an input error for a path that does not exist.
+// sorted. Throws an input error for a path that does not exist, a folder that
+// cannot be read, and a path that is not a regular file (a FIFO would block).
 std::vector<std::string> list_images(const std::vector<std::string> & args);
 
 class arg_parser;
