@@ -236,6 +236,10 @@ struct http_server::impl {
     }
 
     static std::string error_json(int status, const std::string & message) { return error_body(status, message); }
+    static void internal_error(http_response & res, const char * what) {
+        res = http_response();
+        send_error(res, 500, std::string("internal error: ") + what);
+    }
 
     // ---- the request state machine on the front
     // Consumes what c.in holds for the current phase; true when it moved on.
@@ -271,7 +275,13 @@ struct http_server::impl {
                 h.on_request_start();
             }
             http_response res;
-            const head_decision d = h.on_head(c.req, res);
+            head_decision d;
+            try {
+                d = h.on_head(c.req, res);
+            } catch (const std::exception & e) {
+                internal_error(res, e.what());
+                d.answered = true;
+            }
             if (d.answered) {
                 // The body, if any, stays unread: the connection cannot carry another request.
                 res.close = res.close || c.head.framing != body_framing::none;
@@ -349,7 +359,14 @@ struct http_server::impl {
         j->t0 = c.t0;
         const bool ok = pool.try_submit(
             [this, j] {
-                h.on_request(j->req, j->res);
+                // An exception must cost this request a 500, not the process.
+                try {
+                    h.on_request(j->req, j->res);
+                } catch (const std::exception & e) {
+                    internal_error(j->res, e.what());
+                } catch (...) {
+                    internal_error(j->res, "unknown exception");
+                }
                 std::lock_guard<std::mutex> lock(done_mutex);
                 done.push_back(std::make_unique<job>(std::move(*j)));
                 const uint64_t one = 1;
