@@ -429,6 +429,21 @@ TEST(ServeHostile, OnlyJpegPngAndWebpAreDecoded) {
                                                  "Content-Length: " + std::to_string(png.size()) + "\r\n\r\n" + png);
     EXPECT_EQ(p.rfind("HTTP/1.1 400", 0), 0u) << p.substr(0, 300);
     EXPECT_NE(p.find("absurd size"), std::string::npos) << p.substr(0, 300);
+    // A JPEG cut short with an end marker appended: its scan data is incomplete.
+    cv::setRNGSeed(7);
+    cv::Mat noise(240, 320, CV_8UC3);
+    cv::randu(noise, cv::Scalar::all(0), cv::Scalar::all(255));
+    std::vector<uchar> enc;
+    cv::imencode(".jpg", noise, enc);
+    const std::string jpeg(enc.begin(), enc.end());
+    const auto post_jpeg = [&](const std::string & b) {
+        return raw_exchange(s.port(), "POST /v1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/jpeg\r\n"
+                                      "Content-Length: " + std::to_string(b.size()) + "\r\n\r\n" + b);
+    };
+    EXPECT_EQ(post_jpeg(jpeg).rfind("HTTP/1.1 200", 0), 0u);
+    const std::string cut = post_jpeg(jpeg.substr(0, jpeg.size() * 6 / 10) + "\xff\xd9");
+    EXPECT_EQ(cut.rfind("HTTP/1.1 400", 0), 0u) << cut.substr(0, 300);
+    EXPECT_NE(cut.find("truncated or corrupt JPEG"), std::string::npos) << cut.substr(0, 300);
     EXPECT_EQ(s.stop(), 0);
 }
 

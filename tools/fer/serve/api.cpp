@@ -4,6 +4,7 @@
 #include "http-errors.h"
 #include "image-header.h"
 #include "image-load.h"
+#include "jpeg-check.h"
 #include "predict-request.h"
 
 #include <openssl/crypto.h>
@@ -182,6 +183,11 @@ void api::predict(http_request & req, http_response & res) const {
     loaded_image img;
     {
         const compute_gate::pass pass(gate_);
+        if (std::string(header.format) == "JPEG" &&
+            !jpeg_scans_complete(reinterpret_cast<const uint8_t *>(bytes.data()), bytes.size(), &err)) {
+            send_error(res, 400, "undecodable image: " + err);
+            return;
+        }
         if (!load_image_buffer(bytes.data(), bytes.size(), &img, &err)) {
             send_error(res, 400, "undecodable image: " + err);
             return;
