@@ -236,7 +236,8 @@ inline std::string raw_exchange(int port, const std::string & bytes, bool half_c
 inline std::vector<int> statuses(const std::string & stream) {
     std::vector<int> out;
     for (size_t p = stream.find("HTTP/1.1 "); p != std::string::npos; p = stream.find("HTTP/1.1 ", p + 1)) {
-        if (p == 0 || stream.compare(p - 2, 2, "\r\n") == 0 || stream[p - 1] == '\n' || stream[p - 1] == '}') {
+        // At the start, or right after the previous answer (bodies end with a newline or a JSON '}').
+        if (p == 0 || stream[p - 1] == '\n' || stream[p - 1] == '}') {
             out.push_back(std::atoi(stream.c_str() + p + 9));
         }
     }
