@@ -399,6 +399,37 @@ TEST(ServeHostile, ConnectionCapAnswers503AtOnce) {
     EXPECT_EQ(s.stop(), 0);
 }
 
+// Heavy requests fill the workers; the next complete request gets 503 with
+// Retry-After at once, and the probes still answer quickly meanwhile.
+TEST(ServeHostile, FullWorkersAnswer503AndProbesStayQuick) {
+    server s({"--site", "none", "--threads", "1", "--queue", "0", "--workers", "1", "--quiet"});
+    START(s);
+    // 4000x4000 pixels of smooth gradient: a small PNG, seconds of face detection.
+    cv::Mat big(4000, 4000, CV_8UC3);
+    for (int y = 0; y < big.rows; ++y) {
+        big.row(y).setTo(cv::Scalar(y % 256, (y / 16) % 256, 128));
+    }
+    std::vector<uchar> enc;
+    cv::imencode(".png", big, enc);
+    const std::string png(enc.begin(), enc.end());
+    const std::string post = "POST /v1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nContent-Length: " +
+                             std::to_string(png.size()) + "\r\n\r\n" + png;
+    const int heavy = connect_to(s.port(), 60);
+    ASSERT_TRUE(send_all(heavy, post));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // read and handed to the only worker
+    const auto t = clock_type::now();
+    const std::string busy = raw_exchange(s.port(), post);
+    const double busy_ms = ms_since(t);
+    EXPECT_EQ(busy.rfind("HTTP/1.1 503", 0), 0u) << busy.substr(0, 300);
+    EXPECT_NE(busy.find("Retry-After: 1"), std::string::npos);
+    EXPECT_LT(busy_ms, 1000.0);
+    EXPECT_LT(slowest_probe(s.port(), 5), 100.0) << "/healthz waited behind the analysis";
+    const std::string done = read_response(heavy);
+    close(heavy);
+    EXPECT_EQ(done.rfind("HTTP/1.1 200", 0), 0u) << done.substr(0, 300);
+    EXPECT_EQ(s.stop(), 0);
+}
+
 // Only JPEG, PNG and WebP reach a decoder, whatever the label; sizes that
 // overflow a pixel count are refused.
 TEST(ServeHostile, OnlyJpegPngAndWebpAreDecoded) {
