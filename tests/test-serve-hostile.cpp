@@ -478,6 +478,46 @@ TEST(ServeHostile, OnlyJpegPngAndWebpAreDecoded) {
     EXPECT_EQ(s.stop(), 0);
 }
 
+// Over TLS the head deadline also covers the handshake: connections that
+// never finish one (silent, or a ClientHello cut short) are closed after
+// --header-timeout, and they hold no thread meanwhile.
+TEST(ServeHostile, TlsHandshakesHaveADeadline) {
+    if (std::system("command -v openssl >/dev/null 2>&1") != 0) {
+        GTEST_SKIP() << "the openssl command is absent: cannot make a test certificate";
+    }
+    char dir[] = "/tmp/fer-hostile-tls-XXXXXX";
+    ASSERT_NE(mkdtemp(dir), nullptr);
+    const std::string d = dir, cert = d + "/cert.pem", key = d + "/key.pem";
+    ASSERT_EQ(std::system(("openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -days 1 -keyout " + key +
+                           " -out " + cert + " >/dev/null 2>&1")
+                              .c_str()),
+              0);
+    server s({"--site", "none", "--tls-cert", cert, "--tls-key", key, "--header-timeout", "2", "--quiet"});
+    START(s);
+    std::vector<int> fds;
+    for (int i = 0; i < 50; ++i) {
+        const int fd = connect_to(s.port());
+        ASSERT_GE(fd, 0);
+        if (i % 2) {
+            send_all(fd, std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11));  // a ClientHello cut short
+        }
+        fds.push_back(fd);
+    }
+    const auto t = clock_type::now();
+    int closed_in_time = 0;
+    for (int fd : fds) {
+        bool closed = false;
+        read_until_close(fd, 4000, &closed);
+        closed_in_time += closed;
+        close(fd);
+    }
+    EXPECT_EQ(closed_in_time, 50);
+    EXPECT_LT(ms_since(t), 4000.0);
+    std::system(("rm -rf " + d).c_str());
+    EXPECT_RSS_NEAR_START(s);
+    EXPECT_EQ(s.stop(), 0);
+}
+
 // SIGTERM with a slow client attached: the server exits 0 within
 // --shutdown-timeout (2 s here) plus a margin, not when the client is done.
 TEST(ServeHostile, SigtermExitsWithinTheShutdownTimeout) {
