@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 packages=(build-essential cmake ninja-build ccache pkg-config
           libtorch-dev libopencv-dev libgtest-dev libgmock-dev libbenchmark-dev opencv-data
           emscripten chromium ffmpeg clang
-          libcpp-httplib-dev libssl-dev openssl wrk   # fer serve (HTTPS), its tests and load test
+          libcpp-httplib-dev libssl-dev openssl wrk   # fer serve (HTTPS), its tests (httplib client) and load test
+          nginx                                       # the reverse-proxy recipe's test (tests/test-serve-proxy.cpp)
           g++-aarch64-linux-gnu qemu-user)            # the NEON kernel's tests, under emulation (tests/arm/)
 # Node.js may come from another Debian source (e.g. a nodejs build that bundles
 # npm and conflicts with Debian's npm package): only install it when missing.

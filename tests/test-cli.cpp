@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <signal.h>
 #include <unistd.h>
@@ -282,4 +283,63 @@ TEST_F(Cli, KilledRunResumesFromItsLastCompleteEpoch) {
     for (const auto & f : fs::directory_iterator(out)) {
         EXPECT_EQ(f.path().string().find(".tmp."), std::string::npos) << "left behind: " << f.path();
     }
+}
+
+// The input and output loose ends of issue 16.
+namespace {
+const std::string k_sample = std::string(FER_SOURCE_DIR) + "/samples/happy-PublicTest_10245799.jpg";
+}
+
+TEST_F(Cli, PredictOnAnUnreadableFolderIsAnInputError) {
+    const std::string locked = path("locked");
+    fs::create_directories(locked);
+    fs::copy_file(k_sample, locked + "/face.jpg");
+    fs::permissions(locked, fs::perms::none);
+    fs::permissions(dir_, fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
+    // root reads every folder: run as nobody then (setpriv, util-linux).
+    std::string as_user;
+    if (::geteuid() == 0) {
+        if (std::system("command -v setpriv >/dev/null 2>&1") != 0) {
+            GTEST_SKIP() << "running as root without setpriv: cannot make a folder unreadable";
+        }
+        as_user = "setpriv --reuid=65534 --regid=65534 --clear-groups ";
+    }
+    const run_result r = fer_test::run_command(as_user + FER_EXE + " predict --whole " + locked + " 2>&1");
+    fs::permissions(locked, fs::perms::owner_all);
+    EXPECT_EQ(r.code, 2) << r.out;
+    EXPECT_NE(r.out.find(locked + ": cannot read the folder"), std::string::npos) << r.out;
+}
+
+TEST_F(Cli, PredictRefusesAFifoInsteadOfBlocking) {
+    const std::string fifo = path("pipe.jpg");
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    // timeout: a blocked open would otherwise hang the test (exit 124 then).
+    const run_result r = fer_test::run_command("timeout 20 " + std::string(FER_EXE) + " predict " + fifo + " 2>&1");
+    EXPECT_EQ(r.code, 2) << r.out;
+    EXPECT_NE(r.out.find(fifo + ": not a regular file"), std::string::npos) << r.out;
+}
+
+TEST_F(Cli, PredictCsvNeutralisesFormulaCellsAndJsonStaysUtf8) {
+    for (const char * name : {"=HYPERLINK(1).jpg", "+1.jpg", "@SUM.jpg", "\xff\xfe.jpg"}) {
+        fs::copy_file(k_sample, path(name));
+    }
+    const std::string cd = "cd " + dir_.string() + " && " + FER_EXE + " predict --whole ";
+    run_result r = fer_test::run_command(cd + "--csv =HYPERLINK\\(1\\).jpg +1.jpg @SUM.jpg 2>&1");
+    EXPECT_EQ(r.code, 0) << r.out;
+    EXPECT_NE(r.out.find("\n'=HYPERLINK(1).jpg,"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("\n'+1.jpg,"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("\n'@SUM.jpg,"), std::string::npos) << r.out;
+    // A file name that is not UTF-8: U+FFFD in the JSON, one per invalid byte.
+    r = fer_test::run_command(cd + "--jsonl $(printf '\\377\\376.jpg') 2>&1");
+    EXPECT_EQ(r.code, 0) << r.out;
+    EXPECT_NE(r.out.find("{\"file\": \"\xEF\xBF\xBD\xEF\xBF\xBD.jpg\""), std::string::npos) << r.out;
+}
+
+TEST_F(Cli, EvalDoesNotEchoTerminalEscapesFromACsvHeader) {
+    const std::string csv = write("evil.csv", "\x1b]0;owned\x07\x1b[31memotion,pixels,Usage\x1b[0m\n0,1 2,PublicTest\n");
+    const run_result r = run("eval --data " + csv + " --out " + path("report"));
+    EXPECT_EQ(r.code, 2) << r.out;
+    EXPECT_EQ(r.out.find('\x1b'), std::string::npos) << "raw ESC echoed";
+    EXPECT_EQ(r.out.find('\x07'), std::string::npos) << "raw BEL echoed";
+    EXPECT_NE(r.out.find("\\x1b]0;owned\\x07"), std::string::npos) << r.out;
 }

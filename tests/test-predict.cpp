@@ -3,6 +3,7 @@
 // orientation, broken files) and the JSON/CSV form of a picture's faces
 // (tools/fer/face-json), faces drawn on pictures (tools/fer/face-draw); then
 // end-to-end runs of the real executable.
+#include "cli-common.h"
 #include "face-draw.h"
 #include "face-json.h"
 #include "image-header.h"
@@ -255,6 +256,46 @@ TEST(FaceJson, CsvRowsHaveTheHeadersColumns) {
               std::string::npos) << yj;
     EXPECT_EQ(fer::faces_to_json("h.jpg", 64, 32, {make_face(FER_SAD, 0.5f, 0, -1)}).find("landmarks"), std::string::npos)
         << "a Haar face has no landmarks field";
+}
+
+// Issue 16: a CSV cell that a spreadsheet would run as a formula gets a
+// leading quote; JSON stays valid UTF-8 whatever bytes a name holds.
+TEST(FaceJson, CsvNeutralisesFormulasAndJsonReplacesInvalidUtf8) {
+    for (const char * name : {"=1+2.jpg", "+x.jpg", "-2.jpg", "@s.jpg"}) {
+        EXPECT_EQ(fer::faces_to_csv(name, 10, 10, {}).rfind(std::string("'") + name + ",", 0), 0u) << name;
+    }
+    EXPECT_EQ(fer::faces_to_csv("a=b.jpg", 10, 10, {}).rfind("a=b.jpg,", 0), 0u);
+    EXPECT_EQ(fer::faces_to_csv("=a,b.jpg", 10, 10, {}).rfind("\"'=a,b.jpg\",", 0), 0u);
+    const std::string fffd = "\xEF\xBF\xBD";
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"caf\xc3\xa9", "caf\xc3\xa9"},                 // valid 2-byte: kept
+        {"\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80"},       // valid 4-byte: kept
+        {"\xff", fffd},                                  // never valid
+        {"\xc0\x80", fffd + fffd},                       // overlong NUL
+        {"\xed\xa0\x80", fffd + fffd + fffd},            // UTF-16 surrogate
+        {"\xf4\x90\x80\x80", fffd + fffd + fffd + fffd}, // above U+10FFFF
+        {"a\xe2\x82", "a" + fffd + fffd},                 // cut short
+        {"\x80x", fffd + "x"},                           // stray continuation byte
+        {"\"\\\n\x7f", "\\\"\\\\\\u000a\\u007f"},          // escapes
+    };
+    for (const auto & [in, want] : cases) {
+        EXPECT_EQ(fer::json_escape(in), want);
+    }
+    EXPECT_NE(fer::faces_to_json("\xff.jpg", 1, 1, {}).find("\"file\": \"" + fffd + ".jpg\""), std::string::npos);
+}
+
+TEST(ImageHeader, SidesThatWouldOverflowAPixelCountAreRefused) {
+    // A little-endian TIFF whose width and length tags claim 0xFFFFFFFF.
+    const std::string tiff("II*\0\x08\0\0\0\x02\0"
+                           "\x00\x01\x04\0\x01\0\0\0\xff\xff\xff\xff"
+                           "\x01\x01\x04\0\x01\0\0\0\xff\xff\xff\xff"
+                           "\0\0\0\0",
+                           38);
+    fer::image_header h;
+    std::string err;
+    EXPECT_FALSE(fer::read_image_header(reinterpret_cast<const uint8_t *>(tiff.data()), tiff.size(), &h, &err));
+    EXPECT_NE(err.find("absurd size"), std::string::npos) << err;
+    EXPECT_NE(err.find("4294967295x4294967295"), std::string::npos) << err;
 }
 
 TEST(FaceDraw, CaptionsFollowTrackingAndUncertainty) {

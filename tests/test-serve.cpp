@@ -2,6 +2,7 @@
 // talked to over HTTP with httplib's client and over raw sockets (malformed
 // requests, path traversal, slow uploads). Photos with faces come from
 // ../shared/data/faces; the tests that need them skip when it is absent.
+#include "serve-harness.h"
 #include "test-util.h"
 
 #include <httplib.h>
@@ -31,13 +32,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const std::string k_model = std::string(FER_SOURCE_DIR) + "/models/fernet.tflite";
-const std::string k_faces = std::string(FER_SHARED_DATA) + "/faces";
+using namespace serve_test;
 
-std::string read_file(const std::string & path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
+const std::string k_faces = std::string(FER_SHARED_DATA) + "/faces";
 
 bool have_photos() { return fs::exists(k_faces + "/Tom_Cruise_avp_2014_4.jpg"); }
 
@@ -82,160 +79,11 @@ std::string without_file(const std::string & json) {
     return json.substr(0, a) + json.substr(b + 1);
 }
 
-// The real `fer serve` process, on a port it picked itself (--port 0, read
-// from its first line of output, so no race for a free port).
-class server {
-public:
-    explicit server(std::vector<std::string> args) {
-        int out[2];
-        if (pipe(out) != 0) {
-            return;
-        }
-        log_path_ = fs::temp_directory_path() / ("fer-serve-log-" + std::to_string(getpid()) + "-" +
-                                                 std::to_string(counter()++));
-        args.insert(args.begin(), {FER_EXE, "serve", "--port", "0", "--model", k_model});
-        pid_ = fork();
-        if (pid_ == 0) {
-            dup2(out[1], 1);
-            FILE * log = std::fopen(log_path_.c_str(), "w");
-            if (log) {
-                dup2(fileno(log), 2);
-            }
-            close(out[0]);
-            std::vector<char *> argv;
-            for (auto & a : args) {
-                argv.push_back(a.data());
-            }
-            argv.push_back(nullptr);
-            execv(argv[0], argv.data());
-            _exit(127);
-        }
-        close(out[1]);
-        FILE * f = fdopen(out[0], "r");
-        char line[512] = "";
-        if (f && std::fgets(line, sizeof line, f)) {
-            banner_ = line;
-            const size_t colon = banner_.find("127.0.0.1:");
-            if (colon != std::string::npos) {
-                port_ = std::atoi(banner_.c_str() + colon + 10);
-            }
-        }
-        if (f) {
-            std::fclose(f);
-        }
-    }
-    ~server() {
-        if (pid_ > 0 && !reaped_) {
-            kill(pid_, SIGKILL);
-            waitpid(pid_, nullptr, 0);
-        }
-        std::error_code ec;
-        fs::remove(log_path_, ec);
-    }
-    int port() const { return port_; }
-    pid_t pid() const { return pid_; }
-    const std::string & banner() const { return banner_; }
-    std::string log() const { return read_file(log_path_.string()); }
-
-    httplib::Client client() const {
-        httplib::Client c("127.0.0.1", port_);
-        c.set_read_timeout(60);
-        c.set_write_timeout(60);
-        return c;
-    }
-
-    // Sends `sig` and waits for the exit code (-1 after 20 s or on a crash).
-    int stop(int sig = SIGTERM) {
-        kill(pid_, sig);
-        for (int i = 0; i < 2000; ++i) {
-            int status = 0;
-            if (waitpid(pid_, &status, WNOHANG) == pid_) {
-                reaped_ = true;
-                return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        }
-        return -1;
-    }
-
-private:
-    static std::atomic<int> & counter() {
-        static std::atomic<int> c{0};
-        return c;
-    }
-    pid_t pid_ = -1;
-    int port_ = 0;
-    bool reaped_ = false;
-    std::string banner_;
-    fs::path log_path_;
-};
-
-int connect_to(int port) {
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<uint16_t>(port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, reinterpret_cast<sockaddr *>(&a), sizeof a) != 0) {
-        close(fd);
-        return -1;
-    }
-    timeval tv{10, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    return fd;
-}
-
-void send_all(int fd, const std::string & s) {
-    size_t off = 0;
-    while (off < s.size()) {
-        const ssize_t n = send(fd, s.data() + off, s.size() - off, MSG_NOSIGNAL);
-        if (n <= 0) {
-            return;
-        }
-        off += static_cast<size_t>(n);
-    }
-}
-
-// One HTTP response (head, then Content-Length bytes of body), or what came
-// before the server closed or went silent for 10 s.
-std::string read_response(int fd) {
-    std::string r;
-    char buf[4096];
-    for (;;) {
-        const size_t head_end = r.find("\r\n\r\n");
-        if (head_end != std::string::npos) {
-            size_t length = 0;
-            const size_t cl = r.find("Content-Length: ");
-            if (cl != std::string::npos && cl < head_end) {
-                length = std::strtoull(r.c_str() + cl + 16, nullptr, 10);
-            }
-            if (r.size() >= head_end + 4 + length) {
-                return r;
-            }
-        }
-        const ssize_t n = recv(fd, buf, sizeof buf, 0);
-        if (n <= 0) {
-            return r;
-        }
-        r.append(buf, static_cast<size_t>(n));
-    }
-}
-
-// Sends raw bytes and returns the server's answer. The sending side stays
-// open: httplib takes a half-closed connection for a gone client and does
-// not answer it (see docs/serving.md), unless half_close asks for exactly that.
-std::string raw_exchange(int port, const std::string & bytes, bool half_close = false) {
-    const int fd = connect_to(port);
-    if (fd < 0) {
-        return "<connect failed>";
-    }
-    send_all(fd, bytes);
-    if (half_close) {
-        shutdown(fd, SHUT_WR);
-    }
-    std::string r = read_response(fd);
-    close(fd);
-    return r;
+httplib::Client client_of(const server & s) {
+    httplib::Client c("127.0.0.1", s.port());
+    c.set_read_timeout(60);
+    c.set_write_timeout(60);
+    return c;
 }
 
 int status_of(const httplib::Result & r) { return r ? r->status : -1; }
@@ -257,7 +105,7 @@ void expect_json_error(const httplib::Result & r, int status, const std::string 
 TEST(Serve, StartsAndDescribesTheModel) {
     server s({"--site", "none"});
     ASSERT_GT(s.port(), 0) << "server did not start: " << s.banner() << s.log();
-    auto c = s.client();
+    auto c = client_of(s);
     auto h = c.Get("/healthz");
     ASSERT_EQ(status_of(h), 200);
     EXPECT_NE(h->body.find("\"ok\""), std::string::npos);
@@ -284,7 +132,7 @@ TEST(Serve, PredictsOneFaceSeveralFacesAndNone) {
     REQUIRE_PHOTOS();
     server s({"--site", "none"});
     ASSERT_GT(s.port(), 0) << s.log();
-    auto c = s.client();
+    auto c = client_of(s);
     const std::string tom = read_file(k_faces + "/Tom_Cruise_avp_2014_4.jpg");
 
     auto one = c.Post("/v1/predict", tom, "image/jpeg");
@@ -362,7 +210,7 @@ TEST(Serve, AnswersWhatFerPredictPrints) {
         if (cli.find("\"faces\"") == std::string::npos) {
             GTEST_SKIP() << "fer predict --json does not print the face pipeline's JSON in this build";
         }
-        auto r = s.client().Post(tta ? "/v1/predict?tta=flip" : "/v1/predict", read_file(photo), "image/jpeg");
+        auto r = client_of(s).Post(tta ? "/v1/predict?tta=flip" : "/v1/predict", read_file(photo), "image/jpeg");
         ASSERT_EQ(status_of(r), 200);
         const std::string body = without_file(r->body);
         const std::string obj = body.substr(0, body.find_last_not_of("\n") + 1);
@@ -371,13 +219,13 @@ TEST(Serve, AnswersWhatFerPredictPrints) {
         answers[tta] = obj;
     }
     EXPECT_NE(answers[0], answers[1]) << "flip TTA changed no probability";
-    expect_json_error(s.client().Post("/v1/predict?tta=mirror", read_file(photo), "image/jpeg"), 400, "tta");
+    expect_json_error(client_of(s).Post("/v1/predict?tta=mirror", read_file(photo), "image/jpeg"), 400, "tta");
 }
 
 TEST(Serve, EveryErrorIsJsonWithItsStatus) {
     server s({"--site", "none", "--max-body", "1", "--max-pixels", "10000"});
     ASSERT_GT(s.port(), 0) << s.log();
-    auto c = s.client();
+    auto c = client_of(s);
     const std::string small = noise_png(64, 64, 1);
 
     expect_json_error(c.Post("/v1/predict", "not an image at all", "image/jpeg"), 400, "undecodable image");
@@ -413,7 +261,7 @@ TEST(Serve, EveryErrorIsJsonWithItsStatus) {
 TEST(Serve, ApiKeyGuardsTheApiOnly) {
     server s({"--site", "none", "--api-key", "s3cret-key"});
     ASSERT_GT(s.port(), 0) << s.log();
-    auto c = s.client();
+    auto c = client_of(s);
     const std::string img = noise_png(64, 64, 4);
     expect_json_error(c.Post("/v1/predict", img, "image/png"), 401, "missing");
     expect_json_error(c.Get("/v1/model"), 401);
@@ -475,7 +323,7 @@ TEST(Serve, StaticSiteStaysInsideItsFolder) {
 
     server s({"--site", site.string()});
     ASSERT_GT(s.port(), 0) << s.log();
-    auto c = s.client();
+    auto c = client_of(s);
     auto index = c.Get("/");
     ASSERT_EQ(status_of(index), 200);
     EXPECT_EQ(index->body, "<!doctype html><title>fer</title>");
@@ -531,7 +379,7 @@ TEST(Serve, ConcurrentClientsGetTheirOwnAnswers) {
     // Reference answers, one at a time.
     std::vector<std::string> expected;
     for (const auto & img : images) {
-        auto r = s.client().Post("/v1/predict", img, img[0] == '\x89' ? "image/png" : "image/jpeg");
+        auto r = client_of(s).Post("/v1/predict", img, img[0] == '\x89' ? "image/png" : "image/jpeg");
         ASSERT_EQ(status_of(r), 200);
         expected.push_back(r->body);
     }
@@ -540,7 +388,7 @@ TEST(Serve, ConcurrentClientsGetTheirOwnAnswers) {
     std::vector<std::thread> clients;
     for (int t = 0; t < k_clients; ++t) {
         clients.emplace_back([&, t] {
-            auto c = s.client();
+            auto c = client_of(s);
             for (int r = 0; r < k_rounds; ++r) {
                 const size_t i = static_cast<size_t>(t + r) % images.size();
                 auto res = c.Post("/v1/predict", images[i], images[i][0] == '\x89' ? "image/png" : "image/jpeg");
@@ -560,11 +408,13 @@ TEST(Serve, ConcurrentClientsGetTheirOwnAnswers) {
     EXPECT_EQ(s.stop(), 0);
 }
 
-TEST(Serve, AnswersBusyWhenEveryThreadAndQueueSlotIsTaken) {
-    server s({"--site", "none", "--threads", "1", "--queue", "1", "--timeout", "3"});
+// Idle connections no longer hold a thread (the front reads every request
+// before a worker sees it), so what runs out under many clients is the
+// connection cap: past it, 503 with Retry-After at once.
+TEST(Serve, AnswersBusyPastTheConnectionCap) {
+    server s({"--site", "none", "--threads", "1", "--queue", "1", "--max-connections", "2", "--timeout", "3"});
     ASSERT_GT(s.port(), 0) << s.log();
-    // An idle connection holds the only thread (waiting for its request),
-    // a second one takes the only queue slot; the third is turned away.
+    // Two idle connections take both places; the third is turned away.
     const int holder = connect_to(s.port());
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     const int waiter = connect_to(s.port());
@@ -577,7 +427,7 @@ TEST(Serve, AnswersBusyWhenEveryThreadAndQueueSlotIsTaken) {
     close(waiter);
     // Once the held connections are gone, requests are served again.
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
-    auto ok = s.client().Get("/metrics");
+    auto ok = client_of(s).Get("/metrics");
     ASSERT_EQ(status_of(ok), 200);
     EXPECT_NE(ok->body.find("fer_connections_shed_total 1"), std::string::npos) << ok->body;
     EXPECT_EQ(s.stop(), 0);

@@ -334,3 +334,24 @@ TEST_F(Video, UsageErrors) {
 }
 
 }  // namespace
+
+// A clip cut short (the AVI header still promises every frame): the frames
+// that are there are analysed, then a warning names the file and the frames
+// read against those expected, and the exit code is 2.
+TEST_F(Video, TruncatedFileIsReported) {
+    const std::string cut = path("cut.avi");
+    {
+        std::ifstream in(clip_, std::ios::binary);
+        std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        std::ofstream(cut, std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+    }
+    run_result r = run("video " + cut + " --no-progress");
+    EXPECT_EQ(r.code, 2) << r.out;
+    EXPECT_NE(r.out.find("warning: " + cut + ": "), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(" of " + std::to_string(k_frames) + " frames read"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("truncated"), std::string::npos) << r.out;
+    // The whole clip: no warning, exit 0.
+    r = run("video " + clip_ + " --no-progress");
+    EXPECT_EQ(r.code, 0) << r.out;
+    EXPECT_EQ(r.out.find("truncated"), std::string::npos) << r.out;
+}

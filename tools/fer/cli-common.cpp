@@ -7,7 +7,11 @@
 #include "fer.h"
 #include "image-io.h"
 
+#include <dirent.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <cstdlib>
 #include <filesystem>
 
@@ -115,16 +119,33 @@ std::vector<std::string> list_images(const std::vector<std::string> & args) {
     for (const auto & a : args) {
         std::error_code ec;
         if (fs::is_directory(a, ec)) {
+            // skip_permission_denied would also silently skip the folder named here:
+            // open that one ourselves so that an unreadable folder is an error.
+            if (DIR * d = ::opendir(a.c_str())) {
+                ::closedir(d);
+            } else {
+                throw input_error(a + ": cannot read the folder (" + std::strerror(errno) + ")");
+            }
             std::vector<std::string> found;
-            for (const auto & e : fs::recursive_directory_iterator(a, fs::directory_options::skip_permission_denied, ec)) {
-                if (e.is_regular_file(ec) && is_image_file_name(e.path().string()) && e.path().filename().string()[0] != '.') {
+            fs::recursive_directory_iterator it(a, fs::directory_options::skip_permission_denied, ec), end;
+            for (; !ec && it != end; it.increment(ec)) {
+                const auto & e = *it;
+                std::error_code ec2;
+                if (e.is_regular_file(ec2) && is_image_file_name(e.path().string()) &&
+                    e.path().filename().string()[0] != '.') {
                     found.push_back(e.path().string());
                 }
             }
+            if (ec) {
+                throw input_error(a + ": cannot list the folder (" + ec.message() + ")");
+            }
             std::sort(found.begin(), found.end());
             out.insert(out.end(), found.begin(), found.end());
-        } else if (fs::exists(a, ec)) {
+        } else if (fs::is_regular_file(a, ec)) {
             out.push_back(a);
+        } else if (fs::exists(a, ec)) {
+            // Opening a FIFO would block until a writer comes; a device could be endless.
+            throw input_error(a + ": not a regular file (a FIFO, socket or device?); give image files or folders");
         } else {
             throw input_error(a + ": no such file or directory");
         }
@@ -159,18 +180,66 @@ int parse_class(const std::string & s) {
     return c;
 }
 
+namespace {
+
+// Length of the valid UTF-8 sequence at s[i] (1..4), or 0 when the bytes there
+// are not one: stray continuation bytes, overlong forms, surrogates, code
+// points above U+10FFFF, sequences cut short.
+size_t utf8_sequence(const std::string & s, size_t i) {
+    const auto b = [&](size_t k) { return static_cast<unsigned char>(s[i + k]); };
+    const unsigned char c = b(0);
+    if (c < 0x80) {
+        return 1;
+    }
+    size_t n = 0;
+    unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+    if (c >= 0xC2 && c <= 0xDF) {
+        n = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        lo = c == 0xE0 ? 0xA0 : 0x80;
+        hi = c == 0xED ? 0x9F : 0xBF;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        lo = c == 0xF0 ? 0x90 : 0x80;
+        hi = c == 0xF4 ? 0x8F : 0xBF;
+    } else {
+        return 0;
+    }
+    if (i + n > s.size() || b(1) < lo || b(1) > hi) {
+        return 0;
+    }
+    for (size_t k = 2; k < n; ++k) {
+        if (b(k) < 0x80 || b(k) > 0xBF) {
+            return 0;
+        }
+    }
+    return n;
+}
+
+}  // namespace
+
 std::string json_escape(const std::string & s) {
     std::string o;
-    for (unsigned char c : s) {
-        if (c == '"' || c == '\\') {
+    o.reserve(s.size());
+    for (size_t i = 0; i < s.size();) {
+        const unsigned char c = static_cast<unsigned char>(s[i]);
+        const size_t n = utf8_sequence(s, i);
+        if (n == 0) {
+            o += "\xEF\xBF\xBD";  // U+FFFD REPLACEMENT CHARACTER, one per invalid byte
+            ++i;
+        } else if (c == '"' || c == '\\') {
             o += '\\';
             o += static_cast<char>(c);
-        } else if (c < 0x20) {
+            ++i;
+        } else if (c < 0x20 || c == 0x7F) {
             char buf[8];
             std::snprintf(buf, sizeof buf, "\\u%04x", c);
             o += buf;
+            ++i;
         } else {
-            o += static_cast<char>(c);
+            o.append(s, i, n);
+            i += n;
         }
     }
     return o;

@@ -1,6 +1,7 @@
 // Pieces several subcommands share: finding the model, listing input images.
 #pragma once
 
+#include "log.h"  // terminal_safe
 #include "models.h"
 
 #include "fer-detect.h"
@@ -44,7 +45,8 @@ runtime_model load_runtime_model(const std::string & path);
 face_detector load_face_detector(const std::string & path);
 
 // Files named on the command line, folders searched recursively for images,
-// sorted. Throws an input error for a path that does not exist.
+// sorted. Throws an input error for a path that does not exist, a folder that
+// cannot be read, and a path that is not a regular file (a FIFO would block).
 std::vector<std::string> list_images(const std::vector<std::string> & args);
 
 class arg_parser;
@@ -56,6 +58,10 @@ std::vector<std::string> class_names();
 // Class index from a name or number; throws a usage error otherwise.
 int parse_class(const std::string & s);
 
+// The inside of a JSON string: quotes, backslashes and control bytes (DEL too)
+// escaped; every byte that is not part of a valid UTF-8 sequence replaced by
+// U+FFFD, so that the output is valid UTF-8 JSON whatever the input (file
+// names are bytes on Linux, HTTP headers and multipart names are anything).
 std::string json_escape(const std::string & s);
 
 }  // namespace fer

@@ -284,7 +284,8 @@ int cmd_predict(int argc, char ** argv) {
             r = std::move(results[i]);
         }
         if (!r.error.empty()) {
-            std::fprintf(stderr, "%serror: %s: %s\n", bar ? "\n" : "", files[i].c_str(), r.error.c_str());
+            std::fprintf(stderr, "%serror: %s: %s\n", bar ? "\n" : "", terminal_safe(files[i]).c_str(),
+                         terminal_safe(r.error).c_str());
             ++failed;
         } else {
             n_faces += r.faces.size();

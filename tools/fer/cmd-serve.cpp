@@ -9,14 +9,13 @@
 #include "serve/http-errors.h"
 #include "serve/metrics.h"
 #include "serve/model-info.h"
+#include "serve/http-server.h"
 #include "serve/static-site.h"
-#include "serve/task-queue.h"
-
-#include <httplib.h>
 
 #include <pthread.h>
 #include <signal.h>
-#include <sys/socket.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -30,11 +29,10 @@ namespace fer {
 namespace {
 
 struct serve_config {
-    std::string host, tls_cert, tls_key, site, model_path, detector_path;
-    int port = 0;
-    size_t threads = 0, workers = 0, queue = 0;
-    int timeout_s = 0;
+    std::string site, model_path, detector_path;
+    size_t workers = 0;
     bool access_log = true;
+    serve::server_options server;
     serve::api_options api;
 };
 
@@ -62,17 +60,21 @@ serve_config parse_options(int argc, char ** argv, bool & help_shown) {
                  "  GET /v1/model      class names, input spec, model name/version/SHA-256\n"
                  "  GET /healthz, GET /metrics (Prometheus text), GET / the site (--site)\n"
                  "Errors are JSON: 400 bad image or request, 401 API key, 404, 405, 413, 415,\n"
-                 "503 when every worker is busy and the queue is full. SIGTERM or SIGINT:\n"
-                 "stop accepting, finish the requests in flight, exit 0. Access log on stderr.");
+                 "503 when every worker is busy and the queue is full, or past --max-connections.\n"
+                 "SIGTERM or SIGINT: stop accepting, finish the requests in flight for at most\n"
+                 "--shutdown-timeout, exit 0. Access log on stderr.");
     a.option("host", "ADDR", "address to listen on (0.0.0.0: every interface)", "127.0.0.1");
     a.option("port", "N", "TCP port (0: any free port, printed at start)", "8080");
-    a.option("threads", "N", "connection threads (each serves one connection at a time)",
+    a.option("threads", "N", "worker threads (each runs one complete request at a time)",
              std::to_string(std::max(8u, 4 * cores)));
     a.option("workers", "N", "images decoded and analysed at once (default: CPU cores)", std::to_string(cores));
-    a.option("queue", "N", "accepted connections that may wait for a thread; beyond: 503", "64");
+    a.option("queue", "N", "complete requests that may wait for a worker thread; beyond: 503", "64");
+    a.option("max-connections", "N", "open connections; beyond: 503 with Retry-After at once", "512");
     a.option("max-body", "MB", "largest request body", "10");
     a.option("max-pixels", "N", "largest decoded image, width x height (checked before decoding)", "25000000");
-    a.option("timeout", "S", "read and write timeout of a connection, seconds", "10");
+    a.option("timeout", "S", "longest silence while a body is read or an answer written, seconds", "10");
+    a.option("header-timeout", "S", "the whole request head must arrive within this, seconds (else 408)", "10");
+    a.option("shutdown-timeout", "S", "after SIGTERM, requests in flight get this long, then are cut", "10");
     a.option("tls-cert", "PEM", "serve HTTPS with this certificate chain (with --tls-key)");
     a.option("tls-key", "PEM", "private key of --tls-cert");
     a.option("api-key", "KEY", "require `Authorization: Bearer KEY` on /v1/* (default: $FER_API_KEY)");
@@ -88,17 +90,21 @@ serve_config parse_options(int argc, char ** argv, bool & help_shown) {
     if (!a.positionals().empty()) {
         throw usage_error("serve: unexpected argument '" + a.positionals()[0] + "'");
     }
-    c.host = a.get("host");
-    c.port = static_cast<int>(int_in(a, "port", 0, 65535));
-    c.threads = static_cast<size_t>(int_in(a, "threads", 1, 1024));
+    serve::server_options & o = c.server;
+    o.host = a.get("host");
+    o.port = static_cast<int>(int_in(a, "port", 0, 65535));
+    o.threads = static_cast<size_t>(int_in(a, "threads", 1, 1024));
     c.workers = static_cast<size_t>(int_in(a, "workers", 1, 1024));
-    c.queue = static_cast<size_t>(int_in(a, "queue", 0, 100000));
+    o.queue = static_cast<size_t>(int_in(a, "queue", 0, 100000));
+    o.max_connections = static_cast<size_t>(int_in(a, "max-connections", 1, 100000));
     c.api.max_body_bytes = static_cast<size_t>(int_in(a, "max-body", 1, 1024)) << 20;
     c.api.max_pixels = int_in(a, "max-pixels", 1, FER_DETECT_MAX_PIXELS);
-    c.timeout_s = static_cast<int>(int_in(a, "timeout", 1, 3600));
-    c.tls_cert = a.get("tls-cert");
-    c.tls_key = a.get("tls-key");
-    if (c.tls_cert.empty() != c.tls_key.empty()) {
+    o.read_timeout_ms = o.write_timeout_ms = static_cast<int>(int_in(a, "timeout", 1, 3600)) * 1000;
+    o.header_timeout_ms = static_cast<int>(int_in(a, "header-timeout", 1, 3600)) * 1000;
+    o.shutdown_timeout_ms = static_cast<int>(int_in(a, "shutdown-timeout", 0, 3600)) * 1000;
+    o.tls_cert = a.get("tls-cert");
+    o.tls_key = a.get("tls-key");
+    if (o.tls_cert.empty() != o.tls_key.empty()) {
         throw usage_error("serve: --tls-cert and --tls-key go together");
     }
     c.api.api_key = a.get("api-key");
@@ -122,73 +128,44 @@ serve_config parse_options(int argc, char ** argv, bool & help_shown) {
     return c;
 }
 
-// Thread-local bookkeeping between the pre-routing handler (request head
-// parsed) and the logger (response written): both run on the thread that
-// serves the connection.
-thread_local bool t_started = false;
-thread_local std::chrono::steady_clock::time_point t_start;
-
-void access_log(const httplib::Request & req, const httplib::Response & res, double seconds) {
+void access_log(const serve::http_request & req, const serve::http_response & res, double seconds) {
     const std::string target = req.target.size() > 200 ? req.target.substr(0, 200) + "..." : req.target;
     std::fprintf(stderr, "%s \"%s %s\" %d %zu %.1fms\n", req.remote_addr.empty() ? "-" : req.remote_addr.c_str(),
-                 req.method.empty() ? "-" : req.method.c_str(), json_escape(target).c_str(), res.status,
-                 res.body.size(), seconds * 1e3);
+                 req.method.empty() ? "-" : json_escape(req.method).c_str(), json_escape(target).c_str(), res.status,
+                 res.body.size(), seconds < 0 ? 0.0 : seconds * 1e3);
 }
 
-void configure(httplib::Server & svr, const serve_config & c, serve::metrics & m, int & listen_fd) {
-    svr.new_task_queue = [&c, &m] { return new serve::bounded_task_queue(c.threads, c.queue, m); };
-    svr.set_read_timeout(c.timeout_s);
-    svr.set_write_timeout(c.timeout_s);
-    svr.set_keep_alive_timeout(5);
-    // A connection keeps its thread while it stays open; after this many
-    // requests it is closed so that waiting connections get a turn.
-    svr.set_keep_alive_max_count(100);
-    svr.set_payload_max_length(c.api.max_body_bytes);
-    svr.set_tcp_nodelay(true);  // small JSON answers must not wait for Nagle
-    svr.set_socket_options([&listen_fd](socket_t fd) {
-        int yes = 1;
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-        listen_fd = fd;
-    });
-    svr.set_pre_routing_handler([&m](const httplib::Request &, httplib::Response & res) {
-        t_started = true;
-        t_start = std::chrono::steady_clock::now();
-        m.request_started();
-        if (serve::bounded_task_queue::shedding()) {
-            res.set_header("Retry-After", "1");
-            res.set_header("Connection", "close");
-            serve::send_error(res, 503, "server busy: every worker is taken and the queue is full, retry later");
-            return httplib::Server::HandlerResponse::Handled;
-        }
-        return httplib::Server::HandlerResponse::Unhandled;
-    });
-    svr.set_error_handler([](const httplib::Request & req, httplib::Response & res) {
-        if (res.body.empty()) {
-            serve::send_error(res, res.status, serve::default_error_message(res.status, req));
-        }
-    });
-    const bool log = c.access_log;
-    svr.set_logger([&m, log](const httplib::Request & req, const httplib::Response & res) {
-        const double seconds =
-            t_started ? std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count() : -1.0;
-        m.request_finished(serve::route_label(req.path), res.status, seconds, t_started);
-        t_started = false;
-        if (log) {
-            access_log(req, res, seconds < 0 ? 0 : seconds);
-        }
-    });
+// Each connection holds one descriptor: raise the soft limit to the hard one
+// and keep --max-connections below it (with room for files and the model).
+void fit_descriptor_limit(serve::server_options & o) {
+    rlimit r{};
+    if (getrlimit(RLIMIT_NOFILE, &r) != 0) {
+        return;
+    }
+    if (r.rlim_cur < r.rlim_max) {
+        r.rlim_cur = r.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &r);
+        getrlimit(RLIMIT_NOFILE, &r);
+    }
+    const size_t room = r.rlim_cur > 256 ? static_cast<size_t>(r.rlim_cur) - 256 : 16;
+    if (o.max_connections > room) {
+        std::fprintf(stderr, "fer serve: --max-connections %zu lowered to %zu (open file limit %llu)\n",
+                     o.max_connections, room, static_cast<unsigned long long>(r.rlim_cur));
+        o.max_connections = room;
+    }
 }
 
 }  // namespace
 
 int cmd_serve(int argc, char ** argv) {
     bool help_shown = false;
-    const serve_config c = parse_options(argc, argv, help_shown);
+    serve_config c = parse_options(argc, argv, help_shown);
     if (help_shown) {
         return 0;
     }
     // A client that goes away mid-answer must cost an EPIPE, not the process.
     signal(SIGPIPE, SIG_IGN);
+    fit_descriptor_limit(c.server);
 
     const runtime_model model = load_runtime_model(c.model_path);
     const face_detector det = load_face_detector(c.detector_path);
@@ -196,73 +173,65 @@ int cmd_serve(int argc, char ** argv) {
     if (!c.site.empty()) {
         site = std::make_unique<serve::static_site>(c.site);
     }
-
-    std::unique_ptr<httplib::Server> svr;
-    if (!c.tls_cert.empty()) {
-        auto tls = std::make_unique<httplib::SSLServer>(c.tls_cert.c_str(), c.tls_key.c_str());
-        if (!tls->is_valid()) {
-            throw input_error("serve: cannot use --tls-cert " + c.tls_cert + " with --tls-key " + c.tls_key +
-                              " (unreadable, not PEM, or the key does not match)");
-        }
-        svr = std::move(tls);
-    } else {
-        svr = std::make_unique<httplib::Server>();
-    }
     serve::metrics m;
-    int listen_fd = -1;
-    configure(*svr, c, m, listen_fd);
     const serve::api api(model.get(), det.get(),
-                         serve::describe_model(model.get(), c.model_path, det.get(), c.detector_path), c.api, m);
-    api.add_routes(*svr);
-    api.add_fallback_routes(*svr, site.get());
+                         serve::describe_model(model.get(), c.model_path, det.get(), c.detector_path), c.api, m,
+                         site.get());
+    serve::server_handlers h;
+    h.on_head = [&api](const serve::http_request & req, serve::http_response & res) { return api.on_head(req, res); };
+    h.on_request = [&api](serve::http_request & req, serve::http_response & res) { api.on_request(req, res); };
+    const bool log = c.access_log;
+    h.on_done = [&m, log](const serve::http_request & req, const serve::http_response & res, double seconds) {
+        m.request_finished(serve::route_label(req.path), res.status, seconds, seconds >= 0);
+        if (log) {
+            access_log(req, res, seconds);
+        }
+    };
+    h.on_request_start = [&m] { m.request_started(); };
+    h.on_shed = [&m] { m.count_connection_shed(); };
+    h.on_waiting = [&m](size_t n) { m.set_connections_waiting(static_cast<int64_t>(n)); };
 
     // Signals go to one thread that waits for them; every other thread
-    // (httplib's included, created later) inherits the blocked mask.
+    // (the server's, created later) inherits the blocked mask.
     sigset_t stop_signals;
     sigemptyset(&stop_signals);
     sigaddset(&stop_signals, SIGTERM);
     sigaddset(&stop_signals, SIGINT);
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-    const int port = c.port == 0 ? svr->bind_to_any_port(c.host) : (svr->bind_to_port(c.host, c.port) ? c.port : -1);
-    if (port < 0) {
-        throw runtime_error("serve: cannot listen on " + c.host + ":" + std::to_string(c.port) +
-                            " (address in use, or not an address of this machine)");
-    }
-    // httplib 0.11 listens with a backlog of 5, too short for a burst of
-    // clients; Linux lets a second listen() raise it.
-    if (listen_fd >= 0) {
-        ::listen(listen_fd, SOMAXCONN);
-    }
+    serve::http_server svr(c.server, h);  // throws input_error for an unusable certificate or key
+    const int port = svr.bind();
 
-    std::atomic<bool> listening_done{false};
+    std::atomic<bool> serving_done{false};
     std::thread stopper([&] {
         int sig = 0;
         sigwait(&stop_signals, &sig);
-        if (listening_done) {
+        if (serving_done) {
             return;
         }
-        std::fprintf(stderr, "fer serve: %s, finishing the requests in flight\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
-        // stop() is a no-op before listen_after_bind() has started.
-        while (!svr->is_running() && !listening_done) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(5));
-        }
-        svr->stop();
+        std::fprintf(stderr, "fer serve: %s, finishing the requests in flight (at most %d s)\n",
+                     sig == SIGINT ? "SIGINT" : "SIGTERM", c.server.shutdown_timeout_ms / 1000);
+        svr.stop();
     });
 
-    std::printf("fer serve: listening on %s://%s:%d (%zu threads, %zu workers, queue %zu%s%s)\n",
-                c.tls_cert.empty() ? "http" : "https", c.host.c_str(), port, c.threads, c.workers, c.queue,
-                c.api.api_key.empty() ? "" : ", API key required",
+    const serve::server_options & o = c.server;
+    std::printf("fer serve: listening on %s://%s:%d (%zu threads, %zu workers, queue %zu, %zu connections%s%s)\n",
+                o.tls_cert.empty() ? "http" : "https", o.host.c_str(), port, o.threads, c.workers, o.queue,
+                o.max_connections, c.api.api_key.empty() ? "" : ", API key required",
                 site ? (", site " + site->root().string()).c_str() : ", no site");
     std::fflush(stdout);
-    const bool ok = svr->listen_after_bind();
-    listening_done = true;
+    const bool joined = svr.run();
+    serving_done = true;
     pthread_kill(stopper.native_handle(), SIGTERM);  // wakes the stopper if no signal came
     stopper.join();
-    if (!ok) {
-        throw runtime_error("serve: the listening socket failed");
-    }
     std::fprintf(stderr, "fer serve: stopped\n");
+    if (!joined) {
+        // A worker is still inside an analysis that cannot be interrupted;
+        // the shutdown bound wins: leave without running destructors.
+        std::fflush(stdout);
+        std::fflush(stderr);
+        _exit(0);
+    }
     return 0;
 }
 

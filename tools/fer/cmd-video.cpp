@@ -134,6 +134,16 @@ int cmd_video(int argc, char ** argv) {
             std::printf("wrote %s\n", csv_path.c_str());
         }
     }
+    // A damaged or truncated file ends early: the container promised more
+    // frames than the decoder gave. The results above cover the frames read;
+    // say so, and exit 2 (bad input) so that scripts notice. Containers whose
+    // count is an estimate (duration x rate) may be off by a frame or two.
+    const int64_t expected = src.frame_count();
+    if (expected > 0 && index + std::max<int64_t>(2, expected / 100) < expected) {
+        std::fprintf(stderr, "warning: %s: %lld of %lld frames read; the file looks truncated or damaged\n",
+                     terminal_safe(input).c_str(), static_cast<long long>(index), static_cast<long long>(expected));
+        return 2;
+    }
     return 0;
 }
 

@@ -3,6 +3,7 @@
 #include "cli-common.h"
 
 #include <cstdio>
+#include <cstring>
 
 namespace fer {
 
@@ -27,7 +28,11 @@ std::string probabilities_json(const float * p) {
     return s + "}";
 }
 
-std::string csv_field(const std::string & s) {
+std::string csv_field(const std::string & raw) {
+    // A cell beginning with = + - @ (or tab, CR) is a formula to spreadsheet
+    // programs (CSV injection): a leading ' makes it text. File names are the
+    // only free text fer writes to CSV; numbers are written elsewhere.
+    const std::string s = !raw.empty() && raw[0] != '\0' && std::strchr("=+-@\t\r", raw[0]) ? "'" + raw : raw;
     if (s.find_first_of(",\"\n\r") == std::string::npos) {
         return s;
     }

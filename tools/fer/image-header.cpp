@@ -176,7 +176,9 @@ bool tiff(const uint8_t * d, size_t n, image_header * h, std::string * error) {
 
 }  // namespace
 
-bool read_image_header(const uint8_t * d, size_t n, image_header * h, std::string * error) {
+namespace {
+
+bool read_any(const uint8_t * d, size_t n, image_header * h, std::string * error) {
     *h = image_header();
     if (n == 0) {
         return fail(error, "empty file");
@@ -206,6 +208,24 @@ bool read_image_header(const uint8_t * d, size_t n, image_header * h, std::strin
         return tiff(d, n, h, error);
     }
     return fail(error, "not an image (not PNG, JPEG, BMP, WebP, PNM or TIFF)");
+}
+
+}  // namespace
+
+bool read_image_header(const uint8_t * d, size_t n, image_header * h, std::string * error) {
+    if (!read_any(d, n, h, error)) {
+        return false;
+    }
+    // Formats allow sides up to 2^32 - 1 (PNG, TIFF), whose product overflows
+    // 64-bit arithmetic. No real picture has a side above 2^24 (16.7 M
+    // pixels): refusing those here lets every caller multiply safely.
+    constexpr int64_t k_max_side = int64_t(1) << 24;
+    if (h->width < 0 || h->height < 0 || h->width > k_max_side || h->height > k_max_side) {
+        *error = std::string(h->format) + " header gives an absurd size (" + std::to_string(h->width) + "x" +
+                 std::to_string(h->height) + ")";
+        return false;
+    }
+    return true;
 }
 
 }  // namespace fer

@@ -1,6 +1,7 @@
 // Picture dimensions read from the file header, without decoding: lets the
 // apps refuse absurd inputs (a 20000x20000 PNG is 1.2 GB of pixels) before a
 // decoder allocates anything. PNG, JPEG, BMP, WebP, PNM (PBM/PGM/PPM) and TIFF.
+// Sides above 2^24 are refused, so width * height never overflows int64.
 #pragma once
 
 #include <cstddef>

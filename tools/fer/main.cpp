@@ -1,5 +1,6 @@
 // fer: facial emotion recognition. One executable, one subcommand per job.
 #include "allocator.h"
+#include "cli-common.h"
 #include "commands.h"
 #include "error.h"
 
@@ -54,7 +55,7 @@ int main(int argc, char ** argv) {
         try {
             return c.run(argc - 2, argv + 2);
         } catch (const fer::error & e) {
-            std::fprintf(stderr, "error: %s\n", e.what());
+            std::fprintf(stderr, "error: %s\n", fer::terminal_safe(e.what()).c_str());
             return static_cast<int>(e.kind());
         } catch (const c10::Error & e) {
             std::fprintf(stderr, "error: %s\n", e.what_without_backtrace());
@@ -63,7 +64,7 @@ int main(int argc, char ** argv) {
             std::fprintf(stderr, "error: out of memory\n");
             return 3;
         } catch (const std::exception & e) {
-            std::fprintf(stderr, "error: %s\n", e.what());
+            std::fprintf(stderr, "error: %s\n", fer::terminal_safe(e.what()).c_str());
             return 3;
         }
     }

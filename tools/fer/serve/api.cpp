@@ -4,6 +4,7 @@
 #include "http-errors.h"
 #include "image-header.h"
 #include "image-load.h"
+#include "jpeg-check.h"
 #include "predict-request.h"
 
 #include <openssl/crypto.h>
@@ -20,7 +21,7 @@ namespace {
 // buffer); a request may ask for fewer with max_faces.
 constexpr int32_t k_max_faces = 64;
 
-// Bodies sent to routes that take none are read up to this size, then dropped.
+// Bodies of static-file requests are read up to this size, then dropped.
 constexpr size_t k_drain_bytes = 64u << 10;
 
 // Worker threads live as long as the server, so a context per thread costs
@@ -38,25 +39,33 @@ fer_context * thread_context(const fer_model * model) {
 
 bool is_api_get_path(const std::string & p) { return p == "/v1/model" || p == "/healthz" || p == "/metrics"; }
 
-// Unread request bodies make the connection unusable for a next request.
-void close_after(httplib::Response & res) { res.set_header("Connection", "close"); }
+// Range requests are not served (whole bodies only, which RFC 9110 allows),
+// but a malformed Range header is still an error, as it was with httplib.
+bool valid_range(const std::string & v) {
+    if (v.compare(0, 6, "bytes=") != 0 || v.size() == 6) {
+        return false;
+    }
+    return v.find_first_not_of("0123456789-, ", 6) == std::string::npos && v.find('-') != std::string::npos;
+}
 
 }  // namespace
 
-api::api(const fer_model * model, const fer_detector * det, std::string model_json, api_options options, metrics & m)
+api::api(const fer_model * model, const fer_detector * det, std::string model_json, api_options options, metrics & m,
+         const static_site * site)
     : model_(model),
       det_(det),
       model_json_(std::move(model_json)),
       options_(std::move(options)),
       metrics_(m),
+      site_(site),
       gate_(options_.workers) {}
 
-bool api::authorized(const httplib::Request & req, httplib::Response & res) const {
+bool api::authorized(const http_request & req, http_response & res) const {
     if (options_.api_key.empty()) {
         return true;
     }
     const std::string expected = "Bearer " + options_.api_key;
-    const std::string got = req.get_header_value("Authorization");
+    const std::string got = req.header_value("authorization");
     // Constant-time comparison: the time to reject must not tell how many
     // leading characters of a guess were right.
     if (got.size() == expected.size() && CRYPTO_memcmp(got.data(), expected.data(), got.size()) == 0) {
@@ -67,74 +76,85 @@ bool api::authorized(const httplib::Request & req, httplib::Response & res) cons
     return false;
 }
 
-void api::add_routes(httplib::Server & svr) const {
-    svr.Get("/healthz", [](const httplib::Request &, httplib::Response & res) {
+head_decision api::on_head(const http_request & req, http_response & res) const {
+    head_decision answered;
+    answered.answered = true;
+    const std::string & p = req.path;
+    const bool get = req.method == "GET" || req.method == "HEAD";
+    if (const std::string * range = req.header("range"); range && !valid_range(*range)) {
+        send_error(res, 416, "bad Range header");
+        return answered;
+    }
+    if (get && p == "/healthz") {
         res.set_content("{\"status\": \"ok\"}\n", "application/json");
-    });
-    svr.Get("/metrics", [this](const httplib::Request &, httplib::Response & res) {
+        return answered;
+    }
+    if (get && p == "/metrics") {
         res.set_content(metrics_.render(), "text/plain; version=0.0.4; charset=utf-8");
-    });
-    svr.Get("/v1/model", [this](const httplib::Request & req, httplib::Response & res) {
+        return answered;
+    }
+    if (get && p == "/v1/model") {
         if (authorized(req, res)) {
             res.set_content(model_json_, "application/json");
         }
-    });
-    svr.Post("/v1/predict",
-             [this](const httplib::Request & req, httplib::Response & res, const httplib::ContentReader & reader) {
-                 predict(req, res, reader);
-             });
+        return answered;
+    }
+    if (p == "/v1/predict") {
+        if (req.method != "POST") {
+            res.set_header("Allow", "POST");
+            send_error(res, 405, get ? "use POST for /v1/predict" : "method " + req.method + " not allowed on " + p);
+            return answered;
+        }
+        // The key first: an unauthenticated caller learns nothing about the limits.
+        if (!authorized(req, res)) {
+            return answered;
+        }
+        fer_pipeline_params params = options_.defaults;
+        request_error e = check_predict_content_type(req);
+        if (!e.status) {
+            e = parse_pipeline_query(req, k_max_faces, params);
+        }
+        if (e.status) {
+            send_error(res, e.status, e.message);
+            return answered;
+        }
+        head_decision read_body;
+        read_body.max_body = options_.max_body_bytes;
+        read_body.too_large = "request body larger than the limit of " + std::to_string(options_.max_body_bytes >> 20) +
+                              " MB (--max-body)";
+        return read_body;
+    }
+    if (is_api_get_path(p) || (!get && site_ && site_->resolve(p))) {
+        res.set_header("Allow", "GET, HEAD");
+        send_error(res, 405, "method " + req.method + " not allowed on " + p);
+        return answered;
+    }
+    if (!get || !site_) {
+        send_error(res, 404, "not found: " + p);
+        return answered;
+    }
+    // A static file: read from disk on a worker, not here.
+    head_decision read_body;
+    read_body.max_body = k_drain_bytes;
+    read_body.too_large = "request body larger than " + std::to_string(k_drain_bytes >> 10) + " KB on " + p;
+    return read_body;
 }
 
-void api::add_fallback_routes(httplib::Server & svr, const static_site * site) const {
-    svr.Get(".*", [site](const httplib::Request & req, httplib::Response & res) {
-        if (req.path == "/v1/predict") {
-            res.set_header("Allow", "POST");
-            send_error(res, 405, "use POST for /v1/predict");
-        } else if (!site || !site->serve(req, res)) {
-            send_error(res, 404, "not found: " + req.path);
-        }
-    });
-    const auto wrong_method = [site](const httplib::Request & req, httplib::Response & res) {
-        if (req.path == "/v1/predict") {
-            res.set_header("Allow", "POST");
-        } else if (is_api_get_path(req.path) || (site && site->resolve(req.path))) {
-            res.set_header("Allow", "GET, HEAD");
-        } else {
-            send_error(res, 404, "not found: " + req.path);
-            return;
-        }
-        send_error(res, 405, "method " + req.method + " not allowed on " + req.path);
-    };
-    // Content-reader handlers, so that httplib does not read the body first:
-    // a small one is read and dropped (closing on unread data makes TCP reset
-    // the connection, and the client could lose the answer), a larger one,
-    // possibly chunked and endless, is not, and the connection is closed.
-    const auto unread_body = [wrong_method](const httplib::Request & req, httplib::Response & res,
-                                            const httplib::ContentReader & reader) {
-        size_t n = 0;
-        if (!reader([&n](const char *, size_t len) { return (n += len) <= k_drain_bytes; })) {
-            close_after(res);
-        }
-        wrong_method(req, res);
-    };
-    svr.Post(".*", unread_body);
-    svr.Put(".*", unread_body);
-    svr.Patch(".*", unread_body);
-    svr.Delete(".*", unread_body);
-    svr.Options(".*", wrong_method);
+void api::on_request(http_request & req, http_response & res) const {
+    if (req.path == "/v1/predict") {
+        predict(req, res);
+    } else if (!site_ || !site_->serve(req, res)) {
+        send_error(res, 404, "not found: " + req.path);
+    }
 }
 
-void api::predict(const httplib::Request & req, httplib::Response & res, const httplib::ContentReader & reader) const {
+void api::predict(http_request & req, http_response & res) const {
     std::string bytes, file_name;
-    if (const request_error e = read_image_body(req, reader, options_.max_body_bytes, bytes, file_name); e.status) {
-        close_after(res);
+    if (const request_error e = read_image_body(req, bytes, file_name); e.status) {
         send_error(res, e.status, e.message);
         return;
     }
-    // The body is read, so the connection stays usable whatever comes next.
-    if (!authorized(req, res)) {
-        return;
-    }
+    req.body = std::string();  // the image is in `bytes` now
     fer_pipeline_params params = options_.defaults;
     if (const request_error e = parse_pipeline_query(req, k_max_faces, params); e.status) {
         send_error(res, e.status, e.message);
@@ -151,6 +171,7 @@ void api::predict(const httplib::Request & req, httplib::Response & res, const h
         send_error(res, 400, "undecodable image: " + err);
         return;
     }
+    // Each side is at most 2^24 (read_image_header), so the product cannot overflow.
     if (header.width * header.height > options_.max_pixels) {
         send_error(res, 413, std::string(header.format) + " image of " + std::to_string(header.width) + "x" +
                                  std::to_string(header.height) + " pixels is above the limit of " +
@@ -162,6 +183,11 @@ void api::predict(const httplib::Request & req, httplib::Response & res, const h
     loaded_image img;
     {
         const compute_gate::pass pass(gate_);
+        if (std::string(header.format) == "JPEG" &&
+            !jpeg_scans_complete(reinterpret_cast<const uint8_t *>(bytes.data()), bytes.size(), &err)) {
+            send_error(res, 400, "undecodable image: " + err);
+            return;
+        }
         if (!load_image_buffer(bytes.data(), bytes.size(), &img, &err)) {
             send_error(res, 400, "undecodable image: " + err);
             return;

@@ -1,13 +1,16 @@
 // The HTTP API of `fer serve` (/v1/predict, /v1/model, /healthz, /metrics)
 // and the routes that answer everything else: the static site, 404 and 405.
+// on_head runs on the server's front thread as soon as a request head is
+// parsed: it answers what needs no work (probes, metrics, the model, every
+// error the head shows: 401 before 413/415), so that these never wait
+// behind image analysis. on_request runs on a worker with the whole body.
 #pragma once
 
 #include "compute-gate.h"
 #include "fer-pipeline.h"
+#include "http-server.h"
 #include "metrics.h"
 #include "static-site.h"
-
-#include <httplib.h>
 
 #include <cstdint>
 #include <string>
@@ -25,25 +28,23 @@ struct api_options {
 class api {
 public:
     // model and det are shared by every worker thread (both are immutable);
-    // each thread gets its own fer_context.
+    // each thread gets its own fer_context. site may be NULL (no site).
     api(const fer_model * model, const fer_detector * det, std::string model_json, api_options options,
-        metrics & m);
+        metrics & m, const static_site * site);
 
-    void add_routes(httplib::Server & svr) const;
-    // After add_routes: GET/HEAD for the site (when not NULL), 405 for known
-    // paths asked with the wrong method, 404 for the rest. Bodies sent to
-    // those routes are not read (they could be chunked and endless).
-    void add_fallback_routes(httplib::Server & svr, const static_site * site) const;
+    head_decision on_head(const http_request & req, http_response & res) const;
+    void on_request(http_request & req, http_response & res) const;
 
 private:
-    bool authorized(const httplib::Request & req, httplib::Response & res) const;
-    void predict(const httplib::Request & req, httplib::Response & res, const httplib::ContentReader & reader) const;
+    bool authorized(const http_request & req, http_response & res) const;
+    void predict(http_request & req, http_response & res) const;
 
     const fer_model * model_;
     const fer_detector * det_;
     std::string model_json_;
     api_options options_;
     metrics & metrics_;
+    const static_site * site_;
     mutable compute_gate gate_;
 };
 

@@ -4,24 +4,38 @@
 
 namespace fer::serve {
 
-void send_error(httplib::Response & res, int status, const std::string & message) {
-    res.status = status;
-    res.set_content("{\"error\": {\"status\": " + std::to_string(status) + ", \"message\": \"" + json_escape(message) +
-                        "\"}}\n",
-                    "application/json");
+std::string error_body(int status, const std::string & message) {
+    return "{\"error\": {\"status\": " + std::to_string(status) + ", \"message\": \"" + json_escape(message) + "\"}}\n";
 }
 
-std::string default_error_message(int status, const httplib::Request & req) {
+void send_error(http_response & res, int status, const std::string & message) {
+    res.status = status;
+    res.set_content(error_body(status, message), "application/json");
+}
+
+const char * reason_phrase(int status) {
     switch (status) {
-    case 400: return "malformed HTTP request";
-    case 404: return "not found: " + req.path;
-    case 405: return "method " + req.method + " not allowed on " + req.path;
-    case 413: return "request body too large";
-    case 414: return "request URI too long";
-    case 416: return "bad Range header";
-    case 500: return "internal error";
-    case 503: return "server busy, retry later";
-    default: return "HTTP error " + std::to_string(status);
+    case 100: return "Continue";
+    case 200: return "OK";
+    case 204: return "No Content";
+    case 304: return "Not Modified";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 411: return "Length Required";
+    case 413: return "Payload Too Large";
+    case 414: return "URI Too Long";
+    case 415: return "Unsupported Media Type";
+    case 416: return "Range Not Satisfiable";
+    case 417: return "Expectation Failed";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    case 505: return "HTTP Version Not Supported";
+    default: return "Unknown";
     }
 }
 

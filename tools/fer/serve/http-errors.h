@@ -2,16 +2,15 @@
 //   {"error": {"status": 415, "message": "..."}}
 #pragma once
 
-#include <httplib.h>
+#include "http-message.h"
 
 #include <string>
 
 namespace fer::serve {
 
-void send_error(httplib::Response & res, int status, const std::string & message);
+// The JSON body of an error (message escaped, invalid UTF-8 replaced).
+std::string error_body(int status, const std::string & message);
 
-// For errors httplib raises itself (malformed request, unknown route, URI
-// too long, ...), which reach the error handler with an empty body.
-std::string default_error_message(int status, const httplib::Request & req);
+void send_error(http_response & res, int status, const std::string & message);
 
 }  // namespace fer::serve

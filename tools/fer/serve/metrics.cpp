@@ -77,8 +77,8 @@ std::string metrics::render() const {
           << "\n";
     };
     single("fer_http_requests_in_flight", "gauge", "Requests being handled now.", in_flight_.load());
-    single("fer_connections_waiting", "gauge", "Accepted connections waiting for a worker thread.", waiting_.load());
-    single("fer_connections_shed_total", "counter", "Connections answered 503 because the queue was full.",
+    single("fer_connections_waiting", "gauge", "Complete requests waiting for a worker thread.", waiting_.load());
+    single("fer_connections_shed_total", "counter", "Connections or requests answered 503 (past --max-connections, or the queue full).",
            shed_.load());
     single("fer_images_analyzed_total", "counter", "Images decoded and analysed by /v1/predict.", images_.load());
     single("fer_faces_detected_total", "counter", "Faces found in the analysed images.", faces_.load());

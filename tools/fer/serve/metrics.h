@@ -23,7 +23,7 @@ public:
                                                          0.25,   0.5,   1.0,  2.5,   5.0,  10.0};
 
     void request_started() { in_flight_.fetch_add(1, std::memory_order_relaxed); }
-    // seconds < 0 when the start was not seen (a request httplib refused before routing).
+    // seconds < 0 when no request head was parsed (a framing error, a timeout, a refused connection).
     void request_finished(const char * route, int status, double seconds, bool started);
     void count_faces(int64_t n) { faces_.fetch_add(n, std::memory_order_relaxed); images_.fetch_add(1, std::memory_order_relaxed); }
     void count_connection_shed() { shed_.fetch_add(1, std::memory_order_relaxed); }

@@ -1,5 +1,8 @@
 #include "predict-request.h"
 
+#include "image-header.h"
+#include "multipart.h"
+
 #include <opencv2/imgcodecs.hpp>
 
 #include <cerrno>
@@ -59,87 +62,88 @@ std::string accepted_image_types() {
     return webp_supported() ? "image/jpeg, image/png, image/webp" : "image/jpeg, image/png";
 }
 
-request_error read_image_body(const httplib::Request & req, const httplib::ContentReader & reader, size_t max_bytes,
-                              std::string & image, std::string & file_name) {
-    image.clear();
-    file_name.clear();
-    size_t received = 0;
-    bool too_large = false;
-    bool ok = false;
-    const bool multipart = req.is_multipart_form_data();
-    bool in_image = false, found_image = false;
-    std::string declared_type;
-    if (multipart) {
-        ok = reader(
-            [&](const httplib::MultipartFormData & part) {
-                in_image = part.name == "image" && !found_image;
-                if (in_image) {
-                    found_image = true;
-                    declared_type = media_type(part.content_type);
-                    file_name = part.filename;
-                }
-                return true;
-            },
-            [&](const char * data, size_t n) {
-                received += n;  // every part counts against the limit, not only the image
-                if (received > max_bytes) {
-                    too_large = true;
-                    return false;
-                }
-                if (in_image) {
-                    image.append(data, n);
-                }
-                return true;
-            });
-    } else {
-        // An unsupported body is still read (and dropped): closing on unread
-        // data makes TCP reset the connection, and the client could lose the
-        // answer that says what was wrong.
-        declared_type = media_type(req.get_header_value("Content-Type"));
-        const bool keep = decodable_type(declared_type);
-        ok = reader([&](const char * data, size_t n) {
-            received += n;
-            if (received > max_bytes) {
-                too_large = true;
-                return false;
-            }
-            if (keep) {
-                image.append(data, n);
-            }
-            return true;
-        });
+const char * sniff_decodable(const std::string & b) {
+    const auto * d = reinterpret_cast<const unsigned char *>(b.data());
+    if (b.size() >= 3 && d[0] == 0xFF && d[1] == 0xD8 && d[2] == 0xFF) {
+        return "JPEG";
     }
-    // httplib refuses a Content-Length above the limit itself (its status 413).
-    const std::string limit = std::to_string(max_bytes >> 20) + " MB";
-    if (too_large || (!ok && req.has_header("Content-Length") &&
-                      req.get_header_value<uint64_t>("Content-Length") > max_bytes)) {
-        return {413, "request body larger than the limit of " + limit + " (--max-body)"};
+    if (b.size() >= 8 && b.compare(0, 8, "\x89PNG\r\n\x1a\n") == 0) {
+        return "PNG";
     }
-    if (!ok) {
-        return {400, "could not read the request body"};
+    if (webp_supported() && b.size() >= 12 && b.compare(0, 4, "RIFF") == 0 && b.compare(8, 4, "WEBP") == 0) {
+        return "WebP";
     }
-    if (!multipart && !decodable_type(declared_type)) {
-        return {415, "unsupported Content-Type '" + declared_type + "': send " + accepted_image_types() +
+    return "";
+}
+
+request_error check_predict_content_type(const http_request & req) {
+    const std::string content_type = req.header_value("content-type");
+    std::string boundary;
+    if (multipart_boundary(content_type, boundary)) {
+        return {};
+    }
+    const std::string t = media_type(content_type);
+    if (t == "multipart/form-data") {
+        return {400, "multipart/form-data without a valid boundary parameter"};
+    }
+    if (!decodable_type(t)) {
+        return {415, "unsupported Content-Type '" + t + "': send " + accepted_image_types() +
                          " as the body, or multipart/form-data with a field 'image'"};
-    }
-    if (multipart) {
-        if (!found_image) {
-            return {400, "multipart/form-data without a field named 'image'"};
-        }
-        // Browsers and curl name the part's type from the file name; accept
-        // an unnamed or generic one and let the decoder decide.
-        if (!declared_type.empty() && declared_type != "application/octet-stream" && !decodable_type(declared_type)) {
-            return {415, "unsupported image type '" + declared_type + "' in field 'image': send " + accepted_image_types()};
-        }
-    }
-    if (image.empty()) {
-        return {400, "empty image"};
     }
     return {};
 }
 
-request_error parse_pipeline_query(const httplib::Request & req, int32_t max_faces_limit, fer_pipeline_params & p) {
-    for (const auto & [key, value] : req.params) {
+request_error read_image_body(const http_request & req, std::string & image, std::string & file_name) {
+    image.clear();
+    file_name.clear();
+    std::string boundary;
+    if (multipart_boundary(req.header_value("content-type"), boundary)) {
+        std::vector<multipart_part> parts;
+        std::string err;
+        if (!parse_multipart(req.body, boundary, parts, err)) {
+            return {400, "malformed multipart/form-data: " + err};
+        }
+        const multipart_part * found = nullptr;
+        for (const auto & p : parts) {
+            if (p.name == "image") {
+                found = &p;
+                break;
+            }
+        }
+        if (!found) {
+            return {400, "multipart/form-data without a field named 'image'"};
+        }
+        // Browsers and curl name the part's type from the file name; accept
+        // an unnamed or generic one: the bytes decide below.
+        if (!found->content_type.empty() && found->content_type != "application/octet-stream" &&
+            !decodable_type(found->content_type)) {
+            return {415, "unsupported image type '" + found->content_type + "' in field 'image': send " +
+                             accepted_image_types()};
+        }
+        file_name = found->filename;
+        image = req.body.substr(found->offset, found->size);
+    } else {
+        image = req.body;
+    }
+    if (image.empty()) {
+        return {400, "empty image"};
+    }
+    // The label is only a hint: what reaches a decoder is decided by the bytes.
+    if (!*sniff_decodable(image)) {
+        image_header h;
+        std::string err;
+        if (read_image_header(reinterpret_cast<const uint8_t *>(image.data()), image.size(), &h, &err) ||
+            *h.format || image.compare(0, 4, "GIF8") == 0) {
+            const std::string format = *h.format ? h.format : "GIF";
+            return {415, format + " images are not accepted: send " + accepted_image_types()};
+        }
+        return {400, "undecodable image: not a JPEG, PNG or WebP file"};
+    }
+    return {};
+}
+
+request_error parse_pipeline_query(const http_request & req, int32_t max_faces_limit, fer_pipeline_params & p) {
+    for (const auto & [key, value] : req.query) {
         long v = 0;
         if (key == "min_face") {
             if (!parse_int(value, 0, 32768, v)) {

@@ -86,7 +86,7 @@ std::optional<fs::path> static_site::resolve(const std::string & url_path) const
     return real;
 }
 
-bool static_site::serve(const httplib::Request & req, httplib::Response & res) const {
+bool static_site::serve(const http_request & req, http_response & res) const {
     const auto file = resolve(req.path);
     if (!file) {
         return false;
@@ -105,7 +105,7 @@ bool static_site::serve(const httplib::Request & req, httplib::Response & res) c
     const bool page = ends_with(file->string(), ".html");
     res.set_header("Cache-Control", page ? "no-cache" : "public, max-age=3600");
     res.set_header("X-Content-Type-Options", "nosniff");
-    if (req.get_header_value("If-None-Match") == etag) {
+    if (req.header_value("if-none-match") == etag) {
         res.status = 304;
         return true;
     }

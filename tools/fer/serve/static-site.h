@@ -3,7 +3,7 @@
 // resolved; everything else is "not found".
 #pragma once
 
-#include <httplib.h>
+#include "http-message.h"
 
 #include <filesystem>
 #include <optional>
@@ -22,7 +22,7 @@ public:
 
     // Answers GET/HEAD for the file: content type, cache headers, ETag with
     // 304 on If-None-Match. False when resolve() finds nothing.
-    bool serve(const httplib::Request & req, httplib::Response & res) const;
+    bool serve(const http_request & req, http_response & res) const;
 
     const std::filesystem::path & root() const { return root_; }
 
