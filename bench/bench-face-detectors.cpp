@@ -184,10 +184,10 @@ int main(int argc, char ** argv) {
                                    {"YuNet int8, long side 640", y8, 0, 0},
                                    {"YuNet int8, full size", y8, 4096, 0},
                                    {"YuNet int8, long side 640, score >= 0.6", y8, 0, 0.6f},
-                                   {"YuNet int8, long side 640, score >= 0.75", y8, 0, 0.75f},
+                                   
                                    {"YuNet int8, long side 640, score >= 0.7", y8, 0, 0.7f},
                                    {"YuNet int8, long side 640, score >= 0.8", y8, 0, 0.8f},
-                                   {"YuNet int8, long side 640, score >= 0.85", y8, 0, 0.85f},
+                                   {"YuNet int8, long side 640, score >= 0.83", y8, 0, 0.83f},
                                    {"YuNet int8, long side 640, score >= 0.9", y8, 0, 0.9f}};
     const bool thresholds_only = std::getenv("FER_BENCH_THRESHOLDS") != nullptr;
     const std::vector<photo> wider = read_wider(shared + "/wider-val-dev");

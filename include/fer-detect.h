@@ -70,7 +70,8 @@ typedef struct fer_detect_params {
 } fer_detect_params;
 
 // scale_factor 1.1, min_neighbors 3, min_size 0, max_size 0 (OpenCV's defaults);
-// score_threshold 0.6, nms_threshold 0.3, input_long_side 0.
+// score_threshold 0.83 (no false face on the dog photo; docs/face-detection.md has the
+// recall/precision of other values), nms_threshold 0.3, input_long_side 0.
 fer_detect_params fer_detect_default_params(void);
 
 // Load a cascade. Return NULL on failure; the reason is written to err

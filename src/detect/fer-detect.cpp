@@ -80,7 +80,7 @@ fer_detect_params fer_detect_default_params(void) {
     p.min_neighbors = 3;
     p.min_size = 0;
     p.max_size = 0;
-    p.score_threshold = 0.6f;
+    p.score_threshold = 0.83f;
     p.nms_threshold = 0.3f;
     p.input_long_side = 0;
     return p;
