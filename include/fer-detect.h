@@ -64,7 +64,7 @@ typedef struct fer_detect_params {
     float score_threshold;  // keep faces scoring at least this (0..1)
     float nms_threshold;    // drop a face overlapping a better one by more than this IoU
     // The image YuNet sees: scaled so its long side is at most input_long_side;
-    // when 0, scaled so that faces of min_size are 16 px (the coarsest pass that
+    // when 0, scaled so that faces of min_size are 32 px (the coarsest pass that
     // still finds them), or to a 640 px long side when min_size is 0 too. Never enlarged.
     int32_t input_long_side;
 } fer_detect_params;

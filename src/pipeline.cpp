@@ -144,11 +144,19 @@ int fer_landmark_transform(const float landmarks[10], int rotate, float transfor
     if (!landmarks || !transform) {
         return FER_ERR_INVALID_ARGUMENT;
     }
-    double mx = 0, my = 0, cx = 0, cy = 0;
-    for (int k = 0; k < 5; ++k) {
-        if (!std::isfinite(landmarks[2 * k]) || !std::isfinite(landmarks[2 * k + 1])) {
+    // Landmarks snapped to 1/16 px: the detector's float rounding differs a
+    // little between platforms (FMA natively, none in WebAssembly), and the
+    // crop, hence the classification, should not.
+    float lm[10];
+    for (int k = 0; k < 10; ++k) {
+        if (!std::isfinite(landmarks[k]) || std::fabs(landmarks[k]) > 1e7f) {
             return FER_ERR_INVALID_ARGUMENT;
         }
+        lm[k] = std::round(landmarks[k] * 16.0f) / 16.0f;
+    }
+    landmarks = lm;
+    double mx = 0, my = 0, cx = 0, cy = 0;
+    for (int k = 0; k < 5; ++k) {
         mx += landmarks[2 * k] / 5.0;
         my += landmarks[2 * k + 1] / 5.0;
         cx += FER_CANONICAL_LANDMARKS[2 * k] / 5.0;

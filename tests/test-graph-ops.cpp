@@ -293,16 +293,16 @@ TEST(YunetDecode, InputGeometryPerImage) {
     g = detect::yunet_choose_geometry(4000, 3000, p);  // 12 MP: long side to 640
     EXPECT_EQ(g.input_w, 640);
     EXPECT_EQ(g.input_h, 480);
-    p.min_size = 32;  // faces of 32 px need only reach 16 px: half size
+    p.min_size = 64;  // faces of 64 px need only reach 32 px: half size
     g = detect::yunet_choose_geometry(4000, 3000, p);
     EXPECT_DOUBLE_EQ(g.scale, 0.5);
     EXPECT_EQ(g.input_w, 2016);  // 2000 rounded up to a multiple of 32
     EXPECT_EQ(g.input_h, 1504);
-    p.min_size = 80;  // live video: faces of 80 px at 1/5
+    p.min_size = 80;  // live video: faces of 80 px at 0.4
     g = detect::yunet_choose_geometry(640, 480, p);
-    EXPECT_DOUBLE_EQ(g.scale, 0.2);
-    EXPECT_EQ(g.input_w, 128);
-    EXPECT_EQ(g.input_h, 96);
+    EXPECT_DOUBLE_EQ(g.scale, 0.4);
+    EXPECT_EQ(g.input_w, 256);
+    EXPECT_EQ(g.input_h, 192);
     p.input_long_side = 320;  // an explicit size wins
     g = detect::yunet_choose_geometry(640, 480, p);
     EXPECT_DOUBLE_EQ(g.scale, 0.5);

@@ -90,8 +90,9 @@ async function expectFaceAndLabel(page, where) {
   const faces = await page.evaluate(() => window.ferApp.faces);
   const [emotion, confidence] = await label(page);
   const b = faces[0].box;
-  // The drifting face is drawn at x 220..241, y 120..128, 200 px wide.
-  check(faces.length === 1 && b.x > 200 && b.x < 280 && b.y > 100 && b.y < 170 && b.width > 140 && b.width < 240,
+  // The drifting face is drawn at x 220..241, y 120..128, 200 px wide (a
+  // YuNet box is tighter across than the picture: about 135 px).
+  check(faces.length === 1 && b.x > 200 && b.x < 280 && b.y > 100 && b.y < 170 && b.width > 110 && b.width < 240,
         `${where}: one face box on the face`, JSON.stringify(faces.map((f) => f.box)));
   check(emotion === FACE_CLASS, `${where}: bottom label shows ${FACE_CLASS}`, `"${emotion} ${confidence}"`);
   check(/^\d+%$/.test(confidence), `${where}: confidence shown`, confidence);
