@@ -517,6 +517,12 @@ TEST(TrainOptions, ConfigRoundTrip) {
     o.val_limit = 50;
     o.holdout = 0.2;
     o.holdout_seed = 77;
+    o.teacher = "/t/a.bin,/t/b.bin";
+    o.distill_alpha = 0.25;
+    o.distill_temperature = 3.5;
+    o.mix = "cutmix";
+    o.mix_alpha = 0.3;
+    o.mix_prob = 0.75;
     fer::train_options p = fer::train_options::from_config(o.to_config());
     EXPECT_EQ(p.to_config(), o.to_config());
     EXPECT_EQ(p.arch, "seed");
@@ -535,6 +541,12 @@ TEST(TrainOptions, ConfigRoundTrip) {
     EXPECT_EQ(p.val_limit, 50);
     EXPECT_EQ(p.holdout, 0.2);
     EXPECT_EQ(p.holdout_seed, 77);
+    EXPECT_EQ(p.teacher, "/t/a.bin,/t/b.bin");
+    EXPECT_EQ(p.distill_alpha, 0.25);
+    EXPECT_EQ(p.distill_temperature, 3.5);
+    EXPECT_EQ(p.mix, "cutmix");
+    EXPECT_EQ(p.mix_alpha, 0.3);
+    EXPECT_EQ(p.mix_prob, 0.75);
 }
 
 TEST(TrainOptions, BadConfigIsError) {
