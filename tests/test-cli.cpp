@@ -106,6 +106,7 @@ TEST_F(Cli, HoldoutTeacherFileAndStudent) {
     const std::string teacher = path("t.teacher");
     run_result d = run("distill-targets --model " + run_dir + " --data " + path("tiny.csv") + " --out " + teacher);
     ASSERT_EQ(d.code, 0) << d.out;
+    EXPECT_NE(d.out.find("teachers on the holdout of Training (7 faces): accuracy"), std::string::npos) << d.out;
     run_result s = run("train --arch fernet-s --data " + path("tiny.csv") + " --teacher " + teacher + "," + teacher +
                        " --out " + path("student") + " --epochs 1 --batch 16 --threads 1");
     ASSERT_EQ(s.code, 0) << s.out;

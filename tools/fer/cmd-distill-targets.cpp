@@ -7,6 +7,7 @@
 #include "commands.h"
 #include "dataset.h"
 #include "error.h"
+#include "holdout.h"
 #include "infer.h"
 #include "log.h"
 #include "teacher-file.h"
@@ -14,6 +15,8 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <utility>
 #include <sstream>
 
 namespace fer {
@@ -80,6 +83,28 @@ int cmd_distill_targets(int argc, char ** argv) {
     }
     write_teacher_file(a.get("out"), d, probs, a.get("data") + " [" + a.get("split") + "]", names);
     log_info("wrote " + a.get("out"));
+    // The teachers' accuracy on the holdout (the faces no run trains on) comes for free:
+    // the ceiling to expect from students distilled from this file.
+    const holdout_indices h = holdout_split(d);
+    for (const auto & part : {std::make_pair("holdout", &h.holdout), std::make_pair("trained-on part", &h.train)}) {
+        size_t single = 0, flip = 0;
+        for (size_t i : *part.second) {
+            const float * p = probs.data() + i * k_soft_width;
+            int a_top = 0, f_top = 0;
+            for (int c = 1; c < 7; ++c) {
+                a_top = p[c] > p[a_top] ? c : a_top;
+                f_top = p[c] + p[7 + c] > p[f_top] + p[7 + f_top] ? c : f_top;
+            }
+            single += a_top == d.labels[i];
+            flip += f_top == d.labels[i];
+        }
+        const double n = static_cast<double>(std::max<size_t>(1, part.second->size()));
+        char buf[200];
+        std::snprintf(buf, sizeof buf, "teachers on the %s of %s (%zu faces): accuracy %.2f%%, flip TTA %.2f%%",
+                      part.first, a.get("split").c_str(), part.second->size(), 100.0 * static_cast<double>(single) / n,
+                      100.0 * static_cast<double>(flip) / n);
+        log_info(buf);
+    }
     return 0;
 }
 
