@@ -40,10 +40,12 @@ std::string train_options::to_config() const {
     std::ostringstream o;
     o.precision(17);
     o << "arch=" << arch << "\ndata=" << data << "\nval_data=" << val_data << "\ntrain_split=" << train_split
-      << "\nval_split=" << val_split << "\nholdout=" << holdout << "\nholdout_seed=" << holdout_seed << "\nepochs=" << epochs << "\nbatch=" << batch << "\noptimizer=" << optimizer
+      << "\nval_split=" << val_split << "\nholdout=" << holdout << "\nholdout_seed=" << holdout_seed
+      << "\nepochs=" << epochs << "\nbatch=" << batch << "\noptimizer=" << optimizer
       << "\nlr=" << lr << "\nmomentum=" << momentum << "\nweight_decay=" << weight_decay << "\nschedule=" << schedule
       << "\nwarmup=" << warmup << "\nlabel_smoothing=" << label_smoothing << "\nclass_weights=" << class_weights
-      << "\naugment=" << (augment ? 1 : 0) << "\nseed=" << seed << "\nteacher=" << teacher << "\ndistill_alpha=" << distill_alpha
+      << "\naugment=" << (augment ? 1 : 0) << "\nseed=" << seed << "\nteacher=" << teacher
+      << "\ndistill_alpha=" << distill_alpha
       << "\ndistill_temperature=" << distill_temperature << "\nmix=" << mix << "\nmix_alpha=" << mix_alpha
       << "\nmix_prob=" << mix_prob << "\nlimit=" << limit << "\nval_limit=" << val_limit
       << "\n";
