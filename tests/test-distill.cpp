@@ -18,6 +18,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <random>
@@ -294,6 +295,58 @@ TEST(Distill, StudentLearnsWhatTheTeacherSaysNotTheLabels) {
     o.out_dir = tmp / "run2";
     expect_error([&] { fer::train(o, false); }, fer::error_kind::input, std::vector<std::string>{"t.teacher", "'count'"});
     EXPECT_FALSE(std::filesystem::exists(tmp / "run2/config.txt"));
+}
+
+// Largest absolute difference between the parameters of two model files.
+double weight_difference(const std::string & a, const std::string & b) {
+    fer::Net na = fer::load_model(a), nb = fer::load_model(b);
+    auto pa = na->named_parameters(), pb = nb->named_parameters();
+    double d = 0;
+    for (const auto & p : pa) d = std::max(d, (p.value() - pb[p.key()]).abs().max().item<double>());
+    return d;
+}
+
+TEST(Distill, ResumeWithTeacherAndCutMixEqualsAStraightRun) {
+    fer::log_set_quiet(true);
+    temp_dir tmp;
+    const std::string csv = tmp / "r.csv";
+    write_csv(csv, 4, 9);
+    const fer::dataset train = fer::load_csv(csv, "Training");
+    std::vector<float> p(train.size() * fer::k_soft_width);
+    std::mt19937 rng(3);
+    std::uniform_real_distribution<float> u(0.05f, 1.0f);
+    for (size_t i = 0; i < p.size(); i += 7) {
+        float sum = 0;
+        for (size_t c = 0; c < 7; ++c) sum += (p[i + c] = u(rng));
+        for (size_t c = 0; c < 7; ++c) p[i + c] /= sum;
+    }
+    fer::write_teacher_file(tmp / "t.teacher", train, p, csv, "random");
+    // Constant schedule: 2 + 2 epochs equal 4 epochs (see test-trainer's resume test).
+    fer::train_options o;
+    o.data = csv;
+    o.threads = 1;
+    o.batch = 8;
+    o.schedule = "constant";
+    o.lr = 0.01;
+    o.teacher = tmp / "t.teacher";
+    o.mix = "cutmix";
+    o.mix_prob = 1.0;
+    o.epochs = 4;
+    o.out_dir = tmp / "A";
+    const fer::train_result ra = fer::train(o, false);
+    o.out_dir = tmp / "B";
+    o.epochs = 2;
+    fer::train(o, false);
+    o.epochs = 4;
+    const fer::train_result rb = fer::train(o, true);
+    EXPECT_EQ(rb.epochs_done, 4);
+    EXPECT_EQ(rb.final_train_accuracy, ra.final_train_accuracy);
+    EXPECT_LT(weight_difference(tmp / "A/last.pt", tmp / "B/last.pt"), 1e-6);
+    // Control: without the teacher the weights differ, so the teacher did act.
+    o.teacher.clear();
+    o.out_dir = tmp / "C";
+    fer::train(o, false);
+    EXPECT_GT(weight_difference(tmp / "A/last.pt", tmp / "C/last.pt"), 1e-4);
 }
 
 }  // namespace
