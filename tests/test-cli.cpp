@@ -102,6 +102,11 @@ TEST_F(Cli, HoldoutTeacherFileAndStudent) {
     ASSERT_EQ(e.code, 0) << e.out;
     EXPECT_NE(e.out.find("\"n\": 7,"), std::string::npos) << e.out;
     EXPECT_NE(e.out.find("\"split\": \"holdout\""), std::string::npos) << e.out;
+    // Another fraction: 2 faces per class of 6 (round(0.3 x 6)); a bad one is a usage error.
+    run_result e3 = run("eval --data " + path("tiny.csv") + " --model " + run_dir + " --split holdout --holdout 0.3 --json");
+    ASSERT_EQ(e3.code, 0) << e3.out;
+    EXPECT_NE(e3.out.find("\"n\": 14,"), std::string::npos) << e3.out;
+    EXPECT_EQ(run("eval --data " + path("tiny.csv") + " --model " + run_dir + " --split holdout --holdout 1.5").code, 1);
 
     const std::string teacher = path("t.teacher");
     run_result d = run("distill-targets --model " + run_dir + " --data " + path("tiny.csv") + " --out " + teacher);

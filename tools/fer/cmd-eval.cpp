@@ -103,6 +103,8 @@ int cmd_eval(int argc, char ** argv) {
     a.option("split", "SPLIT", "split to evaluate: PublicTest, PrivateTest, Training, or holdout (the 10% of\n"
                                "Training that fer train selects epochs on, not trained on: train/holdout.h)",
              "PublicTest");
+    a.option("holdout", "X", "with --split holdout: the fraction held out, as given to fer train", "0.1");
+    a.option("holdout-seed", "N", "with --split holdout: the seed, as given to fer train", "2013");
     a.option("model", "PATH", "a .tflite file (run by fer's runtime, as the apps do), a .pt checkpoint or a run\n"
                               "folder (libtorch) (default: the shipped .tflite model)");
     a.flag("json", "print one JSON object instead of text");
@@ -155,7 +157,11 @@ int cmd_eval(int argc, char ** argv) {
     dataset d;
     if (a.get("split") == "holdout") {
         dataset training = load_dataset(a.get("data"), "Training", static_cast<int>(threads));
-        d = subset(training, holdout_split(training).holdout);
+        const long long seed = a.get_int("holdout-seed");
+        if (seed < 0) {
+            throw usage_error("eval: --holdout-seed must be >= 0");
+        }
+        d = subset(training, holdout_split(training, a.get_double("holdout"), static_cast<uint64_t>(seed)).holdout);
     } else {
         d = load_dataset(a.get("data"), a.get("split"), static_cast<int>(threads));
     }
