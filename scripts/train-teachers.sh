@@ -11,7 +11,7 @@
 #   FER=path/to/fer THREADS=1 DATA=data/fer2013 scripts/train-teachers.sh
 #
 # Both cores: two copies, each with its own teachers, e.g.
-#   scripts/train-teachers.sh /work/runs t1-fernet-s101 t3-fernet-s103 &
+#   scripts/train-teachers.sh /work/runs t1-fernet-s101 t3-fernet-s103-cutmix &
 #   scripts/train-teachers.sh /work/runs t2-fernet-s102 &
 # One thread per run: on a shared machine a two-thread run waits at every
 # operation for its descheduled thread (measured: 20 images/s with two threads,
@@ -37,7 +37,8 @@ threads="${THREADS:-1}"
 teachers=(
   "t1-fernet-s101|--arch fernet --seed 101 --epochs 60"
   "t2-fernet-s102|--arch fernet --seed 102 --epochs 60"
-  "t3-fernet-s103|--arch fernet --seed 103 --epochs 60"
+  # also the A/B of CutMix against the plain recipe (t1, t2: their spread is the seed noise)
+  "t3-fernet-s103-cutmix|--arch fernet --seed 103 --epochs 60 --mix cutmix"
 )
 
 [[ -x "$fer_src" ]] || { echo "train-teachers: $fer_src not built (ninja -C build fer)" >&2; exit 2; }
