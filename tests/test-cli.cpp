@@ -90,11 +90,50 @@ TEST_F(Cli, NoCommandIsUsageError) {
 }
 
 TEST_F(Cli, EveryCommandHasHelp) {
-    for (const char * c : {"train", "eval", "explain", "predict"}) {
+    for (const char * c : {"train", "eval", "explain", "predict", "distill-targets"}) {
         run_result r = run(std::string(c) + " --help");
         EXPECT_EQ(r.code, 0) << c;
         EXPECT_NE(r.out.find(std::string("usage: fer ") + c), std::string::npos) << r.out;
     }
+}
+
+TEST_F(Cli, HoldoutTeacherFileAndStudent) {
+    const std::string run_dir = tiny_run();  // 6 Training faces per class: 1 per class held out
+    run_result e = run("eval --data " + path("tiny.csv") + " --model " + run_dir + " --split holdout --json");
+    ASSERT_EQ(e.code, 0) << e.out;
+    EXPECT_NE(e.out.find("\"n\": 7,"), std::string::npos) << e.out;
+    EXPECT_NE(e.out.find("\"split\": \"holdout\""), std::string::npos) << e.out;
+    // Another fraction: 2 faces per class of 6 (round(0.3 x 6)); a bad one is a usage error.
+    run_result e3 = run("eval --data " + path("tiny.csv") + " --model " + run_dir + " --split holdout --holdout 0.3 --json");
+    ASSERT_EQ(e3.code, 0) << e3.out;
+    EXPECT_NE(e3.out.find("\"n\": 14,"), std::string::npos) << e3.out;
+    EXPECT_EQ(run("eval --data " + path("tiny.csv") + " --model " + run_dir + " --split holdout --holdout 1.5").code, 1);
+
+    const std::string teacher = path("t.teacher");
+    run_result d = run("distill-targets --model " + run_dir + " --data " + path("tiny.csv") + " --out " + teacher);
+    ASSERT_EQ(d.code, 0) << d.out;
+    EXPECT_NE(d.out.find("teachers on the holdout of Training (7 faces): accuracy"), std::string::npos) << d.out;
+    run_result s = run("train --arch fernet-s --data " + path("tiny.csv") + " --teacher " + teacher + "," + teacher +
+                       " --out " + path("student") + " --epochs 1 --batch 16 --threads 1");
+    ASSERT_EQ(s.code, 0) << s.out;
+    EXPECT_NE(s.out.find("distilling"), std::string::npos) << s.out;
+    std::ifstream cfg(path("student") + "/config.txt");
+    const std::string config((std::istreambuf_iterator<char>(cfg)), std::istreambuf_iterator<char>());
+    EXPECT_NE(config.find("arch=fernet-s\n"), std::string::npos) << config;
+    EXPECT_NE(config.find("teacher=" + teacher + "," + teacher + "\n"), std::string::npos) << config;
+
+    // The same teacher file with other data: an input error naming the file and the field.
+    std::mt19937 rng(5);
+    std::string other = "emotion,pixels,Usage\n";
+    for (int c = 0; c < 7; ++c)
+        for (int i = 0; i < 5; ++i) other += std::to_string(c) + "," + pixels(rng, c) + ",Training\n";
+    write("other.csv", other);
+    run_result bad = run("train --data " + path("other.csv") + " --teacher " + teacher + " --out " + path("bad") +
+                         " --epochs 1 --threads 1");
+    EXPECT_EQ(bad.code, 2) << bad.out;
+    EXPECT_NE(bad.out.find("t.teacher"), std::string::npos) << bad.out;
+    EXPECT_NE(bad.out.find("'count'"), std::string::npos) << bad.out;
+    EXPECT_EQ(run("distill-targets --data " + path("tiny.csv") + " --out " + teacher).code, 1);
 }
 
 TEST_F(Cli, SeedSummaryMatchesTheKerasTable) {

@@ -99,6 +99,21 @@ TEST_F(Models, ArchitecturesAndDescriptions) {
     }
 }
 
+TEST_F(Models, StudentHasAboutHalfTheMultiplyAccumulates) {
+    fer::Net big = fer::make_net("fernet"), small = fer::make_net("fernet-s");
+    const double ratio = static_cast<double>(fer::net_macs(small)) / static_cast<double>(fer::net_macs(big));
+    EXPECT_GT(ratio, 0.45);
+    EXPECT_LT(ratio, 0.62);
+    // Hand count: 3x3 convolutions 1-24, 24-24 at 48x48; 24-48, 48-48 at 24x24; 48-96, 96-96 at 12x12;
+    // 96-160, 160-160 at 6x6; then a 160x7 fully connected layer.
+    const int64_t want = 9 * (48 * 48 * (1 * 24 + 24 * 24) + 24 * 24 * (24 * 48 + 48 * 48) +
+                              12 * 12 * (48 * 96 + 96 * 96) + 6 * 6 * (96 * 160 + 160 * 160)) + 160 * 7;
+    EXPECT_EQ(fer::net_macs(small), want);
+    const std::string s = fer::net_summary(small);
+    EXPECT_NE(s.find("Model: fernet-s"), std::string::npos) << s;
+    EXPECT_NE(s.find("Multiply-accumulates per face"), std::string::npos) << s;
+}
+
 TEST_F(Models, UnknownArchitectureIsUsageError) {
     expect_error([] { fer::make_net("resnet50"); }, fer::error_kind::usage, "resnet50");
     expect_error([] { fer::make_net(""); }, fer::error_kind::usage, "architecture");
@@ -106,7 +121,7 @@ TEST_F(Models, UnknownArchitectureIsUsageError) {
 
 TEST_F(Models, ForwardShapes) {
     torch::NoGradGuard no_grad;
-    for (const std::string arch : {"seed", "fernet"}) {
+    for (const std::string arch : {"seed", "fernet", "fernet-s"}) {
         fer::Net net = fer::make_net(arch);
         net->eval();
         for (int64_t n : {1, 3}) {

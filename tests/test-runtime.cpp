@@ -588,14 +588,14 @@ TEST(Export, RandomFernetAndSeedMatchLibtorch) {
     const std::string dir = temp_dir("parity");
     const dataset faces = test_faces();
     ASSERT_GE(faces.size(), 9u);
-    for (const char * arch : {"fernet", "seed"}) {
+    for (const char * arch : {"fernet", "fernet-s", "seed"}) {
         Net net = make_net(arch);
         randomise(net, 11);
         export_options opt;
         opt.commit = "test";
         const std::string path = dir + "/" + arch + ".tflite";
         const export_summary s = export_tflite(net, path, opt);
-        EXPECT_EQ(s.has_cam, std::string(arch) == "fernet");
+        EXPECT_EQ(s.has_cam, std::string(arch) != "seed");
         for (bool reference : {false, true}) {
             const parity_result r = run_parity(net, path, faces, reference);
             // 1e-4: the bound; float32 sums in another order differ by ~1e-6
@@ -692,7 +692,7 @@ TEST(Export, MetadataAndCam) {
 // faces themselves); int8 CAM against the float CAM.
 TEST(Export, Int8AgreesWithFloat) {
     const dataset faces = test_faces();
-    for (const char * arch : {"fernet", "seed"}) {
+    for (const char * arch : {"fernet", "fernet-s", "seed"}) {
         Net net = make_net(arch);
         randomise(net, 13);
         const tfl_model f = net_to_tflite(net, export_options());

@@ -6,6 +6,7 @@
 #include "checkpoint.h"
 #include "dataset.h"
 #include "error.h"
+#include "holdout.h"
 #include "infer.h"
 #include "log.h"
 #include "models.h"
@@ -109,6 +110,9 @@ fer::train_options tiny_options(const std::string & data, const std::string & ou
     o.threads = 1;
     o.workers = 1;
     o.seed = 3;
+    // The mechanics tests validate on the CSV's PublicTest rows (the default,
+    // a holdout of Training, has its own test: HoldoutIsValidatedOnNotTrainedOn).
+    o.val_split = "PublicTest";
     return o;
 }
 
@@ -320,6 +324,52 @@ TEST_F(Trainer, SameSeedSameWeights) {
     EXPECT_GT(max_weight_difference(tmp / "A/last.pt", tmp / "C/last.pt"), 1e-4);
 }
 
+// ---- the holdout ------------------------------------------------------------------
+
+TEST_F(Trainer, HoldoutIsValidatedOnNotTrainedOn) {
+    temp_dir tmp;
+    const std::string csv = tmp / "h.csv";
+    write_synthetic_csv(csv, 10, 1, 21);  // 70 Training faces, 7 PublicTest faces
+    fer::train_options o = tiny_options(csv, tmp / "run");
+    o.val_split = "holdout";
+    o.epochs = 2;
+    o.batch = 16;
+    const fer::train_result r = fer::train(o, false);
+    // round(10% of 10) = 1 face per class validated on, the other 63 trained on.
+    EXPECT_EQ(r.val_faces, 7u);
+    EXPECT_EQ(r.train_faces, 63u);
+    const std::string config = read_bytes(tmp / "run/config.txt");
+    EXPECT_NE(config.find("val_split=holdout\n"), std::string::npos) << config;
+    EXPECT_NE(config.find("holdout=0.1"), std::string::npos) << config;
+    EXPECT_NE(config.find("holdout_seed=2013\n"), std::string::npos) << config;
+    // best_accuracy is the accuracy of best.pt on exactly the holdout faces of holdout_split.
+    fer::dataset training = fer::load_csv(csv, "Training");
+    fer::dataset held = fer::subset(training, fer::holdout_split(training).holdout);
+    ASSERT_EQ(held.size(), 7u);
+    fer::Net best = fer::load_model(tmp / "run/best.pt");
+    torch::Tensor pred = fer::predict_probabilities(best, held).argmax(1);
+    int64_t correct = 0;
+    for (size_t i = 0; i < held.size(); ++i) correct += pred[static_cast<int64_t>(i)].item<int64_t>() == held.labels[i];
+    EXPECT_NEAR(static_cast<double>(correct) / 7.0, r.best_accuracy, 1e-9);
+    // Resuming reads the holdout back from config.txt and validates on the same faces.
+    o.epochs = 3;
+    const fer::train_result r2 = fer::train(o, true);
+    EXPECT_EQ(r2.val_faces, 7u);
+    EXPECT_EQ(r2.train_faces, 63u);
+    EXPECT_EQ(r2.epochs_done, 3);
+}
+
+TEST_F(Trainer, HoldoutTakesNoValidationData) {
+    temp_dir tmp;
+    fer::train_options o = tiny_options(tmp / "a.csv", tmp / "run");
+    o.val_split = "holdout";
+    o.val_data = tmp / "b.csv";
+    expect_error([&] { o.validate(); }, fer::error_kind::usage, "holdout");
+    o.val_data.clear();
+    o.holdout = 1.0;
+    expect_error([&] { o.validate(); }, fer::error_kind::usage, "--holdout");
+}
+
 // ---- bad input --------------------------------------------------------------------
 
 class TrainerBadInput : public Trainer {
@@ -465,6 +515,14 @@ TEST(TrainOptions, ConfigRoundTrip) {
     o.seed = 987654321;
     o.limit = 500;
     o.val_limit = 50;
+    o.holdout = 0.2;
+    o.holdout_seed = 77;
+    o.teacher = "/t/a.bin,/t/b.bin";
+    o.distill_alpha = 0.25;
+    o.distill_temperature = 3.5;
+    o.mix = "cutmix";
+    o.mix_alpha = 0.3;
+    o.mix_prob = 0.75;
     fer::train_options p = fer::train_options::from_config(o.to_config());
     EXPECT_EQ(p.to_config(), o.to_config());
     EXPECT_EQ(p.arch, "seed");
@@ -481,6 +539,14 @@ TEST(TrainOptions, ConfigRoundTrip) {
     EXPECT_EQ(p.seed, 987654321);
     EXPECT_EQ(p.limit, 500);
     EXPECT_EQ(p.val_limit, 50);
+    EXPECT_EQ(p.holdout, 0.2);
+    EXPECT_EQ(p.holdout_seed, 77);
+    EXPECT_EQ(p.teacher, "/t/a.bin,/t/b.bin");
+    EXPECT_EQ(p.distill_alpha, 0.25);
+    EXPECT_EQ(p.distill_temperature, 3.5);
+    EXPECT_EQ(p.mix, "cutmix");
+    EXPECT_EQ(p.mix_alpha, 0.3);
+    EXPECT_EQ(p.mix_prob, 0.75);
 }
 
 TEST(TrainOptions, BadConfigIsError) {
@@ -494,6 +560,14 @@ TEST(TrainOptions, DefaultsValidate) {
     fer::train_options o;
     o.data = "x.csv";
     EXPECT_NO_THROW(o.validate());
+    EXPECT_EQ(o.val_split, "holdout");  // selection never on PublicTest unless asked
+}
+
+TEST(TrainOptions, OldConfigWithoutHoldoutKeysReads) {
+    // Runs started before the holdout existed (val_split=PublicTest) still resume.
+    fer::train_options p = fer::train_options::from_config("arch=fernet\nval_split=PublicTest\nepochs=3\n");
+    EXPECT_EQ(p.val_split, "PublicTest");
+    EXPECT_EQ(p.holdout, 0.1);
 }
 
 }  // namespace

@@ -31,7 +31,7 @@ float uniform(std::mt19937_64 & rng, float lo, float hi) {
 
 }  // namespace
 
-void augment_face(const uint8_t * in, float * out, std::mt19937_64 & rng, const augment_options & opt) {
+bool augment_face(const uint8_t * in, float * out, std::mt19937_64 & rng, const augment_options & opt) {
     const int n = k_image_side;
     const float c = 0.5f * static_cast<float>(n - 1);
     // Draw every parameter first so the number of draws never depends on data.
@@ -72,6 +72,7 @@ void augment_face(const uint8_t * in, float * out, std::mt19937_64 & rng, const 
             out[y * n + x] = (v - FER_PIXEL_MEAN) * inv_std;
         }
     }
+    return flip;
 }
 
 }  // namespace fer

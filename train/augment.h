@@ -25,7 +25,8 @@ void normalise_face(const uint8_t * in, float * out);
 // Horizontal mirror of a normalised face.
 void flip_face(const float * in, float * out);
 
-// One random augmented, normalised view of a face.
-void augment_face(const uint8_t * in, float * out, std::mt19937_64 & rng, const augment_options & opt);
+// One random augmented, normalised view of a face; true when it was mirrored
+// (distillation then uses the teacher's output on the mirrored face).
+bool augment_face(const uint8_t * in, float * out, std::mt19937_64 & rng, const augment_options & opt);
 
 }  // namespace fer

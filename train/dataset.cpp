@@ -294,9 +294,24 @@ dataset subsample(const dataset & d, size_t n_total, uint64_t seed) {
     std::shuffle(order.begin(), order.end(), rng);
     order.resize(n_total);
     std::sort(order.begin(), order.end());
+    return subset(d, order);
+}
+
+dataset subset(const dataset & d, const std::vector<size_t> & indices) {
     dataset out;
-    for (size_t i : order) {
+    out.pixels.reserve(indices.size() * k_image_pixels);
+    out.labels.reserve(indices.size());
+    out.sources.reserve(indices.size());
+    const bool soft = !d.soft.empty();
+    for (size_t i : indices) {
+        if (i >= d.size()) {
+            throw runtime_error("subset: index " + std::to_string(i) + " out of range");
+        }
         out.append(d.image(i), d.labels[i], d.sources[i]);
+        if (soft) {
+            const float * t = d.soft.data() + i * k_soft_width;
+            out.soft.insert(out.soft.end(), t, t + k_soft_width);
+        }
     }
     return out;
 }

@@ -11,12 +11,18 @@ namespace fer {
 
 constexpr int k_image_side = 48;
 constexpr int k_image_pixels = k_image_side * k_image_side;
+constexpr int k_soft_views = 2;  // teacher outputs per face: as it is, mirrored
+constexpr int k_soft_width = k_soft_views * 7;
 
 // Faces as 48x48 grey images, row-major, one label (FER2013 order) each.
 struct dataset {
     std::vector<uint8_t> pixels;       // size() * k_image_pixels
     std::vector<int64_t> labels;       // 0..6
     std::vector<std::string> sources;  // "file:line" or image path, for reports
+    // Optional teacher outputs for distillation (train/teacher-file.h): empty, or
+    // size() * k_soft_width floats per face: the 7 probabilities of the face as
+    // it is, then the 7 of its mirror image.
+    std::vector<float> soft;
 
     size_t size() const { return labels.size(); }
     const uint8_t * image(size_t i) const { return pixels.data() + i * k_image_pixels; }
@@ -41,5 +47,8 @@ dataset load_dataset(const std::string & path, const std::string & split, int n_
 
 // A deterministic random subset of n_total faces (all when n_total is 0 or too big).
 dataset subsample(const dataset & d, size_t n_total, uint64_t seed);
+
+// The faces at `indices`, in that order (with their soft targets, if any).
+dataset subset(const dataset & d, const std::vector<size_t> & indices);
 
 }  // namespace fer

@@ -3,12 +3,16 @@
 #include "augment.h"
 #include "checkpoint.h"
 #include "dataset.h"
+#include "distill.h"
 #include "error.h"
+#include "holdout.h"
 #include "infer.h"
 #include "log.h"
 #include "metrics.h"
+#include "mix.h"
 #include "models.h"
 #include "progress.h"
+#include "teacher-file.h"
 
 #include <torch/torch.h>
 
@@ -36,10 +40,14 @@ std::string train_options::to_config() const {
     std::ostringstream o;
     o.precision(17);
     o << "arch=" << arch << "\ndata=" << data << "\nval_data=" << val_data << "\ntrain_split=" << train_split
-      << "\nval_split=" << val_split << "\nepochs=" << epochs << "\nbatch=" << batch << "\noptimizer=" << optimizer
+      << "\nval_split=" << val_split << "\nholdout=" << holdout << "\nholdout_seed=" << holdout_seed
+      << "\nepochs=" << epochs << "\nbatch=" << batch << "\noptimizer=" << optimizer
       << "\nlr=" << lr << "\nmomentum=" << momentum << "\nweight_decay=" << weight_decay << "\nschedule=" << schedule
       << "\nwarmup=" << warmup << "\nlabel_smoothing=" << label_smoothing << "\nclass_weights=" << class_weights
-      << "\naugment=" << (augment ? 1 : 0) << "\nseed=" << seed << "\nlimit=" << limit << "\nval_limit=" << val_limit
+      << "\naugment=" << (augment ? 1 : 0) << "\nseed=" << seed << "\nteacher=" << teacher
+      << "\ndistill_alpha=" << distill_alpha
+      << "\ndistill_temperature=" << distill_temperature << "\nmix=" << mix << "\nmix_alpha=" << mix_alpha
+      << "\nmix_prob=" << mix_prob << "\nlimit=" << limit << "\nval_limit=" << val_limit
       << "\n";
     return o.str();
 }
@@ -63,6 +71,8 @@ train_options train_options::from_config(const std::string & text) {
             else if (k == "val_data") t.val_data = v;
             else if (k == "train_split") t.train_split = v;
             else if (k == "val_split") t.val_split = v;
+            else if (k == "holdout") t.holdout = std::stod(v);
+            else if (k == "holdout_seed") t.holdout_seed = std::stoll(v);
             else if (k == "epochs") t.epochs = std::stoll(v);
             else if (k == "batch") t.batch = std::stoll(v);
             else if (k == "optimizer") t.optimizer = v;
@@ -75,6 +85,12 @@ train_options train_options::from_config(const std::string & text) {
             else if (k == "class_weights") t.class_weights = v;
             else if (k == "augment") t.augment = v == "1";
             else if (k == "seed") t.seed = std::stoll(v);
+            else if (k == "teacher") t.teacher = v;
+            else if (k == "distill_alpha") t.distill_alpha = std::stod(v);
+            else if (k == "distill_temperature") t.distill_temperature = std::stod(v);
+            else if (k == "mix") t.mix = v;
+            else if (k == "mix_alpha") t.mix_alpha = std::stod(v);
+            else if (k == "mix_prob") t.mix_prob = std::stod(v);
             else if (k == "limit") t.limit = std::stoll(v);
             else if (k == "val_limit") t.val_limit = std::stoll(v);
             else throw input_error("unknown config key '" + k + "'");
@@ -103,8 +119,20 @@ void train_options::validate() const {
     if (workers <= 0 || workers > 64) throw usage_error("--workers must be in 1..64");
     if (device != "cpu" && device != "cuda") throw usage_error("--device must be cpu or cuda");
     if (limit < 0 || val_limit < 0) throw usage_error("--limit must be >= 0");
-    if (!is_known_split(train_split) || !is_known_split(val_split))
-        throw usage_error("splits must be Training, PublicTest or PrivateTest");
+    if (mix != "none" && mix != "mixup" && mix != "cutmix") throw usage_error("--mix must be none, mixup or cutmix");
+    if (!(mix_alpha > 0 && mix_alpha <= 100)) throw usage_error("--mix-alpha must be in (0, 100]");
+    if (!(mix_prob >= 0 && mix_prob <= 1)) throw usage_error("--mix-prob must be in [0, 1]");
+    if (!(distill_alpha >= 0 && distill_alpha <= 1)) throw usage_error("--distill-alpha must be in [0, 1]");
+    if (!(distill_temperature > 0 && distill_temperature <= 100))
+        throw usage_error("--distill-temperature must be in (0, 100]");
+    if (!is_known_split(train_split) || (!is_known_split(val_split) && val_split != "holdout"))
+        throw usage_error("splits must be Training, PublicTest or PrivateTest (validation also: holdout)");
+    if (val_split == "holdout") {
+        if (!val_data.empty() && val_data != data)
+            throw usage_error("--val-split holdout is a part of --data; it takes no --val-data");
+        if (!(holdout > 0 && holdout < 1)) throw usage_error("--holdout must be a fraction in (0, 1)");
+        if (holdout_seed < 0) throw usage_error("--holdout-seed must be >= 0");
+    }
     if (train_split == val_split && (val_data.empty() || val_data == data))
         throw usage_error("the validation split must differ from the training split");
     if (train_split == "PublicTest")
@@ -117,6 +145,8 @@ namespace {
 
 struct batch {
     torch::Tensor x, y;
+    torch::Tensor t;  // (n,7) teacher probabilities of the view shown, when distilling
+    mix_plan mix;     // faces mixed within the batch (train/mix.h)
 };
 
 uint64_t mix(uint64_t a, uint64_t b) {
@@ -132,8 +162,8 @@ uint64_t mix(uint64_t a, uint64_t b) {
 class batch_source {
 public:
     batch_source(const dataset & d, const std::vector<size_t> & order, int64_t batch_size, bool augment,
-                 uint64_t seed, int64_t epoch, int n_workers)
-        : d_(d), order_(order), bs_(static_cast<size_t>(batch_size)), augment_(augment), seed_(seed),
+                 const train_options & mix, uint64_t seed, int64_t epoch, int n_workers)
+        : d_(d), order_(order), bs_(static_cast<size_t>(batch_size)), augment_(augment), mix_(mix), seed_(seed),
           epoch_(static_cast<uint64_t>(epoch)) {
         n_batches_ = (order_.size() + bs_ - 1) / bs_;
         capacity_ = static_cast<size_t>(2 * n_workers + 1);
@@ -187,7 +217,11 @@ private:
     batch make(size_t i) const {
         const size_t begin = i * bs_, end = std::min(order_.size(), begin + bs_);
         const int64_t n = static_cast<int64_t>(end - begin);
-        batch b{torch::empty({n, 1, k_image_side, k_image_side}), torch::empty({n}, torch::kLong)};
+        batch b{torch::empty({n, 1, k_image_side, k_image_side}), torch::empty({n}, torch::kLong), {}, {}};
+        const bool soft = !d_.soft.empty();
+        if (soft) {
+            b.t = torch::empty({n, 7});
+        }
         float * x = b.x.data_ptr<float>();
         int64_t * y = b.y.data_ptr<int64_t>();
         std::mt19937_64 rng(mix(mix(seed_, epoch_), i));
@@ -195,13 +229,21 @@ private:
         for (size_t k = begin; k < end; ++k) {
             const size_t j = order_[k];
             float * out = x + (k - begin) * k_image_pixels;
+            bool flipped = false;
             if (augment_) {
-                augment_face(d_.image(j), out, rng, aug);
+                flipped = augment_face(d_.image(j), out, rng, aug);
             } else {
                 normalise_face(d_.image(j), out);
             }
             y[k - begin] = d_.labels[j];
+            if (soft) {
+                const float * t = d_.soft.data() + j * k_soft_width + (flipped ? 7 : 0);
+                std::copy(t, t + 7, b.t.data_ptr<float>() + (k - begin) * 7);
+            }
         }
+        // After every face's draws, from the same stream: still a function of (seed, epoch, batch).
+        b.mix = draw_mix(mix_.mix, mix_.mix_alpha, mix_.mix_prob, n, k_image_side, rng);
+        apply_mix(b.mix, b.x);
         return b;
     }
 
@@ -209,6 +251,7 @@ private:
     const std::vector<size_t> & order_;
     size_t bs_, n_batches_, capacity_;
     bool augment_;
+    const train_options & mix_;
     uint64_t seed_, epoch_;
     std::mutex mu_;
     std::condition_variable cv_;
@@ -300,6 +343,17 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const train_options & o,
         torch::optim::SGDOptions(o.lr).momentum(o.momentum).nesterov(o.momentum > 0).weight_decay(o.weight_decay));
 }
 
+std::string absolute_list(const std::string & list) {
+    std::string out;
+    std::istringstream s(list);
+    for (std::string p; std::getline(s, p, ',');) {
+        if (!p.empty()) {
+            out += (out.empty() ? "" : ",") + fs::absolute(p).lexically_normal().string();
+        }
+    }
+    return out;
+}
+
 void ensure_writable_dir(const std::string & dir) {
     std::error_code ec;
     fs::create_directories(dir, ec);
@@ -371,12 +425,40 @@ train_result train(train_options opts, bool resume) {
     const torch::Device device(opts.device == "cuda" ? torch::kCUDA : torch::kCPU);
 
     log_info("loading training data " + opts.data + " [" + opts.train_split + "]");
-    dataset train_set = subsample(load_dataset(opts.data, opts.train_split, static_cast<int>(opts.threads)),
-                                  static_cast<size_t>(opts.limit), static_cast<uint64_t>(opts.seed));
-    const std::string val_src = opts.val_data.empty() ? opts.data : opts.val_data;
-    log_info("loading validation data " + val_src + " [" + opts.val_split + "]");
-    dataset val_set = subsample(load_dataset(val_src, opts.val_split, static_cast<int>(opts.threads)),
-                                static_cast<size_t>(opts.val_limit), static_cast<uint64_t>(opts.seed) + 1);
+    dataset full_train = load_dataset(opts.data, opts.train_split, static_cast<int>(opts.threads));
+    if (!opts.teacher.empty()) {
+        // Validated against the whole split (count, class order, fingerprint), then
+        // carried through the holdout and --limit with the faces.
+        full_train.soft = read_teachers(opts.teacher, full_train);
+        opts.teacher = absolute_list(opts.teacher);
+        char buf[160];
+        std::snprintf(buf, sizeof buf, "distilling: loss = %.3g * T^2 KL(teacher_T || student_T) + %.3g * CE, T = %.3g",
+                      opts.distill_alpha, 1 - opts.distill_alpha, opts.distill_temperature);
+        log_info(buf + std::string(", teachers ") + opts.teacher);
+    }
+    dataset val_full;
+    if (opts.val_split == "holdout") {
+        holdout_indices h = holdout_split(full_train, opts.holdout, static_cast<uint64_t>(opts.holdout_seed));
+        if (h.holdout.empty() || h.train.empty()) {
+            throw input_error(opts.data + ": too few faces for a holdout of " + std::to_string(opts.holdout));
+        }
+        val_full = subset(full_train, h.holdout);
+        full_train = subset(full_train, h.train);
+        char buf[200];
+        std::snprintf(buf, sizeof buf, "validation: holdout of %s (%.0f%% per class, seed %lld), %zu faces not trained on",
+                      opts.train_split.c_str(), 100 * opts.holdout, static_cast<long long>(opts.holdout_seed),
+                      val_full.size());
+        log_info(buf);
+    } else {
+        const std::string val_src = opts.val_data.empty() ? opts.data : opts.val_data;
+        log_info("loading validation data " + val_src + " [" + opts.val_split + "]");
+        if (opts.val_split == "PublicTest") {
+            log_warning("choosing epochs on PublicTest flatters the PublicTest figure; the default is --val-split holdout");
+        }
+        val_full = load_dataset(val_src, opts.val_split, static_cast<int>(opts.threads));
+    }
+    dataset train_set = subsample(full_train, static_cast<size_t>(opts.limit), static_cast<uint64_t>(opts.seed));
+    dataset val_set = subsample(val_full, static_cast<size_t>(opts.val_limit), static_cast<uint64_t>(opts.seed) + 1);
     ensure_writable_dir(opts.out_dir);  // after loading, so bad data leaves no empty run folder
     log_info("training faces: " + std::to_string(train_set.size()) + ", validation faces: " +
              std::to_string(val_set.size()));
@@ -403,6 +485,8 @@ train_result train(train_options opts, bool resume) {
     const int64_t steps_per_epoch = (static_cast<int64_t>(train_set.size()) + opts.batch - 1) / opts.batch;
     const int64_t total_steps = steps_per_epoch * opts.epochs;
     train_result result;
+    result.train_faces = train_set.size();
+    result.val_faces = val_set.size();
     result.best_accuracy = state.best_accuracy;
     result.best_epoch = state.best_epoch;
 
@@ -417,7 +501,7 @@ train_result train(train_options opts, bool resume) {
         std::shuffle(order.begin(), order.end(), shuffle_rng);
 
         net->train();
-        batch_source source(train_set, order, opts.batch, opts.augment, static_cast<uint64_t>(opts.seed), epoch,
+        batch_source source(train_set, order, opts.batch, opts.augment, opts, static_cast<uint64_t>(opts.seed), epoch,
                             static_cast<int>(opts.workers));
         char label[64];
         std::snprintf(label, sizeof label, "epoch %lld/%lld", static_cast<long long>(epoch + 1),
@@ -435,7 +519,19 @@ train_result train(train_options opts, bool resume) {
             torch::Tensor x = b.x.to(device), y = b.y.to(device);
             opt->zero_grad();
             torch::Tensor logits = net->forward(x);
-            torch::Tensor loss = torch::nn::functional::cross_entropy(logits, y, loss_opts);
+            torch::Tensor t = b.t.defined() ? b.t.to(device) : torch::Tensor();
+            auto objective = [&](const torch::Tensor & targets, const torch::Tensor & labels) {
+                return targets.defined() ? distillation_objective(logits, targets, labels, opts.distill_alpha,
+                                                                  opts.distill_temperature, loss_opts)
+                                         : torch::nn::functional::cross_entropy(logits, labels, loss_opts);
+            };
+            torch::Tensor loss = objective(t, y);
+            if (b.mix.active) {
+                const torch::Tensor partner = torch::tensor(b.mix.partner, torch::kLong).to(device);
+                loss = b.mix.lambda * loss +
+                       (1 - b.mix.lambda) * objective(t.defined() ? t.index_select(0, partner) : t,
+                                                      y.index_select(0, partner));
+            }
             loss.backward();
             opt->step();
             const int64_t n = y.size(0);

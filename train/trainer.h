@@ -3,6 +3,8 @@
 // run loses at most the epoch in progress, and resuming exactly.
 #pragma once
 
+#include "holdout.h"
+
 #include <cstdint>
 #include <string>
 
@@ -13,7 +15,11 @@ struct train_options {
     std::string data;                  // fer2013.csv or an image-folder tree
     std::string val_data;              // defaults to `data`
     std::string train_split = "Training";
-    std::string val_split = "PublicTest";
+    // "holdout" (default): a fixed 10% of the training split (train/holdout.h),
+    // which is then not trained on; or a split of val_data (e.g. PublicTest).
+    std::string val_split = "holdout";
+    double holdout = k_holdout_fraction;  // fraction of each class held out
+    int64_t holdout_seed = static_cast<int64_t>(k_holdout_seed);  // fixed: every run holds out the same faces
     std::string out_dir = "runs/fernet";
     int64_t epochs = 40;
     int64_t batch = 128;
@@ -30,6 +36,14 @@ struct train_options {
     int64_t workers = 1;               // batch-preparation threads
     int64_t seed = 1;
     std::string device = "cpu";        // cpu | cuda
+    // Distillation (train/distill.h): comma-separated teacher files
+    // (train/teacher-file.h, absolute paths once validated); empty: none.
+    std::string teacher;
+    double distill_alpha = 0.7;        // weight of the soft term
+    double distill_temperature = 4.0;  // T
+    std::string mix = "none";          // none | mixup | cutmix (train/mix.h)
+    double mix_alpha = 1.0;            // lambda ~ Beta(alpha, alpha)
+    double mix_prob = 0.5;             // share of batches mixed
     int64_t limit = 0;                 // use a random subset of this many training faces (0: all)
     int64_t val_limit = 0;
 
@@ -44,6 +58,8 @@ struct train_result {
     int64_t best_epoch = 0;
     double final_train_accuracy = 0;
     int64_t epochs_done = 0;
+    size_t train_faces = 0;  // faces trained on (after the holdout and --limit)
+    size_t val_faces = 0;    // faces validated on
 };
 
 // `resume`: continue the run in opts.out_dir from its last.pt. The stored

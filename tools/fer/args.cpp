@@ -136,6 +136,10 @@ std::string arg_parser::help() const {
         if (!s.default_value.empty()) {
             right += " (default: " + s.default_value + ")";
         }
+        // Continuation lines of a long help text line up under its first line.
+        for (size_t at = right.find('\n'); at != std::string::npos; at = right.find('\n', at + 1)) {
+            right.insert(at + 1, std::string(27, ' '));
+        }
         char buf[1024];
         std::snprintf(buf, sizeof buf, "  %-24s %s\n", left.c_str(), right.c_str());
         o << buf;

@@ -4,6 +4,7 @@
 #include "commands.h"
 #include "dataset.h"
 #include "error.h"
+#include "holdout.h"
 #include "infer.h"
 #include "log.h"
 #include "metrics.h"
@@ -99,7 +100,11 @@ int cmd_eval(int argc, char ** argv) {
                  "Measure a model on a FER2013 split: accuracy, macro-F1, per-class precision,\n"
                  "recall, F1 and support, and the confusion matrix (counts and row-normalised).");
     a.option("data", "PATH", "fer2013.csv or an image-folder tree");
-    a.option("split", "SPLIT", "split to evaluate (Training, PublicTest, PrivateTest)", "PublicTest");
+    a.option("split", "SPLIT", "split to evaluate: PublicTest, PrivateTest, Training, or holdout (the 10% of\n"
+                               "Training that fer train selects epochs on, not trained on: train/holdout.h)",
+             "PublicTest");
+    a.option("holdout", "X", "with --split holdout: the fraction held out, as given to fer train", "0.1");
+    a.option("holdout-seed", "N", "with --split holdout: the seed, as given to fer train", "2013");
     a.option("model", "PATH", "a .tflite file (run by fer's runtime, as the apps do), a .pt checkpoint or a run\n"
                               "folder (libtorch) (default: the shipped .tflite model)");
     a.flag("json", "print one JSON object instead of text");
@@ -149,7 +154,17 @@ int cmd_eval(int argc, char ** argv) {
         net = load_model(ref.file);
         arch = net->arch;
     }
-    const dataset d = load_dataset(a.get("data"), a.get("split"), static_cast<int>(threads));
+    dataset d;
+    if (a.get("split") == "holdout") {
+        dataset training = load_dataset(a.get("data"), "Training", static_cast<int>(threads));
+        const long long seed = a.get_int("holdout-seed");
+        if (seed < 0) {
+            throw usage_error("eval: --holdout-seed must be >= 0");
+        }
+        d = subset(training, holdout_split(training, a.get_double("holdout"), static_cast<uint64_t>(seed)).holdout);
+    } else {
+        d = load_dataset(a.get("data"), a.get("split"), static_cast<int>(threads));
+    }
 
     const std::vector<std::string> names = class_names();
     auto run = [&](bool flip) {

@@ -12,14 +12,18 @@ int cmd_train(int argc, char ** argv) {
     train_options d;
     arg_parser a("train", "--data PATH [OPTIONS]",
                  "Train a network on FER2013. PATH is fer2013.csv or an image-folder tree\n"
-                 "(<root>/<Split>/<class>/* or <root>/<class>/*). Training uses the Training split,\n"
-                 "model selection the PublicTest split. Every epoch writes OUT/last.pt (resumable),\n"
+                 "(<root>/<Split>/<class>/* or <root>/<class>/*). Training uses the Training split\n"
+                 "less a fixed holdout of 10% per class, on which epochs are selected (PublicTest\n"
+                 "stays untouched for the final figure). Every epoch writes OUT/last.pt (resumable),\n"
                  "OUT/best.pt (best validation accuracy so far) and OUT/metrics.csv.");
     a.option("data", "PATH", "training data: fer2013.csv or an image-folder tree");
     a.option("val-data", "PATH", "validation data when it is elsewhere (default: --data)");
     a.option("split", "SPLIT", "split to train on", d.train_split);
-    a.option("val-split", "SPLIT", "split to validate on", d.val_split);
-    a.option("arch", "NAME", "network: fernet (default) or seed", d.arch);
+    a.option("val-split", "SPLIT", "validation: holdout (a fixed part of --split, not trained on) or a split\n"
+                                   "of --val-data (PublicTest flatters the PublicTest figure)", d.val_split);
+    a.option("holdout", "X", "fraction of each class held out with --val-split holdout", "0.1");
+    a.option("holdout-seed", "N", "seed choosing the holdout (keep it fixed across runs)", "2013");
+    a.option("arch", "NAME", "network: fernet (default), fernet-s (the smaller student) or seed", d.arch);
     a.option("out", "DIR", "run folder", d.out_dir);
     a.option("epochs", "N", "epochs", std::to_string(d.epochs));
     a.option("batch", "N", "batch size", std::to_string(d.batch));
@@ -33,6 +37,13 @@ int cmd_train(int argc, char ** argv) {
     a.option("class-weights", "MODE", "loss weights against class imbalance: none, sqrt or inverse frequency",
              d.class_weights);
     a.flag("no-augment", "train on the faces as they are");
+    a.option("mix", "MODE", "mix faces within batches: none, mixup or cutmix", "none");
+    a.option("mix-alpha", "X", "mixing weight ~ Beta(X, X)", "1");
+    a.option("mix-prob", "X", "share of batches mixed", "0.5");
+    a.option("teacher", "FILE[,FILE...]", "distil from teacher files (fer distill-targets; several: their mean):\n"
+                                          "loss = alpha T^2 KL(teacher_T || student_T) + (1 - alpha) CE");
+    a.option("distill-alpha", "X", "alpha, the weight of the teachers' term", "0.7");
+    a.option("distill-temperature", "X", "T, the softening temperature", "4");
     a.option("threads", "N", "libtorch threads", std::to_string(d.threads));
     a.option("workers", "N", "batch-preparation threads", std::to_string(d.workers));
     a.option("seed", "N", "random seed (runs are deterministic for a seed and thread count)", "1");
@@ -57,6 +68,8 @@ int cmd_train(int argc, char ** argv) {
     o.val_data = a.get("val-data");
     o.train_split = a.get("split");
     o.val_split = a.get("val-split");
+    o.holdout = a.get_double("holdout");
+    o.holdout_seed = a.get_int("holdout-seed");
     o.arch = a.get("arch");
     o.out_dir = a.get("out");
     o.epochs = a.get_int("epochs");
@@ -70,6 +83,12 @@ int cmd_train(int argc, char ** argv) {
     o.label_smoothing = a.get_double("label-smoothing");
     o.class_weights = a.get("class-weights");
     o.augment = !a.enabled("no-augment");
+    o.mix = a.get("mix");
+    o.mix_alpha = a.get_double("mix-alpha");
+    o.mix_prob = a.get_double("mix-prob");
+    o.teacher = a.get("teacher");
+    o.distill_alpha = a.get_double("distill-alpha");
+    o.distill_temperature = a.get_double("distill-temperature");
     o.threads = a.get_int("threads");
     o.workers = a.get_int("workers");
     o.seed = a.get_int("seed");

@@ -8,6 +8,7 @@ namespace fer {
 
 int cmd_train(int argc, char ** argv);
 int cmd_eval(int argc, char ** argv);
+int cmd_distill_targets(int argc, char ** argv);
 int cmd_explain(int argc, char ** argv);
 int cmd_predict(int argc, char ** argv);
 int cmd_export(int argc, char ** argv);

@@ -23,6 +23,7 @@ const command k_commands[] = {
     {"predict", fer::cmd_predict, "classify the emotion of face images"},
     {"train", fer::cmd_train, "train a network on FER2013 (CSV or image folders)"},
     {"eval", fer::cmd_eval, "accuracy, macro-F1, per-class metrics and confusion matrix"},
+    {"distill-targets", fer::cmd_distill_targets, "store teacher networks' soft outputs for fer train --teacher"},
     {"explain", fer::cmd_explain, "Grad-CAM heatmaps of what drives a prediction"},
     {"export", fer::cmd_export, "export a model to TensorFlow Lite (float32 or int8) and check it"},
     {"video", fer::cmd_video, "faces, track ids and smoothed emotions through a video file"},

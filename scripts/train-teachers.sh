@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# The teacher runs of issue 13 (models/README.md, "Teachers"), one after the
+# other, each resumed where it stopped: a run folder with last.pt continues
+# (fer train --resume); a run folder that is gone but saved in the repository
+# under runs-in-progress/<name>/ is restored from there first; otherwise the
+# run starts. Every run selects its epochs on the Training holdout (the default
+# --val-split holdout), never on PublicTest. Runs under nice -n 19, so builds
+# and tests on the same machine win the CPU.
+#
+#   scripts/train-teachers.sh [RUNS_DIR [NAME...]]   (default /work/runs, every teacher in turn)
+#   FER=path/to/fer THREADS=1 DATA=data/fer2013 scripts/train-teachers.sh
+#
+# Both cores: two copies, each with its own teachers, e.g.
+#   scripts/train-teachers.sh /work/runs t1-fernet-s101 t3-fernet-s103-cutmix &
+#   scripts/train-teachers.sh /work/runs t2-fernet-s102 &
+# One thread per run: on a shared machine a two-thread run waits at every
+# operation for its descheduled thread (measured: 20 images/s with two threads,
+# 37-42 with one, same load).
+#
+# The fer binary is copied to RUNS_DIR/.bin/fer first, so rebuilding the
+# checkout does not change the program under a running job. Stop it with
+# kill <pid of this script>, then kill its `fer train` child (pgrep -P <pid>);
+# the epoch in progress is lost, nothing else. The body is one function, read
+# whole before it runs, so editing this file does not disturb a running copy.
+set -euo pipefail
+
+main() {
+cd "$(dirname "$0")/.."
+runs="${1:-/work/runs}"
+shift || true
+only=("$@")
+fer_src="${FER:-build/tools/fer/fer}"
+data="${DATA:-data/fer2013}"
+threads="${THREADS:-1}"
+
+# name | options of a fresh run (the stored config.txt wins on resume)
+teachers=(
+  "t1-fernet-s101|--arch fernet --seed 101 --epochs 60"
+  "t2-fernet-s102|--arch fernet --seed 102 --epochs 60"
+  # also the A/B of CutMix against the plain recipe (t1, t2: their spread is the seed noise)
+  "t3-fernet-s103-cutmix|--arch fernet --seed 103 --epochs 60 --mix cutmix"
+)
+
+[[ -x "$fer_src" ]] || { echo "train-teachers: $fer_src not built (ninja -C build fer)" >&2; exit 2; }
+[[ -d "$data" ]] || { echo "train-teachers: no data at $data (see README.md)" >&2; exit 2; }
+mkdir -p "$runs/.bin"
+cp "$fer_src" "$runs/.bin/fer.tmp.$$" && mv "$runs/.bin/fer.tmp.$$" "$runs/.bin/fer"
+fer="$runs/.bin/fer"
+
+for t in "${teachers[@]}"; do
+  name="${t%%|*}"
+  args="${t#*|}"
+  if ((${#only[@]})) && [[ " ${only[*]} " != *" $name "* ]]; then
+    continue
+  fi
+  dir="$runs/$name"
+  saved="runs-in-progress/$name"
+  if [[ ! -f "$dir/last.pt" && -f "$saved/last.pt" ]]; then
+    echo "train-teachers: restoring $dir from $saved"
+    mkdir -p "$dir"
+    cp "$saved"/* "$dir"/
+  fi
+  echo "train-teachers: $(date -u +%FT%TZ) $name"
+  if [[ -f "$dir/last.pt" ]]; then
+    nice -n 19 "$fer" train --out "$dir" --resume --threads "$threads"
+  else
+    # shellcheck disable=SC2086  # $args is a list of options
+    nice -n 19 "$fer" train --data "$data" --out "$dir" $args --threads "$threads"
+  fi
+done
+echo "train-teachers: $(date -u +%FT%TZ) all teacher runs finished"
+}
+
+main "$@"; exit
