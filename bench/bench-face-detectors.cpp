@@ -196,6 +196,8 @@ int main(int argc, char ** argv) {
         std::fprintf(stderr, "error: %s/wider-val-dev or %s/faces is missing\n", shared.c_str(), shared.c_str());
         return 2;
     }
+    const bool speed_only = std::getenv("FER_BENCH_SPEED_ONLY") != nullptr;  // the timing table alone
+    if (!speed_only) {
     std::printf("## Accuracy (IoU >= 0.4, one-to-one)\n\n");
     std::printf("| detector | set | recall >= 32 px | precision >= 32 px | recall >= 64 px | precision >= 64 px | false faces on dogs.jpg |\n");
     std::printf("|---|---|---:|---:|---:|---:|---:|\n");
@@ -224,6 +226,7 @@ int main(int argc, char ** argv) {
         }
     }
 
+    }  // !speed_only
     if (thresholds_only) {
         return 0;
     }
