@@ -266,6 +266,36 @@ int main(int argc, char ** argv) {
             std::fflush(stdout);
         }
     }
+    // The network alone (no resize, decoding or classification): the rows
+    // bench/yunet-onnxruntime.js measures for onnxruntime at the same sizes.
+    std::printf("\n## YuNet network alone, one forward pass, one thread (median of %d)\n\n", reps);
+    std::printf("| input | runtime | ms |\n|---|---|---:|\n");
+    for (const char * file : {"yunet.tflite", "yunet-int8.tflite"}) {
+        for (const auto & hw : {std::pair<int, int>{480, 640}, std::pair<int, int>{192, 256}}) {
+            fer_model_params mp = fer_model_default_params();
+            mp.input_height = hw.first;
+            mp.input_width = hw.second;
+            fer_model * net = fer_model_load_from_file((models + "/" + file).c_str(), mp);
+            fer_context * nc = net ? fer_context_new(net) : nullptr;
+            if (!nc) {
+                std::fprintf(stderr, "error: cannot instantiate %s at %dx%d\n", file, hw.second, hw.first);
+                return 2;
+            }
+            std::vector<float> x(size_t(hw.first) * size_t(hw.second) * 3);
+            for (size_t i = 0; i < x.size(); ++i) x[i] = float((i * 7) % 251);
+            std::vector<double> ms;
+            for (int r = 0; r < reps + 1; ++r) {
+                const auto t0 = std::chrono::steady_clock::now();
+                fer_context_run(nc, x.data(), x.size());
+                const double dt = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+                if (r) ms.push_back(dt);
+            }
+            std::printf("| %dx%d | fer runtime, %s (%s) | %.2f |\n", hw.second, hw.first, file, fer_model_kernels(net),
+                        median_ms(ms));
+            fer_context_free(nc);
+            fer_model_free(net);
+        }
+    }
     fer_context_free(ctx);
     fer_model_free(model);
     fer_detector_free(haar);

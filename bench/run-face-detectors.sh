@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Face detector figures of docs/face-detection.md: YuNet (float32, int8) and the
 # Haar cascade, recall/precision on ../shared/data/wider-val-dev and faces/,
-# then the whole pipeline's time per frame on one thread (in the same run).
+# then the whole pipeline's time per frame on one thread, and YuNet's network alone
+# against onnxruntime on the same ONNX file (in the same run).
 #   bench/run-face-detectors.sh [--build-dir DIR] [--thresholds] [bench options: --reps N]
 # --thresholds: the score-threshold scan used to choose the default instead.
 set -euo pipefail
@@ -24,4 +25,11 @@ if awk -v l="$load" 'BEGIN { exit !(l > 0.5) }'; then
   echo "warning: 1-minute load average is $load; timings will be noisy" >&2
 fi
 echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), load $load"
-exec "$build/bench/bench-face-detectors" --shared ../shared/data --models models "$@"
+"$build/bench/bench-face-detectors" --shared ../shared/data --models models "$@"
+# The peer of the "network alone" rows: the same ONNX file in onnxruntime (tests/interop's copy).
+if [[ -z "${FER_BENCH_THRESHOLDS:-}" && -d tests/interop/node_modules/onnxruntime-node ]]; then
+  echo
+  echo "| input | runtime | ms |"
+  echo "|---|---|---:|"
+  NODE_PATH=tests/interop/node_modules node bench/yunet-onnxruntime.js ../shared/models/yunet/yunet_n_dynamic.onnx
+fi

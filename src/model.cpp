@@ -1985,10 +1985,11 @@ size_t fer_model_arena_size(const fer_model * model) {
 
 const char * fer_model_kernels(const fer_model * model) {
     if (model && model->vnni) {
-        return "avx2+fma (float32 conv and fully connected), avx-vnni (int8 conv), reference (others)";
+        return "avx2+fma (float32 conv, depthwise and fully connected, int8 depthwise), avx-vnni (int8 conv), "
+               "reference (others)";
     }
     if (model && model->avx2) {
-        return "avx2+fma (float32 conv and fully connected, int8 conv), reference (others)";
+        return "avx2+fma (float32 conv, depthwise and fully connected, int8 conv and depthwise), reference (others)";
     }
     if (model && model->neon) {
         return "neon (int8 conv), reference (others)";
