@@ -23,6 +23,15 @@ inline __m256 activate8(__m256 v, int act) {
     }
 }
 
+inline float activate1(float v, int act) {
+    switch (act) {
+    case act_relu: return v < 0.0f ? 0.0f : v;
+    case act_relu6: return v < 0.0f ? 0.0f : (v > 6.0f ? 6.0f : v);
+    case act_relu_n1_to_1: return v < -1.0f ? -1.0f : (v > 1.0f ? 1.0f : v);
+    default: return v;
+    }
+}
+
 // One block of NV x 8 output channels for every output pixel.
 template <int NV>
 void conv_block(const conv_params & p, int oc_pad, int oc0, const float * in, const float * w, const float * bias,
@@ -128,13 +137,7 @@ void fer_fc_f32__avx2(int batch, int n_in, int n_out, const float * in, const fl
             for (; i < n_in; ++i) {
                 acc += x[i] * k[i];
             }
-            switch (act) {
-            case act_relu: acc = acc < 0.0f ? 0.0f : acc; break;
-            case act_relu6: acc = acc < 0.0f ? 0.0f : (acc > 6.0f ? 6.0f : acc); break;
-            case act_relu_n1_to_1: acc = acc < -1.0f ? -1.0f : (acc > 1.0f ? 1.0f : acc); break;
-            default: break;
-            }
-            out[static_cast<size_t>(b) * n_out + o] = acc;
+            out[static_cast<size_t>(b) * n_out + o] = activate1(acc, act);
         }
     }
 }
@@ -147,20 +150,10 @@ namespace {
 template <class T>
 int window_taps(const conv_params & p, const T * in, int b, int oy, int ox, const T ** xs, int * ts) {
     int n = 0;
-    for (int ky = 0; ky < p.k_h; ++ky) {
-        const int iy = oy * p.stride_h - p.pad_top + ky * p.dil_h;
-        if (iy < 0 || iy >= p.in_h) {
-            continue;
-        }
-        for (int kx = 0; kx < p.k_w; ++kx) {
-            const int ix = ox * p.stride_w - p.pad_left + kx * p.dil_w;
-            if (ix < 0 || ix >= p.in_w) {
-                continue;
-            }
-            xs[n] = in + ((static_cast<size_t>(b) * p.in_h + iy) * p.in_w + ix) * p.in_c;
-            ts[n++] = ky * p.k_w + kx;
-        }
-    }
+    for_each_window_tap(p, in, b, oy, ox, [&](const T * x, int t) {
+        xs[n] = x;
+        ts[n++] = t;
+    });
     return n;
 }
 
@@ -191,13 +184,7 @@ void fer_dwconv2d_f32__avx2(const conv_params & p, const float * in, const float
                     for (int t = 0; t < n; ++t) {
                         acc = std::fma(xs[t][c], w[static_cast<size_t>(ts[t]) * C + c], acc);
                     }
-                    switch (p.act) {
-                    case act_relu: acc = acc < 0.0f ? 0.0f : acc; break;
-                    case act_relu6: acc = acc < 0.0f ? 0.0f : (acc > 6.0f ? 6.0f : acc); break;
-                    case act_relu_n1_to_1: acc = acc < -1.0f ? -1.0f : (acc > 1.0f ? 1.0f : acc); break;
-                    default: break;
-                    }
-                    o[c] = acc;
+                    o[c] = activate1(acc, p.act);
                 }
             }
         }
@@ -251,9 +238,7 @@ void fer_dwconv2d_s8__avx2(const conv_params & p, const quant_params & q, const 
                     if (bias) {
                         acc += bias[c];
                     }
-                    float f = static_cast<float>(acc) * q.scale[c];
-                    f = f < lo ? lo : (f > hi ? hi : f);
-                    o[c] = static_cast<int8_t>(static_cast<int32_t>(std::lrintf(f)) + q.out_zp);
+                    o[c] = fer_requantize_s8(acc, q.scale[c], q);
                 }
             }
         }

@@ -28,21 +28,7 @@ void for_each_output(const conv_params & p, const T * in, Visit && visit) {
         for (int oy = 0; oy < p.out_h; ++oy) {
             for (int ox = 0; ox < p.out_w; ++ox) {
                 const size_t o = ((static_cast<size_t>(b) * p.out_h + oy) * p.out_w + ox) * p.out_c;
-                auto taps = [&](auto && tap) {
-                    for (int ky = 0; ky < p.k_h; ++ky) {
-                        const int iy = oy * p.stride_h - p.pad_top + ky * p.dil_h;
-                        if (iy < 0 || iy >= p.in_h) {
-                            continue;
-                        }
-                        for (int kx = 0; kx < p.k_w; ++kx) {
-                            const int ix = ox * p.stride_w - p.pad_left + kx * p.dil_w;
-                            if (ix < 0 || ix >= p.in_w) {
-                                continue;
-                            }
-                            tap(in + ((static_cast<size_t>(b) * p.in_h + iy) * p.in_w + ix) * p.in_c, ky * p.k_w + kx);
-                        }
-                    }
-                };
+                auto taps = [&](auto && tap) { for_each_window_tap(p, in, b, oy, ox, tap); };
                 for (int oc = 0; oc < p.out_c; ++oc) {
                     visit(o + static_cast<size_t>(oc), oc, taps);
                 }
@@ -381,13 +367,6 @@ inline int8_t clamp8(int32_t v, int32_t lo, int32_t hi) {
     return static_cast<int8_t>(v < lo ? lo : (v > hi ? hi : v));
 }
 
-inline int8_t requantize(int32_t acc, float scale, const quant_params & q) {
-    float f = static_cast<float>(acc) * scale;
-    const float lo = static_cast<float>(q.act_min - q.out_zp), hi = static_cast<float>(q.act_max - q.out_zp);
-    f = f < lo ? lo : (f > hi ? hi : f);
-    return static_cast<int8_t>(static_cast<int32_t>(std::lrintf(f)) + q.out_zp);  // round half to even
-}
-
 }  // namespace
 
 int32_t fer_multiply_by_quantized_multiplier(int32_t x, int32_t q, int shift) {
@@ -409,7 +388,7 @@ void fer_conv2d_s8__ref(const conv_params & p, const quant_params & q, const int
         if (bias) {
             acc += bias[oc];
         }
-        out[o] = requantize(acc, q.scale[oc], q);
+        out[o] = fer_requantize_s8(acc, q.scale[oc], q);
     });
 }
 
@@ -424,7 +403,7 @@ void fer_dwconv2d_s8__ref(const conv_params & p, const quant_params & q, const i
         if (bias) {
             acc += bias[oc];
         }
-        out[o] = requantize(acc, q.scale[oc], q);
+        out[o] = fer_requantize_s8(acc, q.scale[oc], q);
     });
 }
 
@@ -441,7 +420,7 @@ void fer_fc_s8__ref(int batch, int n_in, int n_out, const quant_params & q, cons
             if (bias) {
                 acc += bias[o];
             }
-            out[static_cast<size_t>(b) * n_out + o] = requantize(acc, q.scale[o], q);
+            out[static_cast<size_t>(b) * n_out + o] = fer_requantize_s8(acc, q.scale[o], q);
         }
     }
 }

@@ -3,6 +3,7 @@
 // model load; the kernels do not re-check them.
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 
@@ -29,6 +30,27 @@ struct pool_params {
     int pad_top = 0, pad_left = 0;
     int act = act_none;
 };
+
+// The kernel taps of output pixel (b, oy, ox) of a convolution that fall
+// inside the input (padding contributes nothing), in the order ky, kx:
+// tap(x, t) with x the input pixel's first channel and t = ky * k_w + kx.
+// The one window walk of the reference and the optimised depthwise kernels.
+template <class T, class Tap>
+inline void for_each_window_tap(const conv_params & p, const T * in, int b, int oy, int ox, Tap && tap) {
+    for (int ky = 0; ky < p.k_h; ++ky) {
+        const int iy = oy * p.stride_h - p.pad_top + ky * p.dil_h;
+        if (iy < 0 || iy >= p.in_h) {
+            continue;
+        }
+        for (int kx = 0; kx < p.k_w; ++kx) {
+            const int ix = ox * p.stride_w - p.pad_left + kx * p.dil_w;
+            if (ix < 0 || ix >= p.in_w) {
+                continue;
+            }
+            tap(in + ((static_cast<size_t>(b) * p.in_h + iy) * p.in_w + ix) * p.in_c, ky * p.k_w + kx);
+        }
+    }
+}
 
 // Output size and leading padding of a window op (TFLite's SAME/VALID rules).
 void fer_window_geometry(int in, int k, int stride, int dilation, bool same, int * out, int * pad_before);
@@ -151,6 +173,15 @@ struct quant_params {
     int32_t act_min = -128, act_max = 127;  // fused activation, in the output's integers
     const float * scale = nullptr;          // one per output channel
 };
+
+// One int32 sum to int8: scaled in float (a product, never fused), clamped to
+// the activation range, rounded half to even. Every int8 kernel's last step.
+inline int8_t fer_requantize_s8(int32_t acc, float scale, const quant_params & q) {
+    float f = static_cast<float>(acc) * scale;
+    const float lo = static_cast<float>(q.act_min - q.out_zp), hi = static_cast<float>(q.act_max - q.out_zp);
+    f = f < lo ? lo : (f > hi ? hi : f);
+    return static_cast<int8_t>(static_cast<int32_t>(std::lrintf(f)) + q.out_zp);  // round half to even
+}
 
 // weights int8 OHWI (per-channel scales folded into mult/shift), bias int32
 void fer_conv2d_s8__ref(const conv_params & p, const quant_params & q, const int8_t * in, const int8_t * w,

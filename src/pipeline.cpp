@@ -299,9 +299,13 @@ int analyze(fer_context * ctx, const fer_detector * det, const uint8_t * pixels,
     static_assert(sizeof(fer_box) <= sizeof(fer_face) && sizeof(fer_face) % alignof(fer_box) == 0,
                   "boxes must fit, aligned, behind the faces");
     int32_t found = 0;
-    const fer_detect_status ds = fer_detector_detect_image(det, pixels, width, height, stride, format, &params->detect,
-                                                           boxes, wanted > k_stack_boxes ? wanted : k_stack_boxes,
-                                                           &found);
+    // The cascade works on grey: give it the grey image made for the crops
+    // rather than have it convert the colour frame a second time.
+    const bool grey_detector = grey && fer_detector_get_kind(det) == FER_DETECTOR_HAAR;
+    const fer_detect_status ds = fer_detector_detect_image(
+        det, grey_detector ? grey : pixels, width, height, grey_detector ? grey_stride : stride,
+        grey_detector ? FER_PIXEL_GREY : format, &params->detect, boxes, wanted > k_stack_boxes ? wanted : k_stack_boxes,
+        &found);
     if (ds != FER_DETECT_OK) {
         if (detect_status) {
             *detect_status = ds;
