@@ -27,6 +27,21 @@ extern "C" {
 // Largest class activation map a fer_face carries (rows * cols).
 #define FER_FACE_CAM_MAX 144
 
+// Test-time augmentation: the views of a 48x48 face that are classified and
+// whose probabilities are averaged.
+typedef enum fer_tta {
+    FER_TTA_NONE = 0,      // the face itself (1 view)
+    FER_TTA_FLIP = 1,      // the face and its mirror image (2 views)
+    // The face moved by (0, 0) and (+-FER_TTA_SHIFT, +-FER_TTA_SHIFT) pixels,
+    // each also mirrored (10 views): the classic ten-crop (four corner crops
+    // and the centre crop, flipped) at our fixed input size. A view is read
+    // with the border repeated, as the training augmentation's shifts are.
+    FER_TTA_TEN_CROP = 2,
+} fer_tta;
+#define FER_TTA_SHIFT 2
+// Most models an ensemble may have (fer_classify_ensemble).
+#define FER_ENSEMBLE_MAX 16
+
 struct fer_pipeline_params {
     fer_detect_params detect;  // detector settings; detect.min_size is the smallest face (--min-face)
     int32_t max_faces;         // classify at most this many faces, largest first (0: all that fit)
@@ -37,10 +52,11 @@ struct fer_pipeline_params {
     float crop_scale;
     float crop_shift_y;
     int32_t cam;  // 1: fill each face's class activation map (models with a GAP head)
-    // 1: classify each face and its mirror image and average the probabilities
-    // (flip test-time augmentation: about 1 point of PublicTest accuracy for
-    // twice the classification time; models/README.md has the figures).
-    int32_t tta_flip;
+    // Test-time augmentation, a fer_tta: FER_TTA_FLIP classifies each face and
+    // its mirror image and averages the probabilities (about 1 point of
+    // PublicTest accuracy for twice the classification time), FER_TTA_TEN_CROP
+    // ten views (models/README.md has the figures).
+    int32_t tta;
     // Faces with landmarks (YuNet) are cropped from their 5 points onto the
     // canonical FER2013 frame (FER_CANONICAL_LANDMARKS), not from the box:
     // align 1 rotates, scales and moves them there (a similarity transform),
@@ -89,6 +105,23 @@ int fer_landmark_transform(const float landmarks[10], int rotate, float transfor
 // tensors, fer_context_cam) holds the face itself.
 int fer_classify_flip(fer_context * ctx, const unsigned char * face, int stride, struct fer_result * out);
 
+// Number of views of a fer_tta (1, 2, 10); 0 for an unknown value.
+int32_t fer_tta_views(int32_t tta);
+
+// View `view` (0 <= view < fer_tta_views(tta)) of a 48x48 face into out (stride
+// 48). View 0 is always the face itself, view 1 (if any) its mirror image;
+// view 2k is the face shifted by the k-th offset, 2k + 1 that shifted view mirrored.
+int fer_tta_view(const unsigned char * face, int stride, int32_t tta, int32_t view,
+                 unsigned char out[FER_INPUT_SIZE * FER_INPUT_SIZE]);
+
+// The mean of the probabilities of every member (one fer_context per model,
+// 1 <= n_members <= FER_ENSEMBLE_MAX) over every view of `tta`: sums in float
+// in the order member 0 view 0, member 0 view 1, ..., then divides by the
+// count; top_class and confidence come from the mean. Member 0's view 0 is classified last, so that
+// member's context afterwards (tensors, fer_context_cam) holds the face itself.
+int fer_classify_ensemble(fer_context * const * members, int32_t n_members, const unsigned char * face, int stride,
+                          int32_t tta, struct fer_result * out);
+
 // Detects faces in an 8-bit grey image and classifies each, largest first.
 // At most max_out faces are written; *n_faces receives the number classified
 // (min of faces found and params->max_faces when set), which may exceed max_out.
@@ -104,6 +137,13 @@ int fer_analyze(fer_context * ctx, const fer_detector * det, const uint8_t * gre
 int fer_analyze_image(fer_context * ctx, const fer_detector * det, const uint8_t * pixels, int32_t width,
                       int32_t height, int32_t stride, fer_pixel_format format, const struct fer_pipeline_params * params,
                       fer_face * faces, int32_t max_out, int32_t * n_faces, fer_detect_status * detect_status);
+
+// fer_analyze_image with an ensemble: each face is classified by every member
+// (fer_classify_ensemble; class activation maps come from member 0).
+int fer_analyze_image_ensemble(fer_context * const * members, int32_t n_members, const fer_detector * det,
+                               const uint8_t * pixels, int32_t width, int32_t height, int32_t stride,
+                               fer_pixel_format format, const struct fer_pipeline_params * params, fer_face * faces,
+                               int32_t max_out, int32_t * n_faces, fer_detect_status * detect_status);
 
 // Colour to grey with OpenCV's cvtColor weights (0.299 R + 0.587 G + 0.114 B,
 // same fixed-point rounding), so native tools (BGR from OpenCV) and the web app

@@ -132,7 +132,7 @@ fer_pipeline_params fer_pipeline_default_params(void) {
     p.crop_scale = 1.1f;  // measured: docs/face-detection.md, "The crop rule"
     p.crop_shift_y = 0.0f;
     p.cam = 0;
-    p.tta_flip = 0;
+    p.tta = FER_TTA_NONE;
     p.align = 1;
     return p;
 }
@@ -184,33 +184,6 @@ int fer_landmark_transform(const float landmarks[10], int rotate, float transfor
     transform[1] = static_cast<float>(b);
     transform[2] = static_cast<float>(cx - (a * mx - b * my));
     transform[3] = static_cast<float>(cy - (b * mx + a * my));
-    return FER_OK;
-}
-
-int fer_classify_flip(fer_context * ctx, const unsigned char * face, int stride, fer_result * out) {
-    if (!ctx || !face || !out || stride < FER_INPUT_SIZE) {
-        return FER_ERR_INVALID_ARGUMENT;
-    }
-    uint8_t mirror[FER_INPUT_SIZE * FER_INPUT_SIZE];
-    for (int y = 0; y < FER_INPUT_SIZE; ++y) {
-        const unsigned char * row = face + static_cast<size_t>(y) * static_cast<size_t>(stride);
-        for (int x = 0; x < FER_INPUT_SIZE; ++x) {
-            mirror[y * FER_INPUT_SIZE + x] = row[FER_INPUT_SIZE - 1 - x];
-        }
-    }
-    fer_result flipped;
-    int st = fer_classify(ctx, mirror, FER_INPUT_SIZE, &flipped);
-    if (st == FER_OK) {
-        st = fer_classify(ctx, face, stride, out);
-    }
-    if (st != FER_OK) {
-        return st;
-    }
-    for (int c = 0; c < FER_N_CLASSES; ++c) {
-        out->probabilities[c] = 0.5f * (out->probabilities[c] + flipped.probabilities[c]);
-    }
-    out->top_class = fer_rt::top_class(out->probabilities);
-    out->confidence = out->probabilities[out->top_class];
     return FER_OK;
 }
 
@@ -266,7 +239,7 @@ namespace {
 
 // fer_analyze and fer_analyze_image: detection on the caller's pixels (grey or
 // colour), crops from the grey image.
-int analyze(fer_context * ctx, const fer_detector * det, const uint8_t * pixels, fer_pixel_format format,
+int analyze(fer_context * const * members, int32_t n_members, const fer_detector * det, const uint8_t * pixels, fer_pixel_format format,
             const uint8_t * grey, int32_t width, int32_t height, int32_t stride, int32_t grey_stride,
             const fer_pipeline_params * params, fer_face * faces, int32_t max_out, int32_t * n_faces,
             fer_detect_status * detect_status) {
@@ -276,7 +249,8 @@ int analyze(fer_context * ctx, const fer_detector * det, const uint8_t * pixels,
     if (n_faces) {
         *n_faces = 0;
     }
-    if (!ctx || !det || !params || !n_faces || max_out < 0 || (max_out > 0 && !faces) || params->max_faces < 0) {
+    if (!members || n_members < 1 || n_members > FER_ENSEMBLE_MAX || !members[0] || !det || !params || !n_faces ||
+        max_out < 0 || (max_out > 0 && !faces) || params->max_faces < 0 || fer_tta_views(params->tta) == 0) {
         return FER_ERR_INVALID_ARGUMENT;
     }
     // The boxes of the faces to classify, without allocating (a video calls
@@ -314,6 +288,7 @@ int analyze(fer_context * ctx, const fer_detector * det, const uint8_t * pixels,
     }
     const int32_t n = params->max_faces > 0 && params->max_faces < found ? params->max_faces : found;
     *n_faces = n;
+    fer_context * ctx = members[0];  // the CAM's model
     int cam_h = 0, cam_w = 0;
     const bool want_cam = params->cam && fer_model_has_cam(fer_context_model(ctx), &cam_h, &cam_w) &&
                           cam_h * cam_w <= FER_FACE_CAM_MAX;
@@ -326,8 +301,9 @@ int analyze(fer_context * ctx, const fer_detector * det, const uint8_t * pixels,
         int st = fer_crop_face(grey, width, height, grey_stride, &f.box, params, crop, &f.crop_x, &f.crop_y,
                                &f.crop_size);
         if (st == FER_OK) {
-            st = params->tta_flip ? fer_classify_flip(ctx, crop, FER_INPUT_SIZE, &f.result)
-                                  : fer_classify(ctx, crop, FER_INPUT_SIZE, &f.result);
+            st = n_members == 1 && params->tta == FER_TTA_NONE
+                     ? fer_classify(ctx, crop, FER_INPUT_SIZE, &f.result)
+                     : fer_classify_ensemble(members, n_members, crop, FER_INPUT_SIZE, params->tta, &f.result);
         }
         if (st != FER_OK) {
             return st;
@@ -351,15 +327,24 @@ extern "C" {
 int fer_analyze(fer_context * ctx, const fer_detector * det, const uint8_t * grey, int32_t width, int32_t height,
                 int32_t stride, const fer_pipeline_params * params, fer_face * faces, int32_t max_out,
                 int32_t * n_faces, fer_detect_status * detect_status) {
-    return analyze(ctx, det, grey, FER_PIXEL_GREY, grey, width, height, stride, stride, params, faces, max_out, n_faces,
-                   detect_status);
+    return analyze(&ctx, 1, det, grey, FER_PIXEL_GREY, grey, width, height, stride, stride, params, faces, max_out,
+                   n_faces, detect_status);
 }
 
 int fer_analyze_image(fer_context * ctx, const fer_detector * det, const uint8_t * pixels, int32_t width,
                       int32_t height, int32_t stride, fer_pixel_format format, const fer_pipeline_params * params,
                       fer_face * faces, int32_t max_out, int32_t * n_faces, fer_detect_status * detect_status) {
+    return fer_analyze_image_ensemble(&ctx, 1, det, pixels, width, height, stride, format, params, faces, max_out,
+                                      n_faces, detect_status);
+}
+
+int fer_analyze_image_ensemble(fer_context * const * members, int32_t n_members, const fer_detector * det,
+                               const uint8_t * pixels, int32_t width, int32_t height, int32_t stride,
+                               fer_pixel_format format, const fer_pipeline_params * params, fer_face * faces,
+                               int32_t max_out, int32_t * n_faces, fer_detect_status * detect_status) {
     if (format == FER_PIXEL_GREY) {
-        return fer_analyze(ctx, det, pixels, width, height, stride, params, faces, max_out, n_faces, detect_status);
+        return analyze(members, n_members, det, pixels, FER_PIXEL_GREY, pixels, width, height, stride, stride, params,
+                       faces, max_out, n_faces, detect_status);
     }
     if (n_faces) {
         *n_faces = 0;
@@ -368,8 +353,8 @@ int fer_analyze_image(fer_context * ctx, const fer_detector * det, const uint8_t
         int64_t(stride) < int64_t(width) * (format == FER_PIXEL_BGR ? 3 : 4) ||
         int64_t(width) * int64_t(height) > int64_t(FER_DETECT_MAX_PIXELS)) {
         // the detector reports sizes and arguments with its own status
-        return analyze(ctx, det, pixels, format, nullptr, width, height, stride, width, params, faces, max_out,
-                       n_faces, detect_status);
+        return analyze(members, n_members, det, pixels, format, nullptr, width, height, stride, width, params, faces,
+                       max_out, n_faces, detect_status);
     }
     std::vector<uint8_t> grey(static_cast<size_t>(width) * static_cast<size_t>(height));
     if (format == FER_PIXEL_BGR) {
@@ -377,8 +362,8 @@ int fer_analyze_image(fer_context * ctx, const fer_detector * det, const uint8_t
     } else {
         fer_rgba_to_grey(pixels, width, height, stride, grey.data(), width);
     }
-    return analyze(ctx, det, pixels, format, grey.data(), width, height, stride, width, params, faces, max_out,
-                   n_faces, detect_status);
+    return analyze(members, n_members, det, pixels, format, grey.data(), width, height, stride, width, params, faces,
+                   max_out, n_faces, detect_status);
 }
 
 void fer_bgr_to_grey(const uint8_t * bgr, int32_t width, int32_t height, int32_t stride, uint8_t * grey,

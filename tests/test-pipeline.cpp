@@ -335,7 +335,7 @@ TEST_F(AnalyzeGroup, CamMatchesTheContextsMap) {
 // fer_classify_flip on each crop.
 TEST_F(AnalyzeGroup, FlipTtaAveragesTheFaceAndItsMirror) {
     fer_pipeline_params p = fer_pipeline_default_params();
-    p.tta_flip = 1;
+    p.tta = FER_TTA_FLIP;
     p.cam = 1;
     fer_face faces[4];
     int32_t n = 0;

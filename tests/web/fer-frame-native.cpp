@@ -76,7 +76,7 @@ int main(int argc, char ** argv) {
     fer_pipeline_params p = fer_pipeline_default_params();
     p.detect.min_size = min_face;
     p.max_faces = max_faces;
-    p.tta_flip = tta ? 1 : 0;
+    p.tta = tta ? FER_TTA_FLIP : FER_TTA_NONE;
     fer_face faces[32];
     int32_t n = 0;
     std::vector<double> ms;

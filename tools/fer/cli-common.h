@@ -9,6 +9,7 @@
 
 #include <memory>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,11 @@ model_ref resolve_model(const std::string & arg);
 // models/fernet-int8.tflite (int8 agrees with float32 on 99.2% of PublicTest
 // and scores 0.06 points higher; models/README.md).
 std::string default_tflite_model_path();
+// "a,b,,c" -> {a, b, c}.
+std::vector<std::string> split_list(const std::string & s);
+// The shipped ensemble of the best mode beside the default model (paths of the
+// members listed in models/ensemble.txt); empty while none is shipped.
+std::vector<std::string> best_mode_members();
 // The Haar cascade the face detector loads when --detector is not given:
 // $FER_CASCADE, else OpenCV's haarcascade_frontalface_alt2.xml (Debian's
 // opencv-data; chosen by recall/precision in docs/face-detection.md).
@@ -50,9 +56,15 @@ face_detector load_face_detector(const std::string & path);
 std::vector<std::string> list_images(const std::vector<std::string> & args);
 
 class arg_parser;
-// --tta MODE of `command`: true for flip (classify each face and its mirror,
-// average), false for none; a usage error for anything else.
-bool parse_tta(const arg_parser & a, const std::string & command);
+// --tta MODE of `command` as a fer_tta (none, flip, ten-crop); a usage error
+// for anything else. tta_name is the inverse.
+int32_t parse_tta(const arg_parser & a, const std::string & command);
+const char * tta_name(int32_t tta);
+// --tta and --quality, shared by predict, video, live and eval; the fer_tta
+// they ask for together (--quality best means ten-crop unless --tta is given).
+void add_quality_options(arg_parser & a);
+bool parse_quality_best(const arg_parser & a, const std::string & command);
+int32_t parse_tta_quality(const arg_parser & a, const std::string & command);
 
 std::vector<std::string> class_names();
 // Class index from a name or number; throws a usage error otherwise.

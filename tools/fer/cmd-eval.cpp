@@ -41,19 +41,27 @@ bool is_tflite(const std::string & path) {
 
 // The same measurement through fer's runtime on an exported .tflite file (what
 // the apps run): `threads` threads, one context each, faces split in strides.
-// With tta, the probabilities of the face and its mirror image are averaged.
-metrics evaluate_tflite(const fer::model & m, const dataset & d, bool tta, int threads, bool progress) {
+// Every member (an ensemble when several) classifies every view of `tta`
+// (fer_tta) and the mean decides (fer_classify_ensemble).
+metrics evaluate_tflite(const std::vector<fer::model> & members, const dataset & d, int32_t tta, int threads,
+                        bool progress) {
     const size_t n = d.size();
     std::vector<int64_t> top(n, 0);
     std::vector<int> failed(static_cast<size_t>(threads), 0);
     std::atomic<int64_t> done{0};
     auto work = [&](int t) {
-        fer::context ctx(m);
+        std::vector<fer::context> contexts;
+        std::vector<fer_context *> ctx;
+        for (const fer::model & m : members) {
+            contexts.emplace_back(m);
+            ctx.push_back(contexts.back().get());
+        }
+        const bool ok = std::all_of(ctx.begin(), ctx.end(), [](fer_context * c) { return c != nullptr; });
         for (size_t i = static_cast<size_t>(t); i < n; i += static_cast<size_t>(threads)) {
             const uint8_t * face = d.pixels.data() + i * FER_INPUT_SIZE * FER_INPUT_SIZE;
             fer_result r;
-            if (!ctx || (tta ? fer_classify_flip(ctx.get(), face, FER_INPUT_SIZE, &r)
-                             : ctx.classify(face, FER_INPUT_SIZE, &r)) != FER_OK) {
+            if (!ok || fer_classify_ensemble(ctx.data(), static_cast<int32_t>(ctx.size()), face, FER_INPUT_SIZE, tta,
+                                             &r) != FER_OK) {
                 ++failed[static_cast<size_t>(t)];
                 continue;
             }
@@ -61,7 +69,8 @@ metrics evaluate_tflite(const fer::model & m, const dataset & d, bool tta, int t
             ++done;
         }
     };
-    progress_bar bar(tta ? "eval (flip TTA)" : "eval", static_cast<int64_t>(n), "face");
+    progress_bar bar(tta != FER_TTA_NONE ? std::string("eval (") + tta_name(tta) + " TTA)" : "eval",
+                     static_cast<int64_t>(n), "face");
     std::vector<std::thread> pool;
     for (int t = 1; t < threads; ++t) {
         pool.emplace_back(work, t);
@@ -109,7 +118,9 @@ int cmd_eval(int argc, char ** argv) {
                               "folder (libtorch) (default: the shipped .tflite model)");
     a.flag("json", "print one JSON object instead of text");
     a.option("out", "DIR", "write confusion.png, metrics.json and, for a run folder, curves.png");
-    a.option("tta", "MODE", "test-time augmentation reported beside single-crop: none or flip", "none");
+    add_quality_options(a);  // the TTA is reported beside single-crop; ten-crop needs a .tflite model
+    a.option("ensemble", "FILES", "comma-separated .tflite files classifying beside --model (.tflite); the mean of\n"
+                                  "all members' probabilities decides");
     a.option("batch", "N", "faces per forward pass", "256");
     a.option("threads", "N", "threads (libtorch, or runtime contexts for .tflite)", "2");
     if (!a.parse(argc, argv)) {
@@ -121,7 +132,13 @@ int cmd_eval(int argc, char ** argv) {
     if (a.get("data").empty()) {
         throw usage_error("eval: --data is required (see fer eval --help)");
     }
-    const bool tta_flip = parse_tta(a, "eval");
+    const int32_t tta = parse_tta_quality(a, "eval");
+    std::vector<std::string> ensemble = split_list(a.get("ensemble"));
+    if (parse_quality_best(a, "eval")) {
+        for (const std::string & f : best_mode_members()) {
+            ensemble.push_back(f);
+        }
+    }
     const long long threads = a.get_int("threads"), batch = a.get_int("batch");
     if (threads < 1 || threads > 256 || batch < 1 || batch > 65536) {
         throw usage_error("eval: --threads must be in 1..256 and --batch in 1..65536");
@@ -140,16 +157,25 @@ int cmd_eval(int argc, char ** argv) {
     const bool tflite = is_tflite(model_arg);
     model_ref ref;
     Net net{nullptr};
-    fer::model rt;
+    std::vector<fer::model> rt;
     std::string arch, precision = "float32";
     if (tflite) {
         ref.file = model_arg;
-        rt = fer::model(load_runtime_model(model_arg).release());
-        arch = rt.meta("architecture") ? rt.meta("architecture") : "tflite";
-        if (const char * p = rt.meta("precision")) {  // "int8 (post-training: ...)" -> "int8"
+        rt.emplace_back(load_runtime_model(model_arg).release());
+        for (const std::string & f : ensemble) {
+            rt.emplace_back(load_runtime_model(f).release());
+        }
+        arch = rt[0].meta("architecture") ? rt[0].meta("architecture") : "tflite";
+        if (rt.size() > 1) {
+            arch += " + " + std::to_string(rt.size() - 1) + " more";
+        }
+        if (const char * p = rt[0].meta("precision")) {  // "int8 (post-training: ...)" -> "int8"
             precision = std::string(p, std::strcspn(p, " "));
         }
     } else {
+        if (tta == FER_TTA_TEN_CROP || !ensemble.empty()) {
+            throw usage_error("eval: --tta ten-crop and --ensemble need a .tflite --model");
+        }
         ref = resolve_model(model_arg);
         net = load_model(ref.file);
         arch = net->arch;
@@ -167,21 +193,31 @@ int cmd_eval(int argc, char ** argv) {
     }
 
     const std::vector<std::string> names = class_names();
-    auto run = [&](bool flip) {
-        return tflite ? evaluate_tflite(rt, d, flip, static_cast<int>(threads), !json)
-                      : evaluate(net, d, batch, flip, !json);
+    auto run = [&](int32_t views) {
+        return tflite ? evaluate_tflite(rt, d, views, static_cast<int>(threads), !json)
+                      : evaluate(net, d, batch, views == FER_TTA_FLIP, !json);
     };
-    const metrics single = run(false);
+    const metrics single = run(FER_TTA_NONE);
     metrics flipped;
-    if (tta_flip) {
-        flipped = run(true);
+    const bool with_tta = tta != FER_TTA_NONE;
+    std::string tta_key = std::string("tta_") + tta_name(tta);
+    std::replace(tta_key.begin(), tta_key.end(), '-', '_');
+    if (with_tta) {
+        flipped = run(tta);
     }
     std::string js = metrics_json(single, names);
     js.pop_back();  // extend the object
     js += ", \"model\": \"" + json_escape(ref.file) + "\", \"arch\": \"" + arch + "\", \"precision\": \"" +
           precision + "\", \"split\": \"" + json_escape(a.get("split")) + "\"";
-    if (tta_flip) {
-        js += ", \"tta_flip\": " + metrics_json(flipped, names);
+    if (with_tta) {
+        js += ", \"" + tta_key + "\": " + metrics_json(flipped, names);
+    }
+    if (rt.size() > 1) {
+        js += ", \"ensemble\": [";
+        for (size_t i = 1; i < rt.size(); ++i) {
+            js += (i > 1 ? ", \"" : "\"") + json_escape(ensemble[i - 1]) + "\"";
+        }
+        js += "]";
     }
     js += "}";
     if (json) {
@@ -190,8 +226,9 @@ int cmd_eval(int argc, char ** argv) {
         std::printf("model  %s (%s, %s%s)\ndata   %s [%s]\n\n", ref.file.c_str(), arch.c_str(), precision.c_str(),
                     tflite ? ", fer runtime" : ", libtorch", a.get("data").c_str(), a.get("split").c_str());
         std::fputs(format_metrics(single, names).c_str(), stdout);
-        if (tta_flip) {
-            std::printf("\nwith test-time augmentation (mean of face and mirror image):\n");
+        if (with_tta) {
+            std::printf("\nwith test-time augmentation (%s):\n",
+                        tta == FER_TTA_FLIP ? "mean of face and mirror image" : "mean of ten views");
             std::fputs(format_metrics(flipped, names).c_str(), stdout);
         }
     }
@@ -200,9 +237,9 @@ int cmd_eval(int argc, char ** argv) {
         write_file_atomic((o / "metrics.json").string(), js + "\n");
         write_png((o / "confusion.png").string(),
                   draw_confusion(single, names, arch + " on " + a.get("split") + " (single crop)"));
-        if (tta_flip) {
+        if (with_tta) {
             write_png((o / "confusion-tta.png").string(),
-                      draw_confusion(flipped, names, arch + " on " + a.get("split") + " (flip TTA)"));
+                      draw_confusion(flipped, names, arch + " on " + a.get("split") + " (" + tta_name(tta) + " TTA)"));
         }
         if (!ref.run_dir.empty()) {
             cv::Mat curves = draw_training_curves((fs::path(ref.run_dir) / "metrics.csv").string());

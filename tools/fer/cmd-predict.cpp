@@ -33,7 +33,7 @@ namespace {
 enum class output_format { table, json, jsonl, csv };
 
 struct predict_job {
-    const fer_model * model = nullptr;
+    std::vector<const fer_model *> models;  // --model, then the ensemble's other members
     const fer_detector * det = nullptr;
     fer_pipeline_params params{};
     bool whole = false;
@@ -50,14 +50,16 @@ struct picture_result {
 
 // A picture taken as one FER2013-style face crop: resized to 48x48 with area
 // averaging, as the training data was.
-int classify_whole(fer_context * ctx, const loaded_image & img, const fer_pipeline_params & p, fer_face * f) {
+int classify_whole(const std::vector<fer_context *> & members, const loaded_image & img, const fer_pipeline_params & p,
+                   fer_face * f) {
+    fer_context * ctx = members[0];
     cv::Mat face;
     cv::resize(img.grey, face, cv::Size(FER_INPUT_SIZE, FER_INPUT_SIZE), 0, 0, cv::INTER_AREA);
     *f = fer_face();
     f->box = {0, 0, img.width, img.height, 0};
     f->crop_size = std::max(img.width, img.height);
-    const int st = p.tta_flip ? fer_classify_flip(ctx, face.data, static_cast<int>(face.step), &f->result)
-                              : fer_classify(ctx, face.data, static_cast<int>(face.step), &f->result);
+    const int st = fer_classify_ensemble(members.data(), static_cast<int32_t>(members.size()), face.data,
+                                         static_cast<int>(face.step), p.tta, &f->result);
     f->uncertain = f->result.confidence < p.min_confidence;
     f->track_id = -1;
     std::copy(f->result.probabilities, f->result.probabilities + FER_N_CLASSES, f->smoothed);
@@ -80,7 +82,8 @@ std::string annotated_path(const std::string & out_dir, const std::string & file
     return (std::filesystem::path(out_dir) / (prefix + std::filesystem::path(file).stem().string() + ".png")).string();
 }
 
-void process(const predict_job & job, fer_context * ctx, const std::string & file, size_t index, picture_result & r) {
+void process(const predict_job & job, const std::vector<fer_context *> & members, const std::string & file,
+             size_t index, picture_result & r) {
     loaded_image img;
     if (!load_image_file(file, &img, &r.error)) {
         return;
@@ -90,14 +93,14 @@ void process(const predict_job & job, fer_context * ctx, const std::string & fil
     int st = FER_OK;
     if (job.whole) {
         r.faces.resize(1);
-        st = classify_whole(ctx, img, job.params, &r.faces[0]);
+        st = classify_whole(members, img, job.params, &r.faces[0]);
     } else {
         // Room for the usual case; a crowd costs a second call with the exact count.
         r.faces.resize(64);
         int32_t n = 0;
         fer_detect_status ds = FER_DETECT_OK;
         for (int pass = 0; pass < 2; ++pass) {
-            st = fer_analyze_image(ctx, job.det, img.bgr.data, img.width, img.height, static_cast<int32_t>(img.bgr.step),
+            st = fer_analyze_image_ensemble(members.data(), static_cast<int32_t>(members.size()), job.det, img.bgr.data, img.width, img.height, static_cast<int32_t>(img.bgr.step),
                                    FER_PIXEL_BGR, &job.params, r.faces.data(), static_cast<int32_t>(r.faces.size()),
                                    &n, &ds);
             if (st != FER_OK || n <= static_cast<int32_t>(r.faces.size())) {
@@ -187,8 +190,9 @@ int cmd_predict(int argc, char ** argv) {
     a.option("min-face", "PX", "smallest face side in pixels (0: the cascade window, 24)", "0");
     a.option("max-faces", "N", "classify at most N faces per image, largest first (0: all)", "0");
     a.option("min-confidence", "P", "faces below this confidence are reported as uncertain", "0");
-    a.option("tta", "MODE", "flip: classify each face and its mirror image, average (~1 point more accurate, "
-                            "2x the classification time); none", "none");
+    add_quality_options(a);
+    a.option("ensemble", "FILES", "comma-separated .tflite classifiers run beside --model on every face; the mean\n"
+                                  "of all their probabilities decides (cost: one classification per model)");
     a.option("threads", "N", "images processed in parallel", "1");
     a.flag("whole", "each image is one face crop: no detection");
     if (!a.parse(argc, argv)) {
@@ -207,7 +211,7 @@ int cmd_predict(int argc, char ** argv) {
         throw usage_error("predict: --min-confidence must be in 0..1");
     }
     job.params.min_confidence = static_cast<float>(min_conf);
-    job.params.tta_flip = parse_tta(a, "predict") ? 1 : 0;
+    job.params.tta = parse_tta_quality(a, "predict");
     const int threads = static_cast<int>(int_in(a, "threads", 1, 256));
     job.whole = a.enabled("whole");
     job.out_dir = a.get("out");
@@ -225,8 +229,23 @@ int cmd_predict(int argc, char ** argv) {
     }
 
     const std::string model_path = a.has("model") ? a.get("model") : default_tflite_model_path();
-    const runtime_model model = load_runtime_model(model_path);
-    job.model = model.get();
+    std::vector<runtime_model> models;
+    models.push_back(load_runtime_model(model_path));
+    std::vector<std::string> members = split_list(a.get("ensemble"));
+    if (parse_quality_best(a, "predict")) {
+        for (const std::string & f : best_mode_members()) {
+            members.push_back(f);
+        }
+    }
+    if (members.size() + 1 > FER_ENSEMBLE_MAX) {
+        throw usage_error("predict: at most " + std::to_string(FER_ENSEMBLE_MAX) + " models in an ensemble");
+    }
+    for (const std::string & f : members) {
+        models.push_back(load_runtime_model(f));
+    }
+    for (const runtime_model & m : models) {
+        job.models.push_back(m.get());
+    }
     face_detector det(nullptr, fer_detector_free);
     if (!job.whole) {
         det = load_face_detector(resolve_detector_path(a.has("detector") ? a.get("detector") : ""));
@@ -240,15 +259,21 @@ int cmd_predict(int argc, char ** argv) {
     std::atomic<size_t> next{0};
     std::atomic<bool> ctx_failed{false};
     auto worker = [&] {
-        std::unique_ptr<fer_context, void (*)(fer_context *)> ctx(fer_context_new(job.model), fer_context_free);
+        std::vector<std::unique_ptr<fer_context, void (*)(fer_context *)>> contexts;
+        std::vector<fer_context *> ctx;
+        for (const fer_model * m : job.models) {
+            contexts.emplace_back(fer_context_new(m), fer_context_free);
+            ctx.push_back(contexts.back().get());
+        }
+        const bool ctx_ok = std::find(ctx.begin(), ctx.end(), nullptr) == ctx.end();
         for (size_t i; (i = next++) < files.size();) {
             picture_result r;
-            if (!ctx) {
+            if (!ctx_ok) {
                 ctx_failed = true;
                 r.error = "cannot allocate the model's memory";
             } else {
                 try {
-                    process(job, ctx.get(), files[i], i, r);
+                    process(job, ctx, files[i], i, r);
                 } catch (const std::exception & e) {  // e.g. the annotated image cannot be written
                     r.error = e.what();
                 }

@@ -39,8 +39,7 @@ void add_video_options(arg_parser & a, const std::string & every_default) {
     a.option("min-face", "PX", "smallest face side in pixels", "48");
     a.option("max-faces", "N", "classify at most N faces per frame, largest first (0: up to 64)", "0");
     a.option("min-confidence", "P", "faces below this confidence are marked uncertain (0..1)", "0");
-    a.option("tta", "MODE", "flip: classify each face and its mirror image, average (~1 point more accurate, "
-                            "2x the classification time); none", "none");
+    add_quality_options(a);
     a.option("every", "N", "analyse every Nth frame (the others show the last result)", every_default);
     a.option("smooth", "A|N",
              "label smoothing: EMA weight of a new frame in (0,1] (1: off), or a window of N >= 2 frames "
@@ -73,7 +72,7 @@ video_options read_video_options(const arg_parser & a, const std::string & comma
         throw usage_error(pre + "--min-confidence must be in 0..1");
     }
     o.pipeline.min_confidence = static_cast<float>(min_conf);
-    o.pipeline.tta_flip = parse_tta(a, command) ? 1 : 0;
+    o.pipeline.tta = parse_tta_quality(a, command);
     const long long every = a.get_int("every");
     if (every < 1 || every > 100000) {
         throw usage_error(pre + "--every must be in 1..100000");

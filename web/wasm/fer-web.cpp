@@ -168,7 +168,7 @@ EMSCRIPTEN_KEEPALIVE int fer_web_analyze(int32_t width, int32_t height, int32_t 
     p.detect.min_size = min_face;
     p.max_faces = max_faces;
     p.cam = cam;
-    p.tta_flip = tta;
+    p.tta = tta;
     int32_t n = 0;
     fer_detect_status ds = FER_DETECT_OK;
     // colour to the detector (YuNet uses it), grey crops to the classifier

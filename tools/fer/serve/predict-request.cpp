@@ -172,13 +172,20 @@ request_error parse_pipeline_query(const http_request & req, int32_t max_faces_l
                 return {400, "cam must be 0, 1, true or false, got '" + value + "'"};
             }
         } else if (key == "tta") {
-            if (value == "flip" || value == "none") {
-                p.tta_flip = value == "flip" ? 1 : 0;
+            if (value == "none" || value == "flip" || value == "ten-crop") {
+                p.tta = value == "none" ? FER_TTA_NONE : value == "flip" ? FER_TTA_FLIP : FER_TTA_TEN_CROP;
             } else {
-                return {400, "tta must be none or flip, got '" + value + "'"};
+                return {400, "tta must be none, flip or ten-crop, got '" + value + "'"};
+            }
+        } else if (key == "quality") {
+            if (value == "best" || value == "fast") {
+                p.tta = value == "best" ? FER_TTA_TEN_CROP : FER_TTA_NONE;
+            } else {
+                return {400, "quality must be fast or best, got '" + value + "'"};
             }
         } else {
-            return {400, "unknown query parameter '" + key + "' (known: min_face, max_faces, min_confidence, cam, tta)"};
+            return {400, "unknown query parameter '" + key +
+                             "' (known: min_face, max_faces, min_confidence, cam, tta, quality)"};
         }
     }
     return {};
