@@ -9,6 +9,8 @@
 #include "image-header.h"
 #include "image-load.h"
 
+#include "fer-pipeline.h"
+
 #include <gtest/gtest.h>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -590,7 +592,47 @@ TEST_F(Predict, FlipTtaAveragesTheFaceAndItsMirror) {
     EXPECT_EQ(boxes_of(group.out).size(), 3u) << group.out;
     run_result bad = fer("predict --tta mirror " + photo);
     EXPECT_EQ(bad.code, 1);
-    EXPECT_NE(bad.err.find("--tta must be none or flip"), std::string::npos) << bad.err;
+    EXPECT_NE(bad.err.find("--tta must be none, flip or ten-crop"), std::string::npos) << bad.err;
+}
+
+// --quality best: ten views per face, and with --ensemble every member's
+// probabilities too: the mean the runtime's fer_classify_ensemble gives on the
+// same crop (computed here through the C API).
+TEST_F(Predict, BestModeIsTheEnsembleOverTenViews) {
+    const std::string face = k_source_dir + "/samples/fear-PublicTest_10640936.jpg";
+    const std::string f32 = k_source_dir + "/models/fernet.tflite", s8 = k_source_dir + "/models/fernet-int8.tflite";
+    run_result best = fer("predict --whole --jsonl --quality best --model " + s8 + " --ensemble " + f32 + " " + face);
+    ASSERT_EQ(best.code, 0) << best.err;
+    const std::vector<double> got = probabilities_of(best.out);
+    ASSERT_EQ(got.size(), size_t(FER_N_CLASSES)) << best.out;
+    cv::Mat crop;
+    cv::resize(cv::imread(face, cv::IMREAD_GRAYSCALE), crop, cv::Size(FER_INPUT_SIZE, FER_INPUT_SIZE), 0, 0,
+               cv::INTER_AREA);
+    fer_model * a = fer_model_load_from_file(s8.c_str(), fer_model_default_params());
+    fer_model * b = fer_model_load_from_file(f32.c_str(), fer_model_default_params());
+    ASSERT_TRUE(a && b);
+    fer_context * members[2] = {fer_context_new(a), fer_context_new(b)};
+    fer_result want, single;
+    ASSERT_EQ(fer_classify_ensemble(members, 2, crop.data, static_cast<int>(crop.step), FER_TTA_TEN_CROP, &want), FER_OK);
+    ASSERT_EQ(fer_classify(members[0], crop.data, static_cast<int>(crop.step), &single), FER_OK);
+    double moved = 0;
+    for (int c = 0; c < FER_N_CLASSES; ++c) {
+        EXPECT_NEAR(got[size_t(c)], want.probabilities[c], 1.5e-6) << "class " << c;
+        moved = std::max(moved, std::abs(double(want.probabilities[c]) - single.probabilities[c]));
+    }
+    EXPECT_GT(moved, 1e-3) << "the best mode changed nothing: no test of the mean";
+    fer_context_free(members[0]);
+    fer_context_free(members[1]);
+    fer_model_free(a);
+    fer_model_free(b);
+    // Bad values are usage errors; a member that is no model is bad input naming the file.
+    run_result bad = fer("predict --quality great " + face);
+    EXPECT_EQ(bad.code, 1);
+    EXPECT_NE(bad.err.find("--quality must be fast or best"), std::string::npos) << bad.err;
+    std::ofstream(path("broken.tflite")) << "not a model";
+    run_result broken = fer("predict --whole --ensemble " + path("broken.tflite") + " " + face);
+    EXPECT_EQ(broken.code, 2) << broken.err;
+    EXPECT_NE(broken.err.find("broken.tflite"), std::string::npos) << broken.err;
 }
 
 TEST_F(Predict, SharedPhotos) {

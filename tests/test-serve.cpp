@@ -188,15 +188,18 @@ TEST(Serve, PredictsOneFaceSeveralFacesAndNone) {
 }
 
 // `fer predict --json` and the server must describe a photo identically, with
-// flip test-time augmentation too (which must change the probabilities).
+// flip test-time augmentation and the best mode too (which must change the
+// probabilities).
 TEST(Serve, AnswersWhatFerPredictPrints) {
     REQUIRE_PHOTOS();
     const std::string photo = k_faces + "/solvay_conference.jpg";
     server s({"--site", "none"});
-    std::string answers[2];
-    for (int tta = 0; tta < 2; ++tta) {
-        FILE * p = popen((std::string(FER_EXE) + " predict --json --model " + k_model + (tta ? " --tta flip " : " ") +
-                          photo + " 2>/dev/null")
+    const char * cli_options[3] = {" ", " --tta flip ", " --quality best "};
+    const char * queries[3] = {"/v1/predict", "/v1/predict?tta=flip", "/v1/predict?quality=best"};
+    std::string answers[3];
+    for (int mode = 0; mode < 3; ++mode) {
+        FILE * p = popen((std::string(FER_EXE) + " predict --json --model " + k_model + cli_options[mode] + photo +
+                          " 2>/dev/null")
                              .c_str(),
                          "r");
         ASSERT_NE(p, nullptr);
@@ -210,16 +213,19 @@ TEST(Serve, AnswersWhatFerPredictPrints) {
         if (cli.find("\"faces\"") == std::string::npos) {
             GTEST_SKIP() << "fer predict --json does not print the face pipeline's JSON in this build";
         }
-        auto r = client_of(s).Post(tta ? "/v1/predict?tta=flip" : "/v1/predict", read_file(photo), "image/jpeg");
+        auto r = client_of(s).Post(queries[mode], read_file(photo), "image/jpeg");
         ASSERT_EQ(status_of(r), 200);
         const std::string body = without_file(r->body);
         const std::string obj = body.substr(0, body.find_last_not_of("\n") + 1);
         EXPECT_NE(without_file(cli).find(obj.substr(1, obj.size() - 2)), std::string::npos)
-            << (tta ? "tta=flip " : "") << "server: " << obj << "\ncli: " << cli;
-        answers[tta] = obj;
+            << queries[mode] << " server: " << obj << "\ncli: " << cli;
+        answers[mode] = obj;
     }
     EXPECT_NE(answers[0], answers[1]) << "flip TTA changed no probability";
+    EXPECT_NE(answers[0], answers[2]) << "the best mode changed no probability";
+    EXPECT_NE(answers[1], answers[2]) << "the best mode is flip TTA";
     expect_json_error(client_of(s).Post("/v1/predict?tta=mirror", read_file(photo), "image/jpeg"), 400, "tta");
+    expect_json_error(client_of(s).Post("/v1/predict?quality=great", read_file(photo), "image/jpeg"), 400, "quality");
 }
 
 TEST(Serve, EveryErrorIsJsonWithItsStatus) {

@@ -55,7 +55,8 @@ serve_config parse_options(int argc, char ** argv, bool & help_shown) {
     arg_parser a("serve", "[OPTIONS]",
                  "Serve the emotion recognition API over HTTP(S) and the web app's static files:\n"
                  "  POST /v1/predict   an image (raw image/jpeg|png|webp body, or multipart field\n"
-                 "                     'image'); query: min_face, max_faces, min_confidence, cam, tta.\n"
+                 "                     'image'); query: min_face, max_faces, min_confidence, cam, tta,\n"
+                 "                     quality.\n"
                  "                     Answers the JSON of `fer predict --json` for one image.\n"
                  "  GET /v1/model      class names, input spec, model name/version/SHA-256\n"
                  "  GET /healthz, GET /metrics (Prometheus text), GET / the site (--site)\n"
