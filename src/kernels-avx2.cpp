@@ -194,51 +194,185 @@ void fer_dwconv2d_f32__avx2(const conv_params & p, const float * in, const float
 // int8 depthwise, multiplier 1: exact int32 sums (as the reference), then the
 // reference's requantisation (float product without FMA, clamp, round half
 // to even): bit-identical to fer_dwconv2d_s8__ref.
+//
+// Output pixels whose whole window lies inside the input (all but a thin
+// border) take the fast path: 16 channels at a time, taps in pairs through
+// _mm256_madd_epi16 on (x, weight) int16 pairs whose weights were interleaved
+// once per call, and the zero point folded into the bias once per call
+// (sum (x - zp) w = sum x w - zp sum w: exact in integers, and only true when
+// no tap is padding). The border keeps the general per-tap path.
+namespace {
+
+// 16 int32 sums, in two vectors holding channels {0-3, 8-11} and {4-7, 12-15}
+// (the lane order of unpacklo/unpackhi), plus bias, requantised and stored as
+// 16 int8 in channel order.
+inline void dw_s8_store16(__m256i acc_a, __m256i acc_b, const int32_t * bias, const float * scale, __m256 vlo,
+                          __m256 vhi, __m256i ozp, int8_t * o) {
+    __m256i s0 = _mm256_permute2x128_si256(acc_a, acc_b, 0x20);  // channels 0-7
+    __m256i s1 = _mm256_permute2x128_si256(acc_a, acc_b, 0x31);  // channels 8-15
+    s0 = _mm256_add_epi32(s0, _mm256_loadu_si256(reinterpret_cast<const __m256i *>(bias)));
+    s1 = _mm256_add_epi32(s1, _mm256_loadu_si256(reinterpret_cast<const __m256i *>(bias + 8)));
+    __m256 f0 = _mm256_mul_ps(_mm256_cvtepi32_ps(s0), _mm256_loadu_ps(scale));
+    __m256 f1 = _mm256_mul_ps(_mm256_cvtepi32_ps(s1), _mm256_loadu_ps(scale + 8));
+    f0 = _mm256_min_ps(_mm256_max_ps(f0, vlo), vhi);
+    f1 = _mm256_min_ps(_mm256_max_ps(f1, vlo), vhi);
+    const __m256i r0 = _mm256_add_epi32(_mm256_cvtps_epi32(f0), ozp);  // nearest even, as lrintf
+    const __m256i r1 = _mm256_add_epi32(_mm256_cvtps_epi32(f1), ozp);
+    // In int8 range after the clamp: the saturating packs change nothing.
+    const __m256i w16 = _mm256_permute4x64_epi64(_mm256_packs_epi32(r0, r1), 0xD8);  // channels 0-15 as int16
+    const __m128i b8 = _mm_packs_epi16(_mm256_castsi256_si128(w16), _mm256_extracti128_si256(w16, 1));
+    _mm_storeu_si128(reinterpret_cast<__m128i *>(o), b8);
+}
+
+// The general path of one output pixel: the taps inside the input, 8
+// channels per vector, the zero point subtracted per tap.
+void dw_s8_pixel(const conv_params & p, const quant_params & q, const int8_t * const * xs, const int * ts, int n,
+                 const int8_t * w, const int32_t * bias, int8_t * o) {
+    const int C = p.out_c, c8 = C / 8 * 8;
+    const __m256i zp = _mm256_set1_epi32(q.in_zp), ozp = _mm256_set1_epi32(q.out_zp);
+    const __m256 vlo = _mm256_set1_ps(static_cast<float>(q.act_min - q.out_zp));
+    const __m256 vhi = _mm256_set1_ps(static_cast<float>(q.act_max - q.out_zp));
+    int c = 0;
+    for (; c < c8; c += 8) {
+        __m256i acc = _mm256_setzero_si256();
+        for (int t = 0; t < n; ++t) {
+            const __m256i x = _mm256_sub_epi32(
+                _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(xs[t] + c))), zp);
+            const __m256i k = _mm256_cvtepi8_epi32(
+                _mm_loadl_epi64(reinterpret_cast<const __m128i *>(w + static_cast<size_t>(ts[t]) * C + c)));
+            acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(x, k));
+        }
+        if (bias) {
+            acc = _mm256_add_epi32(acc, _mm256_loadu_si256(reinterpret_cast<const __m256i *>(bias + c)));
+        }
+        __m256 f = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_loadu_ps(q.scale + c));
+        f = _mm256_min_ps(_mm256_max_ps(f, vlo), vhi);
+        const __m256i r = _mm256_add_epi32(_mm256_cvtps_epi32(f), ozp);
+        const __m128i r16 = _mm_packs_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));
+        _mm_storel_epi64(reinterpret_cast<__m128i *>(o + c), _mm_packs_epi16(r16, r16));
+    }
+    for (; c < C; ++c) {
+        int32_t acc = 0;
+        for (int t = 0; t < n; ++t) {
+            acc += (static_cast<int32_t>(xs[t][c]) - q.in_zp) * static_cast<int32_t>(w[static_cast<size_t>(ts[t]) * C + c]);
+        }
+        if (bias) {
+            acc += bias[c];
+        }
+        o[c] = fer_requantize_s8(acc, q.scale[c], q);
+    }
+}
+
+// The outputs [lo, hi) along one axis whose window lies wholly inside [0, in).
+void dw_full_range(int out, int in, int k, int stride, int dil, int pad, int * lo, int * hi) {
+    *lo = out;
+    *hi = out;
+    for (int o = 0; o < out; ++o) {
+        const int first = o * stride - pad, last = first + (k - 1) * dil;
+        if (first >= 0 && last < in) {
+            *lo = o < *lo ? o : *lo;
+            *hi = o + 1;
+        }
+    }
+    if (*lo > *hi) {
+        *lo = *hi;
+    }
+}
+
+// Working memory of the fast path, on the stack (a kernel allocates nothing):
+// interleaved weights and folded biases of up to this many int16 / int32.
+constexpr int k_dw_s8_weight_words = 8192;
+constexpr int k_dw_s8_max_channels = 1024;
+
+}  // namespace
+
 void fer_dwconv2d_s8__avx2(const conv_params & p, const quant_params & q, const int8_t * in, const int8_t * w,
                            const int32_t * bias, int8_t * out) {
-    const int C = p.out_c, c8 = C / 8 * 8;
+    const int C = p.out_c, c16 = C / 16 * 16, taps = p.k_h * p.k_w, pairs = (taps + 1) / 2;
     const int8_t * xs[k_dw_max_taps];
     int ts[k_dw_max_taps];
-    const __m256i zp = _mm256_set1_epi32(q.in_zp), ozp = _mm256_set1_epi32(q.out_zp);
-    const float lo = static_cast<float>(q.act_min - q.out_zp), hi = static_cast<float>(q.act_max - q.out_zp);
-    const __m256 vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi);
+    // The fast path's interleaved weights: pair j, block c: two vectors, the
+    // unpacklo and unpackhi of taps 2j and 2j + 1 (zeros for a missing tap).
+    alignas(32) int16_t wi[k_dw_s8_weight_words];
+    alignas(32) int32_t folded[k_dw_s8_max_channels];
+    const bool fast = c16 > 0 && pairs * 2 * c16 <= k_dw_s8_weight_words && C <= k_dw_s8_max_channels;
+    if (fast) {
+        for (int j = 0; j < pairs; ++j) {
+            for (int c = 0; c < c16; c += 16) {
+                const __m256i wa = _mm256_cvtepi8_epi16(
+                    _mm_loadu_si128(reinterpret_cast<const __m128i *>(w + static_cast<size_t>(2 * j) * C + c)));
+                const __m256i wb = 2 * j + 1 < taps
+                                       ? _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(
+                                             w + static_cast<size_t>(2 * j + 1) * C + c)))
+                                       : _mm256_setzero_si256();
+                __m256i * d = reinterpret_cast<__m256i *>(wi + (static_cast<size_t>(j) * c16 + c) * 2);
+                _mm256_store_si256(d, _mm256_unpacklo_epi16(wa, wb));
+                _mm256_store_si256(d + 1, _mm256_unpackhi_epi16(wa, wb));
+            }
+        }
+        for (int c = 0; c < C; ++c) {
+            int32_t sum_w = 0;
+            for (int t = 0; t < taps; ++t) {
+                sum_w += w[static_cast<size_t>(t) * C + c];
+            }
+            folded[c] = (bias ? bias[c] : 0) - q.in_zp * sum_w;
+        }
+    }
+    int y_lo = 0, y_hi = 0, x_lo = 0, x_hi = 0;
+    dw_full_range(p.out_h, p.in_h, p.k_h, p.stride_h, p.dil_h, p.pad_top, &y_lo, &y_hi);
+    dw_full_range(p.out_w, p.in_w, p.k_w, p.stride_w, p.dil_w, p.pad_left, &x_lo, &x_hi);
+    // Offsets of the taps from the window's first pixel, in elements.
+    int offset[k_dw_max_taps];
+    for (int ky = 0; ky < p.k_h; ++ky) {
+        for (int kx = 0; kx < p.k_w; ++kx) {
+            offset[ky * p.k_w + kx] = (ky * p.dil_h * p.in_w + kx * p.dil_w) * C;
+        }
+    }
+    const __m256i ozp = _mm256_set1_epi32(q.out_zp);
+    const __m256 vlo = _mm256_set1_ps(static_cast<float>(q.act_min - q.out_zp));
+    const __m256 vhi = _mm256_set1_ps(static_cast<float>(q.act_max - q.out_zp));
     for (int b = 0; b < p.n; ++b) {
         for (int oy = 0; oy < p.out_h; ++oy) {
+            const bool row_full = fast && oy >= y_lo && oy < y_hi;
             for (int ox = 0; ox < p.out_w; ++ox) {
-                const int n = window_taps(p, in, b, oy, ox, xs, ts);
                 int8_t * o = out + ((static_cast<size_t>(b) * p.out_h + oy) * p.out_w + ox) * C;
-                int c = 0;
-                for (; c < c8; c += 8) {
-                    __m256i acc = _mm256_setzero_si256();
-                    for (int t = 0; t < n; ++t) {
-                        const __m256i x = _mm256_sub_epi32(
-                            _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(xs[t] + c))), zp);
-                        const __m256i k = _mm256_cvtepi8_epi32(
-                            _mm_loadl_epi64(reinterpret_cast<const __m128i *>(w + static_cast<size_t>(ts[t]) * C + c)));
-                        acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(x, k));
-                    }
-                    if (bias) {
-                        acc = _mm256_add_epi32(acc, _mm256_loadu_si256(reinterpret_cast<const __m256i *>(bias + c)));
-                    }
-                    __m256 f = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_loadu_ps(q.scale + c));
-                    f = _mm256_min_ps(_mm256_max_ps(f, vlo), vhi);
-                    const __m256i r = _mm256_add_epi32(_mm256_cvtps_epi32(f), ozp);  // nearest even, as lrintf
-                    alignas(32) int32_t v[8];
-                    _mm256_store_si256(reinterpret_cast<__m256i *>(v), r);
-                    for (int i = 0; i < 8; ++i) {
-                        o[c + i] = static_cast<int8_t>(v[i]);
-                    }
+                if (!row_full || ox < x_lo || ox >= x_hi) {
+                    const int n = window_taps(p, in, b, oy, ox, xs, ts);
+                    dw_s8_pixel(p, q, xs, ts, n, w, bias, o);
+                    continue;
                 }
-                for (; c < C; ++c) {
-                    int32_t acc = 0;
-                    for (int t = 0; t < n; ++t) {
-                        acc += (static_cast<int32_t>(xs[t][c]) - q.in_zp) *
-                               static_cast<int32_t>(w[static_cast<size_t>(ts[t]) * C + c]);
+                const int8_t * x0 = in + ((static_cast<size_t>(b) * p.in_h + (oy * p.stride_h - p.pad_top)) * p.in_w +
+                                          (ox * p.stride_w - p.pad_left)) * C;
+                for (int c = 0; c < c16; c += 16) {
+                    __m256i acc_a = _mm256_setzero_si256(), acc_b = _mm256_setzero_si256();
+                    const __m256i * wp = reinterpret_cast<const __m256i *>(wi + static_cast<size_t>(c) * 2);
+                    for (int j = 0; j < pairs; ++j, wp += c16 / 8) {
+                        const __m256i xa = _mm256_cvtepi8_epi16(
+                            _mm_loadu_si128(reinterpret_cast<const __m128i *>(x0 + offset[2 * j] + c)));
+                        const __m256i xb = 2 * j + 1 < taps
+                                               ? _mm256_cvtepi8_epi16(_mm_loadu_si128(
+                                                     reinterpret_cast<const __m128i *>(x0 + offset[2 * j + 1] + c)))
+                                               : _mm256_setzero_si256();
+                        acc_a = _mm256_add_epi32(acc_a, _mm256_madd_epi16(_mm256_unpacklo_epi16(xa, xb),
+                                                                          _mm256_load_si256(wp)));
+                        acc_b = _mm256_add_epi32(acc_b, _mm256_madd_epi16(_mm256_unpackhi_epi16(xa, xb),
+                                                                          _mm256_load_si256(wp + 1)));
                     }
-                    if (bias) {
-                        acc += bias[c];
+                    dw_s8_store16(acc_a, acc_b, folded + c, q.scale + c, vlo, vhi, ozp, o + c);
+                }
+                if (c16 < C) {  // the last channels, general path
+                    const int n = window_taps(p, in, b, oy, ox, xs, ts);
+                    for (int c = c16; c < C; ++c) {
+                        int32_t acc = 0;
+                        for (int t = 0; t < n; ++t) {
+                            acc += (static_cast<int32_t>(xs[t][c]) - q.in_zp) *
+                                   static_cast<int32_t>(w[static_cast<size_t>(ts[t]) * C + c]);
+                        }
+                        if (bias) {
+                            acc += bias[c];
+                        }
+                        o[c] = fer_requantize_s8(acc, q.scale[c], q);
                     }
-                    o[c] = fer_requantize_s8(acc, q.scale[c], q);
                 }
             }
         }

@@ -322,7 +322,12 @@ TEST(DepthwiseKernels, Avx2MatchesReference) {
     struct shape { int h, w, c, k, stride, dil; bool same; int act; };
     const shape cases[] = {{17, 13, 16, 3, 1, 1, true, fer_rt::act_relu}, {20, 20, 64, 3, 2, 1, true, fer_rt::act_none},
                            {9, 11, 13, 3, 1, 1, false, fer_rt::act_relu6}, {12, 10, 10, 5, 1, 2, true, fer_rt::act_none},
-                           {7, 7, 1, 3, 1, 1, true, fer_rt::act_relu}};
+                           {7, 7, 1, 3, 1, 1, true, fer_rt::act_relu},
+                           // the fast path's 16-channel blocks with 8- and 3-channel tails, a 1x1 window
+                           // (one tap: an unpaired tap), VALID stride 2, a 5x5 window (odd tap count)
+                           {15, 14, 40, 3, 1, 1, true, fer_rt::act_relu6}, {11, 9, 35, 3, 1, 1, true, fer_rt::act_none},
+                           {10, 9, 32, 1, 1, 1, false, fer_rt::act_none}, {16, 16, 48, 3, 2, 1, false, fer_rt::act_relu},
+                           {13, 12, 16, 5, 1, 1, true, fer_rt::act_none}};
     uint32_t seed = 7;
     auto rnd = [&]() { seed = seed * 1664525u + 1013904223u; return static_cast<int>(seed >> 24); };  // 0..255
     for (const shape & s : cases) {
@@ -358,14 +363,21 @@ TEST(DepthwiseKernels, Avx2MatchesReference) {
             b32[c] = (rnd() - 128) * 50;
             scale[c] = 0.0005f + 0.0001f * static_cast<float>(c % 7);
         }
-        fer_rt::quant_params q;
-        q.in_zp = -3;
-        q.out_zp = 5;
-        q.act_min = s.act == fer_rt::act_relu ? 5 : -128;
-        q.scale = scale.data();
-        fer_rt::fer_dwconv2d_s8__ref(p, q, x8.data(), w8.data(), b32.data(), ref8.data());
-        fer_rt::fer_dwconv2d_s8__avx2(p, q, x8.data(), w8.data(), b32.data(), got8.data());
-        ASSERT_EQ(ref8, got8) << "int8 case c=" << s.c;
+        // zero points at both ends of the range (the fast path folds them into the bias), with and without bias
+        for (const int in_zp : {-3, -128, 127}) {
+            for (const bool with_bias : {true, false}) {
+                fer_rt::quant_params q;
+                q.in_zp = in_zp;
+                q.out_zp = 5;
+                q.act_min = s.act == fer_rt::act_relu ? 5 : -128;
+                q.scale = scale.data();
+                const int32_t * bias = with_bias ? b32.data() : nullptr;
+                fer_rt::fer_dwconv2d_s8__ref(p, q, x8.data(), w8.data(), bias, ref8.data());
+                fer_rt::fer_dwconv2d_s8__avx2(p, q, x8.data(), w8.data(), bias, got8.data());
+                ASSERT_EQ(ref8, got8) << "int8 case c=" << s.c << " k=" << s.k << " in_zp=" << in_zp
+                                      << (with_bias ? "" : " no bias");
+            }
+        }
     }
 #else
     GTEST_SKIP() << "built without the AVX2 kernels";
