@@ -379,4 +379,93 @@ void fer_dwconv2d_s8__avx2(const conv_params & p, const quant_params & q, const 
     }
 }
 
+namespace {
+
+// TFLite's fixed-point multiply (fer_multiply_by_quantized_multiplier) on 8
+// lanes, bit-identical: the saturating rounding doubling high multiply in
+// 64-bit lanes (even and odd lanes apart), its division truncating toward
+// zero, then the rounding right shift. q is never INT32_MIN (the multiplier
+// lies in [2^30, 2^31) or is 0), so the one overflow case cannot occur.
+inline __m256i srdhm_half(__m256i a, __m256i q) {
+    const __m256i ab = _mm256_mul_epi32(a, q);  // the even lanes' 64-bit products
+    const __m256i zero = _mm256_setzero_si256();
+    const __m256i nudge = _mm256_blendv_epi8(_mm256_set1_epi64x(1ll << 30), _mm256_set1_epi64x(1 - (1ll << 30)),
+                                             _mm256_cmpgt_epi64(zero, ab));
+    const __m256i sum = _mm256_add_epi64(ab, nudge);
+    // floor(sum / 2^31) in the low 32 bits (what a logical shift leaves there),
+    // plus one for a negative sum with a remainder: truncation toward zero.
+    const __m256i floor_div = _mm256_srli_epi64(sum, 31);
+    const __m256i has_rem = _mm256_xor_si256(
+        _mm256_cmpeq_epi64(_mm256_and_si256(sum, _mm256_set1_epi64x(0x7fffffff)), zero), _mm256_set1_epi64x(-1));
+    return _mm256_sub_epi64(floor_div, _mm256_and_si256(_mm256_cmpgt_epi64(zero, sum), has_rem));
+}
+
+inline __m256i multiply_by_quantized_multiplier8(__m256i x, int32_t q, int shift) {
+    const int left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
+    const __m256i xl = _mm256_sll_epi32(x, _mm_cvtsi32_si128(left));
+    const __m256i qv = _mm256_set1_epi32(q);
+    const __m256i even = srdhm_half(xl, qv);
+    const __m256i odd = srdhm_half(_mm256_srli_epi64(xl, 32), qv);
+    const __m256i high = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
+    // rounding_divide_by_pot(high, right)
+    const __m256i mask = _mm256_set1_epi32(static_cast<int32_t>((1ll << right) - 1));
+    const __m256i rem = _mm256_and_si256(high, mask);
+    const __m256i negative = _mm256_cmpgt_epi32(_mm256_setzero_si256(), high);
+    const __m256i threshold = _mm256_sub_epi32(_mm256_srli_epi32(mask, 1), negative);  // + 1 when negative
+    const __m256i shifted = _mm256_sra_epi32(high, _mm_cvtsi32_si128(right));
+    return _mm256_sub_epi32(shifted, _mm256_cmpgt_epi32(rem, threshold));  // + 1 above the threshold
+}
+
+// 8 int32 in int8 range to 8 bytes.
+inline void store8_s8(__m256i v, int8_t * out) {
+    const __m128i v16 = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    _mm_storel_epi64(reinterpret_cast<__m128i *>(out), _mm_packs_epi16(v16, v16));
+}
+
+}  // namespace
+
+void fer_add_s8__avx2(size_t n, const add_params & p, const int8_t * a, const int8_t * b, int8_t * out) {
+    const __m256i zp1 = _mm256_set1_epi32(p.in1_zp), zp2 = _mm256_set1_epi32(p.in2_zp);
+    const __m256i out_zp = _mm256_set1_epi32(p.out_zp);
+    const __m256i lo = _mm256_set1_epi32(p.act_min), hi = _mm256_set1_epi32(p.act_max);
+    const __m128i left = _mm_cvtsi32_si128(p.left_shift);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256i x1 = _mm256_sll_epi32(
+            _mm256_sub_epi32(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(a + i))), zp1), left);
+        const __m256i x2 = _mm256_sll_epi32(
+            _mm256_sub_epi32(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i *>(b + i))), zp2), left);
+        const __m256i s1 = multiply_by_quantized_multiplier8(x1, p.in1_mult, p.in1_shift);
+        const __m256i s2 = multiply_by_quantized_multiplier8(x2, p.in2_mult, p.in2_shift);
+        __m256i v = _mm256_add_epi32(
+            multiply_by_quantized_multiplier8(_mm256_add_epi32(s1, s2), p.out_mult, p.out_shift), out_zp);
+        v = _mm256_min_epi32(_mm256_max_epi32(v, lo), hi);
+        store8_s8(v, out + i);
+    }
+    fer_add_s8__ref(n - i, p, a + i, b + i, out + i);
+}
+
+void fer_quantize_s8__avx2(size_t n, float scale, int32_t zp, const float * in, int8_t * out) {
+    const __m256 vscale = _mm256_set1_ps(scale);
+    const __m256 lo = _mm256_set1_ps(static_cast<float>(-128 - zp)), hi = _mm256_set1_ps(static_cast<float>(127 - zp));
+    const __m256 half = _mm256_set1_ps(0.5f), one = _mm256_set1_ps(1.0f);
+    const __m256 sign_bit = _mm256_set1_ps(-0.0f);
+    const __m256i vzp = _mm256_set1_epi32(zp);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 v = _mm256_div_ps(_mm256_loadu_ps(in + i), vscale);
+        // round half away from zero (std::round): truncate, then one step
+        // away from zero when the (exact) fraction is at least a half
+        const __m256 t = _mm256_round_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+        const __m256 frac = _mm256_andnot_ps(sign_bit, _mm256_sub_ps(v, t));
+        const __m256 step = _mm256_and_ps(_mm256_cmp_ps(frac, half, _CMP_GE_OQ),
+                                          _mm256_or_ps(one, _mm256_and_ps(sign_bit, v)));
+        __m256 r = _mm256_add_ps(t, step);
+        r = _mm256_and_ps(r, _mm256_cmp_ps(v, v, _CMP_ORD_Q));  // NaN -> 0
+        r = _mm256_min_ps(_mm256_max_ps(r, lo), hi);
+        store8_s8(_mm256_add_epi32(_mm256_cvttps_epi32(r), vzp), out + i);
+    }
+    fer_quantize_s8__ref(n - i, scale, zp, in + i, out + i);
+}
+
 }  // namespace fer_rt

@@ -212,5 +212,9 @@ struct add_params {
 };
 void fer_add_params_init(double s1, double s2, double s_out, add_params * p);
 void fer_add_s8__ref(size_t n, const add_params & p, const int8_t * a, const int8_t * b, int8_t * out);
+// AVX2 twins of ADD and QUANTIZE (kernels-avx2.cpp), bit-identical to the
+// references: the same fixed-point arithmetic and the same rounding on 8 lanes.
+void fer_add_s8__avx2(size_t n, const add_params & p, const int8_t * a, const int8_t * b, int8_t * out);
+void fer_quantize_s8__avx2(size_t n, float scale, int32_t zp, const float * in, int8_t * out);
 
 }  // namespace fer_rt

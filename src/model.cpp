@@ -1725,7 +1725,15 @@ void run_int8_op(fer_context * c, const rt_op & op) {
     q.act_max = op.act_max;
     q.scale = op.scale.data();
     switch (op.kind) {
-    case k_quantize: fer_quantize_s8__ref(o.n, op.qscale, op.qzp, c->cptr(op.in[0]), c->p8(op.out)); break;
+    case k_quantize:
+#ifdef FER_HAVE_AVX2
+        if (m.avx2) {
+            fer_quantize_s8__avx2(o.n, op.qscale, op.qzp, c->cptr(op.in[0]), c->p8(op.out));
+            break;
+        }
+#endif
+        fer_quantize_s8__ref(o.n, op.qscale, op.qzp, c->cptr(op.in[0]), c->p8(op.out));
+        break;
     case k_dequantize: fer_dequantize_s8__ref(o.n, op.qscale, op.qzp, c->p8(op.in[0]), c->ptr(op.out)); break;
     case k_conv:
 #ifdef FER_HAVE_AVX2
@@ -1781,7 +1789,15 @@ void run_int8_op(fer_context * c, const rt_op & op) {
         fer_mean_s8__ref(x.dims, x.rank, op.axes_mask, x.zp, x.scale, o.zp, o.scale, c->p8(op.in[0]), c->p8(op.out));
         break;
     }
-    case k_add: fer_add_s8__ref(o.n, op.add, c->p8(op.in[0]), c->p8(op.in[1]), c->p8(op.out)); break;
+    case k_add:
+#ifdef FER_HAVE_AVX2
+        if (m.avx2) {
+            fer_add_s8__avx2(o.n, op.add, c->p8(op.in[0]), c->p8(op.in[1]), c->p8(op.out));
+            break;
+        }
+#endif
+        fer_add_s8__ref(o.n, op.add, c->p8(op.in[0]), c->p8(op.in[1]), c->p8(op.out));
+        break;
     case k_softmax: fer_softmax_s8__ref(op.fc_batch, op.fc_in, op.beta, op.qscale, c->p8(op.in[0]), c->p8(op.out)); break;
     case k_reshape: std::memmove(c->raw(op.out), c->raw(op.in[0]), o.bytes); break;
     default: break;
@@ -1985,11 +2001,12 @@ size_t fer_model_arena_size(const fer_model * model) {
 
 const char * fer_model_kernels(const fer_model * model) {
     if (model && model->vnni) {
-        return "avx2+fma (float32 conv, depthwise and fully connected, int8 depthwise), avx-vnni (int8 conv), "
-               "reference (others)";
+        return "avx2+fma (float32 conv, depthwise and fully connected, int8 depthwise, add and quantize), "
+               "avx-vnni (int8 conv), reference (others)";
     }
     if (model && model->avx2) {
-        return "avx2+fma (float32 conv, depthwise and fully connected, int8 conv and depthwise), reference (others)";
+        return "avx2+fma (float32 conv, depthwise and fully connected, int8 conv, depthwise, add and quantize), "
+               "reference (others)";
     }
     if (model && model->neon) {
         return "neon (int8 conv), reference (others)";

@@ -12,6 +12,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -377,6 +378,61 @@ TEST(DepthwiseKernels, Avx2MatchesReference) {
                 ASSERT_EQ(ref8, got8) << "int8 case c=" << s.c << " k=" << s.k << " in_zp=" << in_zp
                                       << (with_bias ? "" : " no bias");
             }
+        }
+    }
+#else
+    GTEST_SKIP() << "built without the AVX2 kernels";
+#endif
+}
+
+// ADD and QUANTIZE, AVX2 against the reference, bit for bit: scale ratios that
+// give left and right shifts, every int8 pair of inputs, fused ReLU ranges,
+// lengths with a scalar tail; quantisation of ties (x.5 both signs), values
+// just below a half, huge values, infinities and NaN.
+TEST(ElementwiseKernels, Avx2MatchesReference) {
+#ifdef FER_HAVE_AVX2
+    std::vector<int8_t> a(65536 + 5), b(a.size());
+    for (size_t i = 0; i < a.size(); ++i) {  // every (a, b) pair once, then a tail
+        a[i] = static_cast<int8_t>(i & 0xff);
+        b[i] = static_cast<int8_t>((i >> 8) & 0xff);
+    }
+    const double scales[][3] = {{0.05, 0.07, 0.09}, {0.5, 0.002, 0.01}, {0.001, 0.9, 2.5}, {0.02, 0.02, 0.004},
+                                {1.0, 1.0, 0.5}};
+    for (const auto & sc : scales) {
+        for (const int act_min : {-128, -7}) {
+            fer_rt::add_params p;
+            fer_rt::fer_add_params_init(sc[0], sc[1], sc[2], &p);
+            p.in1_zp = 3;
+            p.in2_zp = -20;
+            p.out_zp = -5;
+            p.act_min = act_min;
+            std::vector<int8_t> ref(a.size()), got(a.size());
+            fer_rt::fer_add_s8__ref(a.size(), p, a.data(), b.data(), ref.data());
+            fer_rt::fer_add_s8__avx2(a.size(), p, a.data(), b.data(), got.data());
+            ASSERT_EQ(ref, got) << "scales " << sc[0] << " " << sc[1] << " " << sc[2] << " act_min " << act_min;
+            bool seen[256] = {};
+            for (const int8_t v : ref) {
+                seen[v + 128] = true;
+            }
+            EXPECT_GT(std::count(seen, seen + 256, true), 16) << "the outputs must vary for the comparison to mean anything";
+        }
+    }
+    std::vector<float> x;
+    for (int i = -2000; i <= 2000; ++i) {
+        x.push_back(static_cast<float>(i) * 0.25f);  // ties at every .5
+        x.push_back(std::nextafter(static_cast<float>(i) + 0.5f, 0.0f));
+        x.push_back(static_cast<float>(i) * 0.0371f);
+    }
+    for (const float v : {1e30f, -1e30f, 3e9f, -3e9f, INFINITY, -INFINITY, NAN, -0.0f, 0.49999997f, -0.49999997f}) {
+        x.push_back(v);
+    }
+    x.push_back(1.5f);  // a scalar tail
+    for (const float scale : {1.0f, 0.1f, 0.0371f, 7.5f}) {
+        for (const int32_t zp : {0, -128, 127, 13}) {
+            std::vector<int8_t> ref(x.size()), got(x.size());
+            fer_rt::fer_quantize_s8__ref(x.size(), scale, zp, x.data(), ref.data());
+            fer_rt::fer_quantize_s8__avx2(x.size(), scale, zp, x.data(), got.data());
+            ASSERT_EQ(ref, got) << "scale " << scale << " zp " << zp;
         }
     }
 #else
