@@ -602,20 +602,29 @@ void fer_pad__ref(const int * dims, const int * before, const int * after, size_
     }
     const uint8_t * src = static_cast<const uint8_t *>(in);
     uint8_t * dst = static_cast<uint8_t *>(out);
-    const size_t out_n = static_cast<size_t>(od[0]) * od[1] * od[2] * od[3];
-    for (size_t i = 0; i < out_n; ++i) {
-        std::memcpy(dst + i * elem, fill, elem);
+    const size_t out_bytes = static_cast<size_t>(od[0]) * od[1] * od[2] * od[3] * elem;
+    // The fill value everywhere: one element, then the filled part doubled.
+    if (out_bytes > 0) {
+        std::memcpy(dst, fill, elem);
+        for (size_t done = elem; done < out_bytes;) {
+            const size_t n = done < out_bytes - done ? done : out_bytes - done;
+            std::memcpy(dst + done, dst, n);
+            done += n;
+        }
     }
-    const size_t row = static_cast<size_t>(dims[3]) * elem;  // one input pixel row of channels
+    // Then the input, one run per input row (a whole row of pixels when the
+    // channels are not padded, else one pixel's channels at a time).
+    const size_t pixel = static_cast<size_t>(dims[3]) * elem;
+    const bool whole_rows = before[3] == 0 && after[3] == 0;
     for (int b = 0; b < dims[0]; ++b) {
         for (int y = 0; y < dims[1]; ++y) {
-            for (int x = 0; x < dims[2]; ++x) {
+            for (int x = 0; x < dims[2]; x += whole_rows ? dims[2] : 1) {
                 const size_t o = (((static_cast<size_t>(b + before[0]) * od[1] + static_cast<size_t>(y + before[1])) *
                                        od[2] + static_cast<size_t>(x + before[2])) * od[3] + static_cast<size_t>(before[3])) *
                                  elem;
                 const size_t i = ((static_cast<size_t>(b) * dims[1] + static_cast<size_t>(y)) * dims[2] +
-                                  static_cast<size_t>(x)) * row;
-                std::memcpy(dst + o, src + i, row);
+                                  static_cast<size_t>(x)) * pixel;
+                std::memcpy(dst + o, src + i, whole_rows ? pixel * static_cast<size_t>(dims[2]) : pixel);
             }
         }
     }

@@ -385,6 +385,41 @@ TEST(DepthwiseKernels, Avx2MatchesReference) {
 #endif
 }
 
+// PAD against the definition, element by element: padding on every axis
+// (channels too, where runs are one pixel) and on the spatial axes only
+// (where runs are whole rows), 1- and 4-byte elements.
+TEST(ElementwiseKernels, PadPlacesEveryElement) {
+    struct pads { int before[4], after[4]; };
+    const int dims[4] = {2, 3, 5, 3};
+    for (const pads & pd : {pads{{0, 1, 2, 0}, {0, 2, 1, 0}}, pads{{1, 0, 1, 2}, {0, 1, 0, 1}}, pads{{0, 0, 0, 0}, {0, 0, 0, 0}}}) {
+        int od[4];
+        for (int k = 0; k < 4; ++k) od[k] = dims[k] + pd.before[k] + pd.after[k];
+        const size_t n_in = 2 * 3 * 5 * 3, n_out = static_cast<size_t>(od[0]) * od[1] * od[2] * od[3];
+        std::vector<float> in(n_in), out(n_out, -1.0f);
+        std::vector<int8_t> in8(n_in), out8(n_out, 0);
+        for (size_t i = 0; i < n_in; ++i) {
+            in[i] = static_cast<float>(i) + 0.5f;
+            in8[i] = static_cast<int8_t>(i);
+        }
+        const float fill = -7.25f;
+        const int8_t fill8 = -99;
+        fer_rt::fer_pad__ref(dims, pd.before, pd.after, sizeof(float), &fill, in.data(), out.data());
+        fer_rt::fer_pad__ref(dims, pd.before, pd.after, 1, &fill8, in8.data(), out8.data());
+        size_t i = 0;
+        for (int b = 0; b < od[0]; ++b)
+            for (int y = 0; y < od[1]; ++y)
+                for (int x = 0; x < od[2]; ++x)
+                    for (int c = 0; c < od[3]; ++c, ++i) {
+                        const int at[4] = {b - pd.before[0], y - pd.before[1], x - pd.before[2], c - pd.before[3]};
+                        bool inside = true;
+                        for (int k = 0; k < 4; ++k) inside = inside && at[k] >= 0 && at[k] < dims[k];
+                        const size_t src = inside ? ((static_cast<size_t>(at[0]) * dims[1] + at[1]) * dims[2] + at[2]) * dims[3] + at[3] : 0;
+                        ASSERT_EQ(out[i], inside ? in[src] : fill) << "element " << i;
+                        ASSERT_EQ(out8[i], inside ? in8[src] : fill8) << "element " << i;
+                    }
+    }
+}
+
 // ADD and QUANTIZE, AVX2 against the reference, bit for bit: scale ratios that
 // give left and right shifts, every int8 pair of inputs, fused ReLU ranges,
 // lengths with a scalar tail; quantisation of ties (x.5 both signs), values
