@@ -17,8 +17,9 @@
 //   tile_px(nv)             pixels per tile for nv vectors (register budget);
 //   splat(word), load(p)    a word in every lane, lanes from memory;
 //   dot(acc, x, w)          acc + the products of x's and w's lanes, per lane;
-//   requantize(acc, scale, lo, hi, zp, lanes_out)
-//                           clamp(round_half_even(acc * scale), lo, hi) + zp.
+//   requantize_store(acc, scale, lo, hi, zp, out, n)
+//                           clamp(round_half_even(acc * scale), lo, hi) + zp
+//                           as int8, the first n (<= lanes) lanes to out.
 // Weights are packed [k_h][k_w][words][oc_pad][k_per_word] (4 bytes per word
 // and output channel in every layout), so one vector load holds `lanes`
 // channels; oc_pad is a multiple of 8.
@@ -143,12 +144,8 @@ void conv_s8_tile(const conv_params & p, const quant_params & q, int words, int 
     for (int px = 0; px < PX; ++px) {
         int8_t * o = out_row + static_cast<size_t>(ox + px) * p.out_c + oc0;
         for (int v = 0; v < NV; ++v) {
-            alignas(32) int32_t r[L];
-            Isa::requantize(acc[px][v], scale + oc0 + L * v, lo, hi, q.out_zp, r);
             const int n = p.out_c - (oc0 + L * v) < L ? p.out_c - (oc0 + L * v) : L;
-            for (int i = 0; i < n; ++i) {
-                o[L * v + i] = static_cast<int8_t>(r[i]);
-            }
+            Isa::requantize_store(acc[px][v], scale + oc0 + L * v, lo, hi, q.out_zp, o + L * v, n);
         }
     }
 }

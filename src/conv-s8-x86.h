@@ -21,11 +21,22 @@ struct isa_x86_256 {
     static constexpr int tile_px(int nv) { return nv >= 4 ? 3 : 4; }
     static vec splat(int32_t word) { return _mm256_set1_epi32(word); }
     static vec load(const void * p) { return _mm256_loadu_si256(static_cast<const __m256i *>(p)); }
-    static void requantize(vec acc, const float * scale, float lo, float hi, int32_t zp, int32_t * out) {
+    static void requantize_store(vec acc, const float * scale, float lo, float hi, int32_t zp, int8_t * out, int n) {
         __m256 f = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_loadu_ps(scale));
         f = _mm256_min_ps(_mm256_max_ps(f, _mm256_set1_ps(lo)), _mm256_set1_ps(hi));
         const __m256i r = _mm256_add_epi32(_mm256_cvtps_epi32(f), _mm256_set1_epi32(zp));  // round half to even
-        _mm256_storeu_si256(reinterpret_cast<__m256i *>(out), r);
+        // in int8 range after the clamp: the saturating packs change nothing
+        const __m128i r16 = _mm_packs_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));
+        const __m128i r8 = _mm_packs_epi16(r16, r16);
+        if (n == lanes) {
+            _mm_storel_epi64(reinterpret_cast<__m128i *>(out), r8);
+            return;
+        }
+        alignas(16) int8_t b[16];
+        _mm_store_si128(reinterpret_cast<__m128i *>(b), r8);
+        for (int i = 0; i < n; ++i) {
+            out[i] = b[i];
+        }
     }
 };
 

@@ -36,11 +36,23 @@ struct isa_wasm128 {
     static vec splat(int32_t word) { return wasm_i32x4_splat(word); }
     static vec load(const void * p) { return wasm_v128_load(p); }
     static vec dot(vec acc, vec x, vec w) { return wasm_i32x4_add(acc, wasm_i32x4_dot_i16x8(x, w)); }
-    static void requantize(vec acc, const float * scale, float lo, float hi, int32_t zp, int32_t * out) {
+    static void requantize_store(vec acc, const float * scale, float lo, float hi, int32_t zp, int8_t * out, int n) {
         v128_t f = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(acc), wasm_v128_load(scale));
         f = wasm_f32x4_min(wasm_f32x4_max(f, wasm_f32x4_splat(lo)), wasm_f32x4_splat(hi));
         // nearest rounds half to even; the clamped value is in int32 range, so trunc is exact
-        wasm_v128_store(out, wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_nearest(f)), wasm_i32x4_splat(zp)));
+        const v128_t r = wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_nearest(f)), wasm_i32x4_splat(zp));
+        // in int8 range after the clamp: the saturating narrows change nothing
+        const v128_t r16 = wasm_i16x8_narrow_i32x4(r, r);
+        const v128_t r8 = wasm_i8x16_narrow_i16x8(r16, r16);
+        if (n == lanes) {
+            wasm_v128_store32_lane(out, r8, 0);
+            return;
+        }
+        alignas(16) int8_t b[16];
+        wasm_v128_store(b, r8);
+        for (int i = 0; i < n; ++i) {
+            out[i] = b[i];
+        }
     }
 };
 
