@@ -349,6 +349,63 @@ TEST(FaceDraw, BoxInTheEmotionsColourAndCamOnlyInsideItsSquare) {
     EXPECT_EQ(cv::norm(img(cv::Rect(0, 0, 50, 55)), cv::NORM_L1), 0) << "nothing outside the square and the box";
 }
 
+// A face with landmarks was classified from a turned square: its map is drawn
+// turned the same way (the hot corner of the map lands where the crop's
+// corner is in the picture), covering the turned square and nothing of the
+// upright square's corners.
+TEST(FaceDraw, AlignedFacesMapFollowsTheTurnedCrop) {
+    const double deg = 30, scale = 3, cx = 200, cy = 160;
+    const double r = deg * 3.14159265358979323846 / 180.0, co = std::cos(r), si = std::sin(r);
+    auto to_image = [&](double u, double v) {  // crop point -> picture point
+        const double du = (u - 24) * scale, dv = (v - 24) * scale;
+        return cv::Point2d(cx + co * du - si * dv, cy + si * du + co * dv);
+    };
+    fer_face f = make_face(FER_HAPPY, 0.9f, 1, -1);  // uncertain: a grey box and caption, no red or blue
+    f.box = {150, 110, 100, 100, 0, 0.9f};
+    f.box.n_landmarks = 5;
+    for (int k = 0; k < 5; ++k) {
+        const cv::Point2d p = to_image(FER_CANONICAL_LANDMARKS[2 * k], FER_CANONICAL_LANDMARKS[2 * k + 1]);
+        f.box.landmarks[2 * k] = static_cast<float>(p.x);
+        f.box.landmarks[2 * k + 1] = static_cast<float>(p.y);
+    }
+    f.crop_size = 144;
+    f.crop_x = 128;
+    f.crop_y = 88;
+    f.cam_h = f.cam_w = 6;
+    for (int i = 0; i < 36; ++i) {
+        f.cam[i] = i == 35 ? 100.0f : 0.0f;  // hot only in the bottom-right cell
+    }
+    cv::Mat img(320, 400, CV_8UC3, cv::Scalar(0, 0, 0));
+    fer::draw_faces(img, {f}, true);
+    // The map's pixels are told from the grey box and caption by colour.
+    int covered = 0;
+    cv::Point hottest(0, 0);
+    int best = -1;
+    for (int y = 0; y < img.rows; ++y) {
+        for (int x = 0; x < img.cols; ++x) {
+            const cv::Vec3b v = img.at<cv::Vec3b>(y, x);
+            covered += v[0] > 20 && v[1] < 10;  // JET's cold blue, blended at 0.4
+            if (v[2] - v[0] > best) {
+                best = v[2] - v[0];
+                hottest = {x, y};
+            }
+        }
+    }
+    const cv::Point2d want = to_image(44, 44);  // the hot cell's centre region in the crop
+    EXPECT_LT(cv::norm(cv::Point2d(hottest) - want), 20.0) << "hottest at " << hottest << ", crop corner at " << want;
+    const double area = (48 * scale) * (48 * scale);
+    EXPECT_GT(covered, 0.6 * area) << "the turned square is covered";
+    EXPECT_LT(covered, 1.05 * area);
+    // A corner of the upright bounding square lies outside the turned one.
+    const cv::Point2d c0 = to_image(0, 0), c1 = to_image(48, 0), c2 = to_image(0, 48);
+    const int left = static_cast<int>(std::min({c0.x, c1.x, c2.x})), top = static_cast<int>(std::min({c0.y, c1.y, c2.y}));
+    EXPECT_EQ(img.at<cv::Vec3b>(top + 2, left + 2), cv::Vec3b(0, 0, 0)) << "upright corner untouched";
+    // Not aligned (upright landmark crops): the upright square, as before.
+    cv::Mat upright(320, 400, CV_8UC3, cv::Scalar(0, 0, 0));
+    fer::draw_faces(upright, {f}, true, false);
+    EXPECT_NE(upright.at<cv::Vec3b>(f.crop_y + 2, f.crop_x + 2), cv::Vec3b(0, 0, 0));
+}
+
 // ---------------------------------------------------------------------------
 // End to end: the real fer executable
 // ---------------------------------------------------------------------------

@@ -12,15 +12,21 @@ namespace fer {
 
 namespace {
 
-void blend_cam(cv::Mat & bgr, const fer_face & f) {
+// The face's map in the JET colours, side x side pixels.
+cv::Mat heat_map(const fer_face & f, int side) {
     cv::Mat map(f.cam_h, f.cam_w, CV_32F, const_cast<float *>(f.cam));
     double lo, hi;
     cv::minMaxLoc(map, &lo, &hi);
     cv::Mat norm8;
     map.convertTo(norm8, CV_8U, hi > lo ? 255.0 / (hi - lo) : 0.0, hi > lo ? -lo * 255.0 / (hi - lo) : 0.0);
     cv::Mat up, heat;
-    cv::resize(norm8, up, cv::Size(f.crop_size, f.crop_size), 0, 0, cv::INTER_LINEAR);
+    cv::resize(norm8, up, cv::Size(side, side), 0, 0, cv::INTER_LINEAR);
     cv::applyColorMap(up, heat, cv::COLORMAP_JET);
+    return heat;
+}
+
+void blend_cam(cv::Mat & bgr, const fer_face & f) {
+    const cv::Mat heat = heat_map(f, f.crop_size);
     // The square may reach outside the picture: blend only the part inside.
     const cv::Rect square(f.crop_x, f.crop_y, f.crop_size, f.crop_size);
     const cv::Rect inside = square & cv::Rect(0, 0, bgr.cols, bgr.rows);
@@ -29,6 +35,51 @@ void blend_cam(cv::Mat & bgr, const fer_face & f) {
     }
     cv::Mat dst = bgr(inside);
     cv::addWeighted(dst, 0.6, heat(inside - square.tl()), 0.4, 0.0, dst);
+}
+
+// An aligned face was classified from a turned square (the similarity
+// transform of its landmarks onto the canonical frame): its map goes back
+// through the inverse transform, so it lies over the pixels it describes.
+bool blend_cam_aligned(cv::Mat & bgr, const fer_face & f) {
+    float t[4];
+    if (fer_landmark_transform(f.box.landmarks, 1, t) != FER_OK) {
+        return false;
+    }
+    const double a = t[0], b = t[1];
+    const double det = a * a + b * b;
+    if (!(det > 0)) {
+        return false;
+    }
+    // Image point of crop point (u, v): the inverse of (u, v) = [a -b; b a] (x, y) + (tx, ty).
+    auto to_image = [&](double u, double v) {
+        const double du = u - t[2], dv = v - t[3];
+        return cv::Point2d((a * du + b * dv) / det, (-b * du + a * dv) / det);
+    };
+    const double n = FER_INPUT_SIZE;
+    double x0 = 1e300, y0 = 1e300, x1 = -1e300, y1 = -1e300;
+    for (const cv::Point2d & c : {to_image(0, 0), to_image(n, 0), to_image(0, n), to_image(n, n)}) {
+        x0 = std::min(x0, c.x), y0 = std::min(y0, c.y), x1 = std::max(x1, c.x), y1 = std::max(y1, c.y);
+    }
+    const cv::Rect bound(cv::Point(static_cast<int>(std::floor(x0)), static_cast<int>(std::floor(y0))),
+                         cv::Point(static_cast<int>(std::ceil(x1)) + 1, static_cast<int>(std::ceil(y1)) + 1));
+    const cv::Rect roi = bound & cv::Rect(0, 0, bgr.cols, bgr.rows);
+    if (roi.empty()) {
+        return true;
+    }
+    const cv::Mat heat = heat_map(f, FER_INPUT_SIZE);
+    // warpAffine's inverse map for ROI pixel (X, Y), centre at (roi.x + X + 0.5,
+    // roi.y + Y + 0.5) in continuous image coordinates, to crop pixel indices
+    // (continuous crop coordinates minus 0.5).
+    const double cx = roi.x + 0.5, cy = roi.y + 0.5;
+    const cv::Matx23d m(a, -b, a * cx - b * cy + t[2] - 0.5, b, a, b * cx + a * cy + t[3] - 0.5);
+    cv::Mat warped, mask;
+    cv::warpAffine(heat, warped, m, roi.size(), cv::INTER_LINEAR | cv::WARP_INVERSE_MAP, cv::BORDER_CONSTANT);
+    cv::warpAffine(cv::Mat(FER_INPUT_SIZE, FER_INPUT_SIZE, CV_8U, cv::Scalar(255)), mask, m, roi.size(),
+                   cv::INTER_NEAREST | cv::WARP_INVERSE_MAP, cv::BORDER_CONSTANT);
+    cv::Mat dst = bgr(roi), blended;
+    cv::addWeighted(dst, 0.6, warped, 0.4, 0.0, blended);
+    blended.copyTo(dst, mask);
+    return true;
 }
 
 }  // namespace
@@ -59,7 +110,7 @@ cv::Scalar emotion_colour(int cls) {
     return cls >= 0 && cls < FER_N_CLASSES ? k[cls] : cv::Scalar(255, 255, 255);
 }
 
-void draw_faces(cv::Mat & bgr, const std::vector<fer_face> & faces, bool cam) {
+void draw_faces(cv::Mat & bgr, const std::vector<fer_face> & faces, bool cam, bool aligned) {
     // Line and text sizes follow the picture, so captions stay readable on
     // both a 320 px video and a 4000 px photo.
     const double scale = std::max(0.4, std::max(bgr.cols, bgr.rows) / 1200.0);
@@ -67,7 +118,7 @@ void draw_faces(cv::Mat & bgr, const std::vector<fer_face> & faces, bool cam) {
     if (cam) {
         // All maps first, so no heat overlay covers another face's caption.
         for (const fer_face & f : faces) {
-            if (f.cam_h > 0) {
+            if (f.cam_h > 0 && !(aligned && f.box.n_landmarks == 5 && blend_cam_aligned(bgr, f))) {
                 blend_cam(bgr, f);
             }
         }

@@ -24,7 +24,9 @@ std::string face_caption(const fer_face & face);
 cv::Scalar emotion_colour(int cls);
 
 // Draws on bgr (8-bit, 3 channels). With cam, faces that carry a map
-// (cam_h > 0) get it as a heat overlay over their classified square.
-void draw_faces(cv::Mat & bgr, const std::vector<fer_face> & faces, bool cam = false);
+// (cam_h > 0) get it as a heat overlay over their classified square; with
+// aligned (fer_pipeline_params.align, the default) a face with landmarks was
+// classified from a turned square, and its map is turned back with it.
+void draw_faces(cv::Mat & bgr, const std::vector<fer_face> & faces, bool cam = false, bool aligned = true);
 
 }  // namespace fer
