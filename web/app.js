@@ -441,7 +441,9 @@ function freeArea(dpr) {
   const stage = ui.stage.getBoundingClientRect();
   const top = Math.max(0, ui.topbar.getBoundingClientRect().bottom - stage.top);
   const bottom = Math.min(stage.height, ui.bottom.getBoundingClientRect().top - stage.top);
-  return { x: 0, y: top * dpr, width: stage.width * dpr, height: Math.max(1, bottom - top) * dpr };
+  // Whole device pixels: a clip edge inside a pixel would let half of it through.
+  const y0 = Math.ceil(top * dpr), y1 = Math.floor(bottom * dpr);
+  return { x: 0, y: y0, width: Math.round(stage.width * dpr), height: Math.max(1, y1 - y0) };
 }
 
 // The transform from frame pixels to overlay pixels: the video fills the view
