@@ -49,10 +49,12 @@ rm -rf "$out.tmp" && mkdir -p "$out.tmp/model" "$out.tmp/icons" "$work"
 # every first visit downloads it), with web/wasm/module-exports.js to hand
 # worker.js the exports and heaps; TextDecoder (every browser with
 # WebAssembly has it), no errno strings. -I src: fer-web.cpp replaces the
-# runtime's XML cascade reader (see there).
+# runtime's XML cascade reader (see there). emmalloc: 2.8 KB smaller than
+# dlmalloc; the analysis allocates little per frame (1% per frame, within
+# the noise of the measurement).
 link=(-O3 -std=c++17 -fno-exceptions -I"$root/include" -I"$root/src"
       -sMINIMAL_RUNTIME=1 -sMODULARIZE=1 -sEXPORT_NAME=createFerModule -sENVIRONMENT=worker -sFILESYSTEM=0
-      -sALLOW_MEMORY_GROWTH=1 -sEXPORTED_FUNCTIONS=_malloc,_free -sEXPORTED_RUNTIME_METHODS=UTF8ToString
+      -sALLOW_MEMORY_GROWTH=1 -sMALLOC=emmalloc -sEXPORTED_FUNCTIONS=_malloc,_free -sEXPORTED_RUNTIME_METHODS=UTF8ToString
       -sTEXTDECODER=2 -sSUPPORT_ERRNO=0 --post-js "$root/web/wasm/module-exports.js")
 for variant in simd plain; do
   flags=""
@@ -95,7 +97,7 @@ sed -i "s|^const FILE_BYTES = {};|const FILE_BYTES = { ${sizes%, } };|" "$out.tm
 grep -q "^const FILE_BYTES = { 'fer-simd.wasm'" "$out.tmp/worker.js" || { echo "web/build.sh: worker.js has no FILE_BYTES line" >&2; exit 2; }
 # The site's copies of the scripts and style without comments and blanks
 # (web/ keeps the commented sources): a first visit downloads them whole.
-node "$root/web/tools/trim-text.js" "$out.tmp"/{app.js,worker.js,sw.js,style.css}
+node "$root/web/tools/trim-text.js" "$out.tmp"/{app.js,worker.js,sw.js,style.css,index.html}
 version="$(cd "$out.tmp" && find . -type f ! -name sw.js -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-12)"
 sed -i "s/__FER_BUILD_VERSION__/$version/" "$out.tmp/sw.js"
 

@@ -279,9 +279,10 @@ async function run(playwright) {
         for (const view of VIEWS) {
           const { page, context } = await openPhone(browser, srv.port, view);
           await waitForLiveFace(page, 2);
+          const emotion = await page.evaluate(() => document.getElementById('label-emotion').textContent);
           const results = await measureContrast(page);
           const names = results.map((r) => r.text);
-          check(['fer', FACE_CLASS, 'Where it looks', 'Photo'].every((t) => names.includes(t)) &&
+          check(['fer', emotion, 'Where it looks', 'Photo'].every((t) => names.includes(t)) && emotion.length > 0 &&
                 names.some((t) => /^\d+%$/.test(t)) && names.some((t) => /ms/.test(t)),
                 `${scene} scene, ${view[0]}: the title, emotion, confidence, rate and controls are measured`, names.join(' | '));
           const weak = results.filter((r) => r.worst < 4.5 || r.alpha < 1);

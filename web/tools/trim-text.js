@@ -11,7 +11,8 @@
 // : or before } ) ] , ; : . where a break cannot end a statement), or one
 // space where the two tokens would otherwise run together, else nothing. The
 // result must parse to the same syntax tree as the source, or the file is
-// left alone and the build fails. CSS: comments and indentation only.
+// left alone and the build fails. CSS: comments and indentation only; HTML
+// (without pre, textarea or inline scripts): the same.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -62,9 +63,8 @@ function shape(source) {
     (key === 'start' || key === 'end' || key === 'loc' || key === 'range' ? undefined : value));
 }
 
-function trimCss(source) {
-  return `${source.replace(/\/\*[\s\S]*?\*\//g, '').split('\n').map((l) => l.trim()).filter((l) => l).join('\n')}\n`;
-}
+const trimLines = (text) => `${text.split('\n').map((l) => l.trim()).filter((l) => l).join('\n')}\n`;
+const trimCss = (source) => trimLines(source.replace(/\/\*[\s\S]*?\*\//g, ''));
 
 let failed = false;
 for (const file of process.argv.slice(2)) {
@@ -84,8 +84,15 @@ for (const file of process.argv.slice(2)) {
       continue;
     }
     trimmed = trimCss(source);
+  } else if (path.extname(file) === '.html') {
+    if (/<(pre|textarea)\b|<script\b[^>]*>[^<]/i.test(source)) {
+      console.error(`trim-text: ${file}: white space may matter (pre, textarea or inline script); left as it is`);
+      failed = true;
+      continue;
+    }
+    trimmed = trimLines(source.replace(/<!--[\s\S]*?-->/g, ''));
   } else {
-    console.error(`trim-text: ${file}: neither .js nor .css`);
+    console.error(`trim-text: ${file}: neither .js, .css nor .html`);
     failed = true;
     continue;
   }
