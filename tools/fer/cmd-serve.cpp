@@ -168,7 +168,7 @@ void fit_descriptor_limit(serve::server_options & o) {
 
 // The addresses a phone on the same network can open, and the first as a QR
 // code: the phone's camera app reads it and offers to open the page.
-void print_phone_addresses(const std::vector<std::string> & lan, int port, bool has_site) {
+void print_phone_addresses(const std::vector<std::string> & lan, int port, bool has_site, bool self_signed) {
     const std::string path = has_site ? "/" : "/healthz";
     if (lan.empty()) {
         std::printf("fer serve: no network address found besides loopback: https://localhost:%d%s on this machine only\n",
@@ -182,8 +182,12 @@ void print_phone_addresses(const std::vector<std::string> & lan, int port, bool 
     const std::string url = "https://" + lan.front() + ":" + std::to_string(port) + path;
     std::printf("fer serve: QR code of %s\n%s", url.c_str(),
                 serve::qr_terminal_text(serve::make_qr_code(url), isatty(STDOUT_FILENO) != 0).c_str());
-    std::printf("fer serve: the phone warns about the self-signed certificate once; compare its SHA-256 "
-                "with the one above, then accept it (docs/web-app.md)\n");
+    if (self_signed) {
+        std::printf("fer serve: the phone warns about the self-signed certificate once; compare its SHA-256 "
+                    "with the one above, then accept it (docs/web-app.md)\n");
+    } else {
+        std::printf("fer serve: with the certificate of --tls-cert, the phone shows no warning if it trusts its issuer\n");
+    }
 }
 
 }  // namespace
@@ -199,12 +203,14 @@ int cmd_serve(int argc, char ** argv) {
     fit_descriptor_limit(c.server);
 
     std::vector<std::string> lan;
+    bool self_signed = false;
     if (c.phone) {
         lan = c.server.host == "0.0.0.0" ? serve::lan_addresses() : std::vector<std::string>{c.server.host};
         if (c.server.tls_cert.empty()) {
             const serve::phone_certificate pc = serve::ensure_phone_certificate(c.cert_dir, lan);
             c.server.tls_cert = pc.cert_path;
             c.server.tls_key = pc.key_path;
+            self_signed = true;
             std::printf("fer serve: %s certificate %s\n  SHA-256 %s\n", pc.created ? "made a self-signed" : "reusing the",
                         pc.cert_path.c_str(), pc.sha256.c_str());
         }
@@ -262,7 +268,7 @@ int cmd_serve(int argc, char ** argv) {
                 o.max_connections, c.api.api_key.empty() ? "" : ", API key required",
                 site ? (", site " + site->root().string()).c_str() : ", no site");
     if (c.phone) {
-        print_phone_addresses(lan, port, site != nullptr);
+        print_phone_addresses(lan, port, site != nullptr, self_signed);
     }
     std::fflush(stdout);
     const bool joined = svr.run();
