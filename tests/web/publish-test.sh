@@ -53,7 +53,13 @@ EOF
   for _ in $(seq 1 100); do curl -sk -o /dev/null "https://localhost:$port/" && return 0; sleep 0.1; done
   return 1
 }
-stop_nginx() { [[ -f "$work/nginx/nginx.pid" ]] && kill "$(cat "$work/nginx/nginx.pid")" 2>/dev/null; sleep 0.5; }
+# Stops nginx and waits until its master is gone (the port is free again).
+stop_nginx() {
+  local pid
+  pid="$(cat "$work/nginx/nginx.pid" 2>/dev/null)" || return 0
+  kill "$pid" 2>/dev/null
+  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+}
 
 if start_nginx ''; then
   out="$("$root/web/publish.sh" --check "https://localhost:$port/" --insecure 2>&1)"; rc=$?
