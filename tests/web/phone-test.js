@@ -211,6 +211,16 @@ async function run(playwright) {
         check(clashes.length === 0, `${name}: no two labels overlap`, clashes.join('; '));
         check(d.labels.every((l) => inside(l, d.area)), `${name}: every label lies between the bars`,
               d.labels.filter((l) => !inside(l, d.area)).map(fmt).join('; '));
+        // The rectangles are where the overlay drew: each one's corners hold its dark panel.
+        const drawnThere = await page.evaluate((labels) => {
+          const o = document.getElementById('overlay'), k = o.width / o.clientWidth, g = o.getContext('2d');
+          return labels.every((l) => [[l.x + 1, l.y + 1], [l.x + l.w - 2, l.y + 1], [l.x + 1, l.y + l.h - 2], [l.x + l.w - 2, l.y + l.h - 2]]
+            .every(([x, y]) => {
+              const p = g.getImageData(Math.round(x * k), Math.round(y * k), 1, 1).data;
+              return p[3] > 200 && p[0] < 80 && p[1] < 80 && p[2] < 80;
+            }));
+        }, d.labels);
+        check(drawnThere, `${name}: each label's panel is drawn where it is reported`);
         const badges = d.labels.filter((l) => l.kind === 'badge');
         if (badges.length) {
           check(d.listShown && d.list.length === d.faces && d.list.every((t) => /^\d+ [a-z]+ \d+%$/.test(t)),
