@@ -10,6 +10,7 @@ packages=(build-essential cmake ninja-build ccache pkg-config
           emscripten chromium ffmpeg clang
           libcpp-httplib-dev libssl-dev openssl wrk   # fer serve (HTTPS), its tests (httplib client) and load test
           nginx                                       # the reverse-proxy recipe's test (tests/test-serve-proxy.cpp)
+          zbar-tools zopfli                           # fer serve --phone's QR code test (zbarimg); the web app's smaller .gz files
           g++-aarch64-linux-gnu qemu-user)            # the NEON kernel's tests, under emulation (tests/arm/)
 # Node.js may come from another Debian source (e.g. a nodejs build that bundles
 # npm and conflicts with Debian's npm package): only install it when missing.

@@ -16,7 +16,8 @@ const ui = {
   progress: $('message-progress'),
   emotion: $('label-emotion'), confidence: $('label-confidence'),
   camSwitch: $('cam-switch'), photoButton: $('photo-button'), cameraButton: $('camera-button'),
-  photoInput: $('photo-input'), switchButton: $('switch-button'),
+  photoInput: $('photo-input'), switchButton: $('switch-button'), retryButton: $('retry-button'),
+  stage: $('stage'), topbar: $('topbar'), bottom: $('bottom'), faceList: $('face-list'),
 };
 
 // Longest side of what is analysed: enough for faces of 60+ px in a selfie,
@@ -31,6 +32,10 @@ const app = window.ferApp = {
   lastMs: 0, fps: 0, lastFrame: null, params: null, error: null, paused: false, screenKeptOn: false,
   download: null,  // {loaded, total} bytes of the first download, while loading
   facing: 'user',  // the camera asked for: 'user' (front, shown mirrored) or 'environment' (rear)
+  queuedPhoto: false,  // a photo picked while the model loads: analysed as soon as it is ready
+  // What draw() put on screen, in CSS pixels of the view (tests read them):
+  // where the photo is, each face's box, each label or numbered badge.
+  photoRect: null, faceRects: [], labelRects: [], freeArea: null,
 };
 
 const MESSAGES = {
@@ -39,11 +44,20 @@ const MESSAGES = {
     'Browsers only give the camera to secure pages. Open it through https:// (or on localhost). ' +
     'You can still analyse a photo.'],
   denied: ['Camera permission denied',
-    'Allow the camera for this site in the browser settings, then reload. You can still analyse a photo.'],
-  nocamera: ['No camera found', 'This device shows no camera to the browser. You can still analyse a photo.'],
-  busy: ['The camera is in use', 'Another app holds the camera. Close it, then reload.'],
+    'Allow the camera for this site (the camera or lock icon by the address, or the browser\'s site settings), ' +
+    'then try again. You can still analyse a photo.'],
+  nocamera: ['No camera found', 'This device shows no camera to the browser. Plug one in and try again, ' +
+    'or analyse a photo.'],
+  busy: ['The camera is in use', 'Another app holds the camera. Close it, then try again.'],
   error: ['Something went wrong', ''],
 };
+
+const CAMERA_RETRY_STATES = ['denied', 'busy', 'nocamera'];
+
+// The loading message's second sentence: what happens next.
+function loadingText() {
+  return app.queuedPhoto ? 'Your photo will be analysed as soon as the model is ready.' : MESSAGES.loading[1];
+}
 
 function setState(state, detail) {
   app.state = state;
@@ -55,6 +69,10 @@ function setState(state, detail) {
     ui.messageText.textContent = detail || m[1];
   }
   ui.progress.hidden = state !== 'loading' || !(app.download && app.download.total > 0);
+  // A refused or missing camera may come back (permission given, the other
+  // app closed, a camera plugged in): one button asks again, no reload.
+  ui.retryButton.hidden = !CAMERA_RETRY_STATES.includes(state);
+  if (state === 'loading' && app.queuedPhoto) ui.messageText.textContent = loadingText();
   if (state === 'noface') showLabel('No face in view', '');
   if (state === 'loading') showLabel('', '');
   if (m && state !== 'loading') showLabel('', '');
@@ -102,7 +120,13 @@ worker.onmessage = (event) => {
       ui.build.title = 'This browser has no WebAssembly SIMD: a plain build runs, several times slower.';
     }
     app.simdSupported = m.simdSupported;
-    if (app.state === 'loading') startCamera();
+    if (pendingPhoto) {  // picked while the model loaded: the user asked for that photo, not the camera
+      const file = pendingPhoto;
+      pendingPhoto = null;
+      openPhoto(file);
+    } else if (app.state === 'loading') {
+      startCamera();
+    }
   } else if (m.type === 'progress') {
     if (app.state !== 'loading') return;
     // The first visit's download (later visits come from the service worker's cache).
@@ -114,7 +138,7 @@ worker.onmessage = (event) => {
       ui.progress.hidden = false;
     }
     ui.messageText.textContent = (m.total > 0 ? `${mb(Math.min(m.loaded, m.total))} of ${mb(m.total)} MB. ` :
-      `${mb(m.loaded)} MB. `) + MESSAGES.loading[1];
+      `${mb(m.loaded)} MB. `) + loadingText();
   } else if (m.type === 'result') {
     inFlight = false;
     spare = m.pixels;
@@ -151,6 +175,8 @@ async function startCamera() {
   ui.photoButton.hidden = false;
   worker.postMessage({ type: 'reset' });
   discardFramesInFlight();
+  resetRate();
+  clearOverlay();
   if (!window.isSecureContext || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
     setState(window.isSecureContext ? 'nocamera' : 'insecure');
     return;
@@ -294,9 +320,11 @@ function grabFrame() {
 // Photo mode
 
 let photo = null;
+let pendingPhoto = null;  // a File picked before the worker was ready
 
 ui.photoButton.onclick = () => ui.photoInput.click();
 ui.cameraButton.onclick = () => { photo = null; startCamera(); };
+ui.retryButton.onclick = () => { if (workerReady) startCamera(); };
 
 // Phones have a front and a rear camera: offer to switch when there are two.
 async function offerCameraSwitch() {
@@ -312,10 +340,22 @@ ui.switchButton.onclick = () => {
   stopCamera();
   startCamera();
 };
-ui.photoInput.onchange = async () => {
+ui.photoInput.onchange = () => {
   const file = ui.photoInput.files[0];
   ui.photoInput.value = '';
-  if (!file || !workerReady) return;
+  if (!file) return;
+  if (!workerReady) {
+    // Not dropped: kept until the model is ready, and the loading message says so.
+    pendingPhoto = file;
+    app.queuedPhoto = true;
+    if (app.state === 'loading') ui.messageText.textContent = loadingText();
+    return;
+  }
+  openPhoto(file);
+};
+
+async function openPhoto(file) {
+  app.queuedPhoto = false;
   try {
     photo = await createImageBitmap(file, { imageOrientation: 'from-image' });
   } catch (e) {
@@ -329,18 +369,51 @@ ui.photoInput.onchange = async () => {
   document.body.dataset.mode = 'photo';
   ui.cameraButton.hidden = false;
   setState('running');
+  resetRate();
+  analysePhoto();
+}
+
+function analysePhoto() {
   const frame = grabPixels(photo, photo.width, photo.height, PHOTO_MAX_SIDE);
   photo.frame = { width: frame.width, height: frame.height };
   // Group photos hold small faces; below ~24 px nothing useful is left to classify.
   sendFrame(frame, Math.max(24, Math.round(Math.min(frame.width, frame.height) / 20)), false, true);
-};
+}
 
-ui.camSwitch.onchange = () => { if (app.mode === 'photo' && app.lastResult) draw(app.lastResult); };
+// The maps are computed only when asked for: switched on after a photo was
+// analysed, the photo is analysed again (the live view picks it up with its next frame).
+ui.camSwitch.onchange = () => {
+  if (app.mode !== 'photo' || !photo) return;
+  const needsMaps = ui.camSwitch.checked && app.lastResult && app.lastResult.faces.some((f) => !f.cam);
+  if (needsMaps || !app.lastResult) analysePhoto();
+  else draw(app.lastResult);
+};
 
 // ---------------------------------------------------------------------------
 // Results
 
 let fpsWindow = [];
+
+// The rate is of the live view only: it restarts with the camera, says
+// nothing until two results came (one result is no rate), and a photo shows
+// its analysis time alone.
+function resetRate() {
+  fpsWindow = [];
+  app.fps = 0;
+  ui.fps.textContent = '–';
+}
+
+function showRate(ms) {
+  if (app.mode === 'photo') {
+    ui.fps.textContent = `photo · ${ms.toFixed(0)} ms`;
+    return;
+  }
+  const now = performance.now();
+  fpsWindow.push(now);
+  while (fpsWindow.length > 1 && now - fpsWindow[0] > 2000) fpsWindow.shift();
+  if (fpsWindow.length > 1) app.fps = (fpsWindow.length - 1) * 1000 / (now - fpsWindow[0]);
+  ui.fps.textContent = fpsWindow.length > 1 ? `${app.fps.toFixed(1)} fps · ${ms.toFixed(0)} ms` : `${ms.toFixed(0)} ms`;
+}
 
 function onResult(result) {
   if (result.id < acceptFrom) return;
@@ -352,11 +425,7 @@ function onResult(result) {
   const sent = debugFrames.get(result.id);
   debugFrames.delete(result.id);
   if (sent) app.lastFrame = { ...sent, faces: result.faces, build: app.build };
-  const now = performance.now();
-  fpsWindow.push(now);
-  while (fpsWindow.length && now - fpsWindow[0] > 2000) fpsWindow.shift();
-  if (fpsWindow.length > 1) app.fps = (fpsWindow.length - 1) * 1000 / (now - fpsWindow[0]);
-  ui.fps.textContent = `${app.fps.toFixed(1)} fps · ${result.ms.toFixed(0)} ms`;
+  showRate(result.ms);
   if (app.state === 'running' || app.state === 'noface') setState(result.faces.length ? 'running' : 'noface');
   if (result.faces.length) {
     const main = result.faces[0];  // the largest face
@@ -365,13 +434,26 @@ function onResult(result) {
   draw(result);
 }
 
-// The transform from frame pixels to overlay pixels: the video is shown with
-// object-fit: cover and mirrored; a photo is shown whole (contain), unmirrored.
-function frameToView(frameWidth, frameHeight, viewWidth, viewHeight, mirror, cover) {
+// The part of the view no bar covers, in overlay pixels: a photo is fitted
+// into it whole, and boxes and labels are clipped to it, so the top bar and
+// the label panel never hide a face or get a box line through their text.
+function freeArea(dpr) {
+  const stage = ui.stage.getBoundingClientRect();
+  const top = Math.max(0, ui.topbar.getBoundingClientRect().bottom - stage.top);
+  const bottom = Math.min(stage.height, ui.bottom.getBoundingClientRect().top - stage.top);
+  // Whole device pixels: a clip edge inside a pixel would let half of it through.
+  const y0 = Math.ceil(top * dpr), y1 = Math.floor(bottom * dpr);
+  return { x: 0, y: y0, width: Math.round(stage.width * dpr), height: Math.max(1, y1 - y0) };
+}
+
+// The transform from frame pixels to overlay pixels: the video fills the view
+// (object-fit: cover) and is mirrored; a photo is shown whole (contain) in the
+// free area, unmirrored.
+function frameToView(frameWidth, frameHeight, area, mirror, cover) {
   const pick = cover ? Math.max : Math.min;
-  const s = pick(viewWidth / frameWidth, viewHeight / frameHeight);
-  const dx = (viewWidth - frameWidth * s) / 2, dy = (viewHeight - frameHeight * s) / 2;
-  return mirror ? [-s, 0, 0, s, viewWidth - dx, dy] : [s, 0, 0, s, dx, dy];
+  const s = pick(area.width / frameWidth, area.height / frameHeight);
+  const dx = area.x + (area.width - frameWidth * s) / 2, dy = area.y + (area.height - frameHeight * s) / 2;
+  return mirror ? [-s, 0, 0, s, 2 * area.x + area.width - dx, dy] : [s, 0, 0, s, dx, dy];
 }
 
 // Heat colours for the class activation map: transparent blue to opaque red.
@@ -390,7 +472,91 @@ function camImage(cam) {
   return c;
 }
 
-function draw(result) {
+const overlaps = (a, b) => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+const within = (r, area) => r.x >= area.x && r.y >= area.y && r.x + r.w <= area.x + area.width &&
+  r.y + r.h <= area.y + area.height;
+
+// Places one rectangle of size w x h next to a face box [x0, y0, x1, y1]:
+// the first candidate inside the area that meets no rectangle already placed.
+function placeNear(box, w, h, gap, area, placed, candidates) {
+  const [x0, y0, x1, y1] = box;
+  const clampX = (x) => Math.max(area.x, Math.min(x, area.x + area.width - w));
+  for (const [cx, cy] of candidates(x0, y0, x1, y1, w, h, gap)) {
+    const r = { x: clampX(cx), y: cy, w, h };
+    if (within(r, area) && !placed.some((p) => overlaps(r, p))) return r;
+  }
+  return null;
+}
+
+const labelSpots = (x0, y0, x1, y1, w, h, gap) => [[x0, y0 - h - gap], [x1 - w, y0 - h - gap], [x0, y1 + gap],
+  [x1 - w, y1 + gap], [x0, y0 + gap]];
+// A badge tries around its face, then further out in rings of its own size.
+const badgeSpots = (x0, y0, x1, y1, w, h, gap) => {
+  const spots = [[x0, y0 - h - gap], [x1 - w, y0 - h - gap], [x0 - w - gap, y0], [x1 + gap, y0], [x0, y1 + gap],
+    [x1 - w, y1 + gap]];
+  const cx = (x0 + x1 - w) / 2, cy = (y0 + y1 - h) / 2, r0 = Math.max(x1 - x0, y1 - y0) / 2 + h;
+  for (let ring = 0; ring < 4; ring++) {
+    for (let k = 0; k < 12; k++) {
+      const a = (k / 12) * 2 * Math.PI - Math.PI / 2, r = r0 + ring * (h + gap);
+      spots.push([cx + r * Math.cos(a), cy + r * Math.sin(a)]);
+    }
+  }
+  return spots;
+};
+
+// Labels of the faces that get one on the picture ("happy 87%" next to the
+// box) when every one of them fits without touching another; otherwise (small
+// faces in a group, labels wider than the faces) every face gets a numbered
+// badge instead, and the list under the picture gives each number's emotion.
+// Returns [{face, kind: 'label'|'badge', text, rect}] in overlay pixels.
+function layoutLabels(g, items, area, dpr) {
+  const h = 22 * dpr, gap = 2 * dpr;
+  g.font = `600 ${Math.round(15 * dpr)}px system-ui, sans-serif`;
+  const boxes = items.map((it) => ({ x: it.box[0], y: it.box[1], w: it.box[2] - it.box[0], h: it.box[3] - it.box[1] }));
+  const labels = [];
+  for (const it of items) {
+    const w = g.measureText(it.text).width + 12 * dpr;
+    const r = placeNear(it.box, w, h, gap, area, labels.map((l) => l.rect), labelSpots);
+    if (!r) break;
+    labels.push({ face: it.face, kind: 'label', text: it.text, rect: r });
+  }
+  if (labels.length === items.length) return labels;
+  // Badges avoid each other and, where they can, the other faces.
+  const badges = [];
+  for (const it of items) {
+    const placed = badges.map((b) => b.rect);
+    const others = boxes.filter((b, k) => items[k] !== it);
+    const r = placeNear(it.box, h, h, gap, area, [...placed, ...others], badgeSpots) ||
+              placeNear(it.box, h, h, gap, area, placed, badgeSpots);
+    badges.push({ face: it.face, kind: 'badge', text: String(it.face + 1), rect: r });
+  }
+  return badges.filter((b) => b.rect);
+}
+
+function showFaceList(entries) {
+  const text = entries.map((e) => `${e.number}\u2009${e.text}`).join('|');
+  if (ui.faceList.dataset.text === text) return;
+  ui.faceList.dataset.text = text;
+  ui.faceList.replaceChildren(...entries.map((e) => {
+    const li = document.createElement('li');
+    const b = document.createElement('b');
+    b.textContent = e.number;
+    li.append(b, ` ${e.text}`);
+    return li;
+  }));
+  ui.faceList.hidden = entries.length === 0;
+}
+
+function clearOverlay() {
+  const o = ui.overlay;
+  o.getContext('2d').clearRect(0, 0, o.width, o.height);
+  app.faceRects = [];
+  app.labelRects = [];
+  app.photoRect = null;
+  showFaceList([]);
+}
+
+function draw(result, again = false) {
   const o = ui.overlay, dpr = window.devicePixelRatio || 1;
   const w = Math.round(o.clientWidth * dpr), h = Math.round(o.clientHeight * dpr);
   if (o.width !== w || o.height !== h) { o.width = w; o.height = h; }
@@ -399,12 +565,24 @@ function draw(result) {
   g.clearRect(0, 0, w, h);
   const isPhoto = app.mode === 'photo';
   const mirrored = !isPhoto && document.body.dataset.facing !== 'environment';
-  const t = frameToView(result.width, result.height, w, h, mirrored, !isPhoto);
+  const area = freeArea(dpr);
+  const t = frameToView(result.width, result.height, isPhoto ? area : { x: 0, y: 0, width: w, height: h }, mirrored, !isPhoto);
+  const toView = (x, y) => [t[0] * x + t[4], t[3] * y + t[5]];
+  const css = (r) => ({ x: r.x / dpr, y: r.y / dpr, w: r.w / dpr, h: r.h / dpr });
+  g.save();
+  g.beginPath();
+  g.rect(area.x, area.y, area.width, area.height);
+  g.clip();
   if (isPhoto) {
     g.setTransform(...t);
     g.drawImage(photo, 0, 0, result.width, result.height);
+    const [px, py] = toView(0, 0), [qx, qy] = toView(result.width, result.height);
+    app.photoRect = css({ x: px, y: py, w: qx - px, h: qy - py });
+  } else {
+    app.photoRect = null;
   }
-  const toView = (x, y) => [t[0] * x + t[4], t[3] * y + t[5]];
+  const items = [];
+  app.faceRects = [];
   result.faces.forEach((f, i) => {
     g.setTransform(...t);
     if (ui.camSwitch.checked && f.cam) {
@@ -414,18 +592,33 @@ function draw(result) {
     g.lineWidth = (i === 0 ? 4 : 2.5) * dpr / Math.abs(t[0]);
     g.strokeStyle = i === 0 ? '#5ee6a8' : '#ffd166';
     g.strokeRect(f.box.x, f.box.y, f.box.width, f.box.height);
+    const [ax, ay] = toView(f.box.x, f.box.y), [bx, by] = toView(f.box.x + f.box.width, f.box.y + f.box.height);
+    const box = [Math.min(ax, bx), Math.min(ay, by), Math.max(ax, bx), Math.max(ay, by)];
+    app.faceRects.push(css({ x: box[0], y: box[1], w: box[2] - box[0], h: box[3] - box[1] }));
     if (i > 0 || isPhoto) {  // the main face's label is the big one at the bottom
-      g.setTransform(1, 0, 0, 1, 0, 0);
-      const [ax, ay] = toView(f.box.x, f.box.y), [bx] = toView(f.box.x + f.box.width, f.box.y);
-      const text = `${app.labels[f.smoothedTop]} ${Math.round(100 * f.smoothed[f.smoothedTop])}%`;
-      g.font = `600 ${Math.round(15 * dpr)}px system-ui, sans-serif`;
-      g.fillStyle = 'rgba(10,14,22,0.7)';
-      const x = Math.min(ax, bx), tw = g.measureText(text).width;
-      g.fillRect(x, ay - 22 * dpr, tw + 10 * dpr, 20 * dpr);
-      g.fillStyle = '#fff';
-      g.fillText(text, x + 5 * dpr, ay - 7 * dpr);
+      items.push({ face: i, box, text: `${app.labels[f.smoothedTop]} ${Math.round(100 * f.smoothed[f.smoothedTop])}%` });
     }
   });
+  g.restore();
+  g.setTransform(1, 0, 0, 1, 0, 0);
+  const placed = layoutLabels(g, items, area, dpr);
+  const listed = placed.some((p) => p.kind === 'badge') ? items : [];
+  const listChanged = listed.length !== (ui.faceList.hidden ? 0 : ui.faceList.children.length);
+  showFaceList(listed.map((it) => ({ number: String(it.face + 1), text: it.text })));
+  // The list changes the panel's height, hence the free area: lay out once more.
+  if (listChanged && !again) { draw(result, true); return; }
+  app.labelRects = placed.map((p) => ({ face: p.face, kind: p.kind, text: p.text, ...css(p.rect) }));
+  g.font = `600 ${Math.round(15 * dpr)}px system-ui, sans-serif`;
+  g.textBaseline = 'middle';
+  for (const p of placed) {
+    const r = p.rect;
+    g.fillStyle = 'rgba(10,14,22,0.86)';
+    g.fillRect(r.x, r.y, r.w, r.h);
+    g.fillStyle = '#fff';
+    g.textAlign = p.kind === 'badge' ? 'center' : 'left';
+    g.fillText(p.text, p.kind === 'badge' ? r.x + r.w / 2 : r.x + 6 * dpr, r.y + r.h / 2);
+  }
+  app.freeArea = css({ x: area.x, y: area.y, w: area.width, h: area.height });
 }
 
 window.addEventListener('resize', () => { if (app.lastResult) draw(app.lastResult); });

@@ -104,7 +104,7 @@ async function init(requested, detector) {
     importScripts(`fer-${build}.js`);
     // The three downloads run together.
     const data = Promise.all([fetchBytes(MODEL_URL), fetchBytes(DETECTOR_URL)]);
-    fer = await createFerModule({ wasmBinary: await fetchBytes(`fer-${build}.wasm`) });
+    fer = await createFerModule({ wasm: await fetchBytes(`fer-${build}.wasm`) });  // the minimal runtime's name for the bytes
     stage = 'model';
     const [model, cascade] = await data;
     const m = toHeap(model), c = toHeap(cascade);

@@ -37,14 +37,16 @@ function sampleFace(cls) {
 // detector needs faces far above 48 px) on a grey background, drifting a few
 // pixels per frame so the tracker has to follow it; or, without a face, a
 // noisy grey scene. 10 frames per second, 2 s; the fake camera loops it.
-function makeVideo(outDir, name, { face = null, side = 200, frames = 20 } = {}) {
+// x, y: the face's top left corner; color: the scene's (white and black
+// scenes test the contrast of the page's text).
+function makeVideo(outDir, name, { face = null, side = 200, frames = 20, x = 220, y = 120, color = '0x7f7f7f' } = {}) {
   const out = path.join(outDir, `${name}.y4m`);
   if (fs.existsSync(out)) return out;
   fs.mkdirSync(outDir, { recursive: true });
-  const background = ['-f', 'lavfi', '-i', `color=c=0x7f7f7f:s=640x480:r=10:d=${frames / 10}`];
+  const background = ['-f', 'lavfi', '-i', `color=c=${color}:s=640x480:r=10:d=${frames / 10}`];
   const args = face
     ? [...background, '-i', sampleFace(face), '-filter_complex',
-       `[1:v]scale=${side}:${side}:flags=bicubic[f];[0:v][f]overlay=x='220+3*mod(n\\,8)':y='120+2*mod(n\\,5)',format=yuv420p`]
+       `[1:v]scale=${side}:${side}:flags=bicubic[f];[0:v][f]overlay=x='${x}+3*mod(n\\,8)':y='${y}+2*mod(n\\,5)',format=yuv420p`]
     : [...background, '-vf', 'noise=alls=30:allf=t,format=yuv420p'];
   execFileSync('ffmpeg', ['-v', 'error', '-y', ...args, '-frames:v', String(frames), '-f', 'yuv4mpegpipe', out]);
   return out;
@@ -67,8 +69,9 @@ const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/cs
 
 // Serves `root` (the built site) on 127.0.0.1 like a plain static host, no
 // compression. extra: {'/path': file} served besides; delayMs: {suffix: ms}
-// holds matching responses back (e.g. the model, to see the loading state).
-async function startServer(root, { extra = {}, delayMs = {} } = {}) {
+// holds matching responses back (e.g. the model, to see the loading state);
+// gates: {suffix: () => promise} holds them until the test resolves that promise.
+async function startServer(root, { extra = {}, delayMs = {}, gates = {} } = {}) {
   const log = [];
   const server = http.createServer((req, res) => {
     const urlPath = decodeURIComponent(new URL(req.url, 'http://x').pathname);
@@ -78,11 +81,13 @@ async function startServer(root, { extra = {}, delayMs = {} } = {}) {
     fs.readFile(file, (err, data) => {
       if (err) { res.writeHead(404); res.end(); return; }
       const wait = Object.entries(delayMs).find(([suffix]) => urlPath.endsWith(suffix));
-      setTimeout(() => {
+      const gate = Object.entries(gates).find(([suffix]) => urlPath.endsWith(suffix));
+      const send = () => setTimeout(() => {
         res.writeHead(200, { 'Content-Type': TYPES[path.extname(file)] || 'application/octet-stream',
                              'Cache-Control': 'no-cache' });
         res.end(data);
       }, wait ? wait[1] : 0);
+      if (gate) gate[1]().then(send); else send();
     });
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));

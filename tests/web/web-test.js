@@ -223,6 +223,17 @@ ${fs.readFileSync(path.join(site, 'worker.js'), 'utf8')}`);
               `${progress.value} of ${progress.max}`);
       }
       try { await expectFaceAndLabel(page, 'live camera'); } catch (e) { console.log(logs.join('\n')); throw e; }
+      if (scenario === 'loading') {
+        // Everything a first visit downloads (the page's own requests and the
+        // service worker's precache, each file once): under 1 MB, on a host
+        // that compresses nothing (this server does not).
+        await page.waitForFunction(() => window.ferApp.offlineReady, null, { timeout: TIMEOUT });
+        const files = [...new Set(srv.log.map((p) => (p.endsWith('/') ? `${p}index.html` : p)))]
+          .filter((p) => fs.existsSync(path.join(site, p)));
+        const bytes = files.reduce((sum, p) => sum + fs.statSync(path.join(site, p)).size, 0);
+        check(bytes < 1000000 && files.includes('/model/fernet-int8.tflite.gz') && files.includes('/sw.js'),
+              'first visit: all it downloads is under 1,000,000 bytes', `${bytes} bytes, ${files.length} files: ${files.join(' ')}`);
+      }
       const fps = await page.evaluate(() => document.getElementById('fps').textContent);
       check(/fps/.test(fps), 'FPS readout', fps);
       const build = await page.evaluate(() => window.ferApp.build);

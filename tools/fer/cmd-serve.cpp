@@ -9,6 +9,8 @@
 #include "serve/http-errors.h"
 #include "serve/metrics.h"
 #include "serve/model-info.h"
+#include "serve/phone-setup.h"
+#include "serve/qr-code.h"
 #include "serve/http-server.h"
 #include "serve/static-site.h"
 
@@ -23,6 +25,7 @@
 #include <filesystem>
 #include <memory>
 #include <thread>
+#include <vector>
 
 namespace fer {
 
@@ -30,6 +33,8 @@ namespace {
 
 struct serve_config {
     std::string site, model_path, detector_path;
+    bool phone = false;      // --phone: HTTPS on the LAN, addresses and a QR code printed
+    std::string cert_dir;    // where --phone keeps its generated certificate
     size_t workers = 0;
     bool access_log = true;
     serve::server_options server;
@@ -78,6 +83,10 @@ serve_config parse_options(int argc, char ** argv, bool & help_shown) {
     a.option("shutdown-timeout", "S", "after SIGTERM, requests in flight get this long, then are cut", "10");
     a.option("tls-cert", "PEM", "serve HTTPS with this certificate chain (with --tls-key)");
     a.option("tls-key", "PEM", "private key of --tls-cert");
+    a.flag("phone", "for a phone on this network: listen on every interface (unless --host), serve HTTPS with a\n"
+                    "self-signed certificate made once and kept in --cert-dir (unless --tls-cert), print the\n"
+                    "LAN addresses and a QR code of the page's (docs/web-app.md: what each phone browser shows)");
+    a.option("cert-dir", "DIR", "where --phone keeps its certificate (default: ~/.config/fer/tls)");
     a.option("api-key", "KEY", "require `Authorization: Bearer KEY` on /v1/* (default: $FER_API_KEY)");
     a.option("site", "DIR", "static site to serve at / (default: build/web/site when it exists; none: no site)");
     a.option("model", "PATH", "TFLite model (default: $FER_TFLITE_MODEL or the shipped one)");
@@ -92,7 +101,9 @@ serve_config parse_options(int argc, char ** argv, bool & help_shown) {
         throw usage_error("serve: unexpected argument '" + a.positionals()[0] + "'");
     }
     serve::server_options & o = c.server;
-    o.host = a.get("host");
+    c.phone = a.enabled("phone");
+    o.host = c.phone && !a.has("host") ? "0.0.0.0" : a.get("host");
+    c.cert_dir = a.has("cert-dir") ? a.get("cert-dir") : serve::default_cert_dir();
     o.port = static_cast<int>(int_in(a, "port", 0, 65535));
     o.threads = static_cast<size_t>(int_in(a, "threads", 1, 1024));
     c.workers = static_cast<size_t>(int_in(a, "workers", 1, 1024));
@@ -156,6 +167,30 @@ void fit_descriptor_limit(serve::server_options & o) {
     }
 }
 
+// The addresses a phone on the same network can open, and the first as a QR
+// code: the phone's camera app reads it and offers to open the page.
+void print_phone_addresses(const std::vector<std::string> & lan, int port, bool has_site, bool self_signed) {
+    const std::string path = has_site ? "/" : "/healthz";
+    if (lan.empty()) {
+        std::printf("fer serve: no network address found besides loopback: https://localhost:%d%s on this machine only\n",
+                    port, path.c_str());
+        return;
+    }
+    std::printf("fer serve: open on a phone on the same network:\n");
+    for (const std::string & a : lan) {
+        std::printf("  https://%s:%d%s\n", a.c_str(), port, path.c_str());
+    }
+    const std::string url = "https://" + lan.front() + ":" + std::to_string(port) + path;
+    std::printf("fer serve: QR code of %s\n%s", url.c_str(),
+                serve::qr_terminal_text(serve::make_qr_code(url), isatty(STDOUT_FILENO) != 0).c_str());
+    if (self_signed) {
+        std::printf("fer serve: the phone warns about the self-signed certificate once; compare its SHA-256 "
+                    "with the one above, then accept it (docs/web-app.md)\n");
+    } else {
+        std::printf("fer serve: with the certificate of --tls-cert, the phone shows no warning if it trusts its issuer\n");
+    }
+}
+
 }  // namespace
 
 int cmd_serve(int argc, char ** argv) {
@@ -168,6 +203,19 @@ int cmd_serve(int argc, char ** argv) {
     signal(SIGPIPE, SIG_IGN);
     fit_descriptor_limit(c.server);
 
+    std::vector<std::string> lan;
+    bool self_signed = false;
+    if (c.phone) {
+        lan = c.server.host == "0.0.0.0" ? serve::lan_addresses() : std::vector<std::string>{c.server.host};
+        if (c.server.tls_cert.empty()) {
+            const serve::phone_certificate pc = serve::ensure_phone_certificate(c.cert_dir, lan);
+            c.server.tls_cert = pc.cert_path;
+            c.server.tls_key = pc.key_path;
+            self_signed = true;
+            std::printf("fer serve: %s certificate %s\n  SHA-256 %s\n", pc.created ? "made a self-signed" : "reusing the",
+                        pc.cert_path.c_str(), pc.sha256.c_str());
+        }
+    }
     const runtime_model model = load_runtime_model(c.model_path);
     const face_detector det = load_face_detector(c.detector_path);
     std::unique_ptr<serve::static_site> site;
@@ -220,6 +268,9 @@ int cmd_serve(int argc, char ** argv) {
                 o.tls_cert.empty() ? "http" : "https", o.host.c_str(), port, o.threads, c.workers, o.queue,
                 o.max_connections, c.api.api_key.empty() ? "" : ", API key required",
                 site ? (", site " + site->root().string()).c_str() : ", no site");
+    if (c.phone) {
+        print_phone_addresses(lan, port, site != nullptr, self_signed);
+    }
     std::fflush(stdout);
     const bool joined = svr.run();
     serving_done = true;

@@ -10,12 +10,26 @@
 #include "fer-pipeline.h"
 #include "fer.h"
 
+#include "detect/cascade.h"
+
 #include <emscripten/emscripten.h>
 
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+
+// The page loads YuNet, or with ?detector=haar a cascade in fer's binary form
+// (web/build.sh converts OpenCV's XML with fer-cascade): never XML. Defined
+// here, this stands in for the runtime's XML reader (src/detect/cascade-xml.cpp,
+// its only external symbol), so the linker leaves that object file and the
+// float parsing it needs out of the module (first download, docs/web-app.md).
+namespace fer::detect {
+bool read_xml(const char *, size_t, cascade &, std::string & err) {
+    err = "the web build reads YuNet .tflite or FERHAAR1 cascades (fer-cascade converts OpenCV's XML)";
+    return false;
+}
+}  // namespace fer::detect
 
 namespace {
 
