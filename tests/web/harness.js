@@ -118,4 +118,22 @@ async function openPage(browser, url, contextOptions = {}, initScript = null) {
   return { context, page, logs };
 }
 
-module.exports = { SOURCE_DIR, CHROMIUM, SKIP, skip, requireTools, sampleFace, makeVideo, makeRgbaFrame, startServer, launch, openPage };
+// A test file's entry point: skips without the tools or the built site, runs
+// its scenario (run(playwright)), then exits 1 when failedChecks() says any
+// check failed or the scenario threw, else 0.
+function runScenario(scenario, site, work, run, failedChecks) {
+  const playwright = requireTools();
+  if (!fs.existsSync(path.join(site, 'index.html'))) skip(`no site in ${site} (web/build.sh builds it)`);
+  fs.mkdirSync(work, { recursive: true });
+  run(playwright).then(() => {
+    const failures = failedChecks();
+    console.log(failures ? `${scenario}: ${failures} check(s) failed` : `${scenario}: passed`);
+    process.exit(failures ? 1 : 0);
+  }).catch((e) => {
+    console.log(`FAIL ${scenario}: ${e.message}`);
+    process.exit(1);
+  });
+}
+
+module.exports = { SOURCE_DIR, CHROMIUM, SKIP, skip, requireTools, runScenario, sampleFace, makeVideo, makeRgbaFrame,
+                   startServer, launch, openPage };

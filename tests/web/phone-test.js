@@ -440,13 +440,4 @@ async function run(playwright) {
   }
 }
 
-const playwright = h.requireTools();
-if (!fs.existsSync(path.join(site, 'index.html'))) h.skip(`no site in ${site} (web/build.sh builds it)`);
-fs.mkdirSync(work, { recursive: true });
-run(playwright).then(() => {
-  console.log(failures ? `${scenario}: ${failures} check(s) failed` : `${scenario}: passed`);
-  process.exit(failures ? 1 : 0);
-}).catch((e) => {
-  console.log(`FAIL ${scenario}: ${e.message}`);
-  process.exit(1);
-});
+h.runScenario(scenario, site, work, run, () => failures);
