@@ -118,6 +118,19 @@ async function openPage(browser, url, contextOptions = {}, initScript = null) {
   return { context, page, logs };
 }
 
+// A test file's command line: SCENARIO [--site DIR] [--work DIR] [--NAME VALUE...];
+// opt(name, fallback) reads the others.
+function parseArgs() {
+  const argv = process.argv.slice(2);
+  const opt = (name, fallback) => { const i = argv.indexOf(`--${name}`); return i >= 0 ? argv[i + 1] : fallback; };
+  return {
+    scenario: argv[0],
+    opt,
+    site: path.resolve(opt('site', path.join(SOURCE_DIR, 'build/web/site'))),
+    work: path.resolve(opt('work', path.join(require('os').tmpdir(), 'fer-web-test'))),
+  };
+}
+
 // A test file's entry point: skips without the tools or the built site, runs
 // its scenario (run(playwright)), then exits 1 when failedChecks() says any
 // check failed or the scenario threw, else 0.
@@ -135,5 +148,5 @@ function runScenario(scenario, site, work, run, failedChecks) {
   });
 }
 
-module.exports = { SOURCE_DIR, CHROMIUM, SKIP, skip, requireTools, runScenario, sampleFace, makeVideo, makeRgbaFrame,
+module.exports = { SOURCE_DIR, CHROMIUM, SKIP, skip, requireTools, parseArgs, runScenario, sampleFace, makeVideo, makeRgbaFrame,
                    startServer, launch, openPage };

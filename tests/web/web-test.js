@@ -45,11 +45,7 @@ const path = require('path');
 const { execFileSync } = require('child_process');
 const h = require('./harness');
 
-const argv = process.argv.slice(2);
-const scenario = argv[0];
-const opt = (name, fallback) => { const i = argv.indexOf(`--${name}`); return i >= 0 ? argv[i + 1] : fallback; };
-const site = path.resolve(opt('site', path.join(h.SOURCE_DIR, 'build/web/site')));
-const work = path.resolve(opt('work', path.join(require('os').tmpdir(), 'fer-web-test')));
+const { scenario, opt, site, work } = h.parseArgs();
 const nativeExe = opt('native', null);
 const ferExe = opt('fer', null);  // optional: also compare with `fer predict --json`
 const { encodePng } = require('../../web/tools/png');
