@@ -11,6 +11,7 @@
 #include "image-load.h"
 #include "plots.h"
 #include "progress.h"
+#include "shard.h"
 
 #include "fer-pipeline.h"
 
@@ -82,7 +83,8 @@ std::string annotated_path(const std::string & out_dir, const std::string & file
 
 void process(const predict_job & job, fer_context * ctx, const std::string & file, size_t index, picture_result & r) {
     loaded_image img;
-    if (!load_image_file(file, &img, &r.error)) {
+    // --from lists are not checked up front: a FIFO among them must not block here.
+    if (!check_regular_file(file, &r.error) || !load_image_file(file, &img, &r.error)) {
         return;
     }
     r.width = img.width;
@@ -191,10 +193,11 @@ int cmd_predict(int argc, char ** argv) {
                             "2x the classification time); none", "none");
     a.option("threads", "N", "images processed in parallel", "1");
     a.flag("whole", "each image is one face crop: no detection");
+    add_shard_options(a);
     if (!a.parse(argc, argv)) {
         return 0;
     }
-    if (a.positionals().empty()) {
+    if (a.positionals().empty() && !a.has("from")) {
         throw usage_error("predict: no input images (see fer predict --help)");
     }
     const output_format format = parse_format(a);
@@ -233,7 +236,44 @@ int cmd_predict(int argc, char ** argv) {
         job.det = det.get();
     }
 
-    const std::vector<std::string> files = list_images(a.positionals());
+    std::vector<std::string> files = list_images(a.positionals());
+    if (a.has("from")) {
+        const std::vector<std::string> listed = read_input_list(a.get("from"));
+        files.insert(files.end(), listed.begin(), listed.end());
+    }
+    if (a.has("shard")) {
+        if (format != output_format::jsonl && format != output_format::csv) {
+            throw usage_error("predict: --shard writes --jsonl or --csv (fer merge joins them)");
+        }
+        // Everything that changes the output: shards of one run must agree on it.
+        std::string fingerprint = model_path + "\n" + (job.whole ? "whole" : a.get("detector")) + "\n";
+        for (const char * o : {"min-face", "max-faces", "min-confidence", "tta", "out"}) {
+            fingerprint += std::string(o) + "=" + a.get(o) + "\n";
+        }
+        fingerprint += job.cam ? "cam\n" : "";
+        shard_job sj = shard_job_from(a, "predict", format == output_format::csv ? "csv" : "jsonl",
+                                      format == output_format::csv ? face_csv_header() : "", fingerprint, threads);
+        std::vector<std::unique_ptr<fer_context, void (*)(fer_context *)>> contexts;
+        for (int t = 0; t < threads; ++t) {
+            contexts.emplace_back(fer_context_new(job.model), fer_context_free);
+            if (!contexts.back()) {
+                throw runtime_error("cannot allocate the model's memory");
+            }
+        }
+        return run_shard(sj, files, [&](int worker, size_t index, const std::string & file) {
+            picture_result r;
+            process(job, contexts[static_cast<size_t>(worker)].get(), file, index, r);
+            shard_item_result out;
+            out.ok = r.error.empty();
+            out.text = !out.ok ? r.error
+                       : format == output_format::csv ? faces_to_csv(file, r.width, r.height, r.faces)
+                                                      : faces_to_json(file, r.width, r.height, r.faces) + "\n";
+            return out;
+        });
+    }
+    if (a.has("shard-dir") || a.enabled("resume")) {
+        throw usage_error("predict: --shard-dir and --resume go with --shard K/N");
+    }
     std::vector<picture_result> results(files.size());
     std::mutex mu;
     std::condition_variable cv_done;
