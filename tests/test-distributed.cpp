@@ -293,6 +293,23 @@ TEST_F(DistributedTrain, KilledRankStopsTheJobWithAClearError) {
     EXPECT_NE(log.find("--resume"), std::string::npos) << log;
 }
 
+// The launcher itself: torchrun (Debian's python3-torch, PyTorch 1.13: underscore
+// options; --redirects/--tee 2 avoid its Python 3.11 crash with the default 0).
+TEST_F(DistributedTrain, TorchrunStartsTwoRanks) {
+    if (fer_test::run_command("command -v torchrun >/dev/null 2>&1").code != 0) {
+        GTEST_SKIP() << "torchrun is not installed (Debian python3-torch: scripts/setup.sh --bench)";
+    }
+    const std::string out = dir_ / "torchrun";
+    const auto r = fer_test::run_command("torchrun --standalone --nproc_per_node 2 --redirects 2 --tee 2 --no_python " +
+                                         std::string(FER_EXE) + " train --data " + k_sample +
+                                         " --limit 32 --batch 16 --epochs 1 --val-limit 16 --threads 1 --workers 1 --out " +
+                                         out + " 2>&1");
+    EXPECT_EQ(r.code, 0) << r.out;
+    EXPECT_NE(r.out.find("distributed: rank 0 of 2 (gloo"), std::string::npos) << r.out;
+    EXPECT_TRUE(fs::exists(out + "/best.pt"));
+    EXPECT_TRUE(fs::exists(out + "/metrics.csv"));
+}
+
 TEST_F(DistributedTrain, BadLauncherVariablesAreUsageErrors) {
     auto r = fer_test::run_command("env WORLD_SIZE=2 RANK=5 MASTER_ADDR=127.0.0.1 MASTER_PORT=1234 " +
                                    std::string(FER_EXE) + " train --data " + k_sample + " --out " + (dir_ / "x") + " 2>&1");
