@@ -293,6 +293,25 @@ TEST_F(DistributedTrain, KilledRankStopsTheJobWithAClearError) {
     EXPECT_NE(log.find("--resume"), std::string::npos) << log;
 }
 
+// A distributed run resumed (every rank reads rank 0's last.pt) continues as a
+// single-process run resumed the same way does.
+TEST_F(DistributedTrain, ResumesLikeOneProcess) {
+    const std::string args = "--data " + k_sample + " --limit 64 --batch 32 --val-limit 32 --threads 1 --workers 1 --seed 1";
+    const std::string single = train_single(args + " --epochs 1", "single");
+    train_single("--resume --epochs 2 --threads 1 --workers 1", "single");
+    const std::string dist = dir_ / "dist";
+    ASSERT_EQ(run_ranks(2, args + " --epochs 1", dist), (std::vector<int>{0, 0})) << read_file(dist + "-rank0.log");
+    ASSERT_EQ(run_ranks(2, "--resume --epochs 2 --threads 1 --workers 1", dist), (std::vector<int>{0, 0}))
+        << read_file(dist + "-rank0.log") << read_file(dist + "-rank1.log");
+    EXPECT_NE(read_file(dist + "-rank0.log").find("resuming"), std::string::npos);
+    const std::string ms = read_file(single + "/metrics.csv"), md = read_file(dist + "/metrics.csv");
+    ASSERT_EQ(std::count(md.begin(), md.end(), '\n'), 3) << md;  // header + 2 epochs
+    double sl = 0, dl = 0;
+    ASSERT_EQ(std::sscanf(ms.c_str() + ms.rfind("\n2,"), "\n2,%*f,%lf", &sl), 1) << ms;
+    ASSERT_EQ(std::sscanf(md.c_str() + md.rfind("\n2,"), "\n2,%*f,%lf", &dl), 1) << md;
+    EXPECT_NEAR(sl, dl, 0.02) << "the second epoch's training loss, resumed: 1 process " << sl << ", 2 ranks " << dl;
+}
+
 // The launcher itself: torchrun (Debian's python3-torch, PyTorch 1.13: underscore
 // options; --redirects/--tee 2 avoid its Python 3.11 crash with the default 0).
 TEST_F(DistributedTrain, TorchrunStartsTwoRanks) {
