@@ -11,6 +11,11 @@
 
 namespace fer {
 
+// 16 lowercase hex digits.
+std::string hex64(uint64_t v);
+// write(2) until all of `data` is written; throws a runtime error naming `path`.
+void write_fully(int fd, const std::string & data, const std::string & path);
+
 // Writes `text` to a temporary file beside `path`, fsyncs it, renames it over
 // `path`: readers see the old file or the whole new one, even after a crash.
 void write_file_durably(const std::string & path, const std::string & text);
