@@ -11,14 +11,15 @@ packages=(build-essential cmake ninja-build ccache pkg-config
           libcpp-httplib-dev libssl-dev openssl wrk   # fer serve (HTTPS), its tests (httplib client) and load test
           nginx                                       # the reverse-proxy recipe's test (tests/test-serve-proxy.cpp)
           zbar-tools zopfli                           # fer serve --phone's QR code test (zbarimg); the web app's smaller .gz files
-          g++-aarch64-linux-gnu qemu-user)            # the NEON kernel's tests, under emulation (tests/arm/)
+          g++-aarch64-linux-gnu qemu-user             # the NEON kernel's tests, under emulation (tests/arm/)
+          libgloo-dev python3-yaml)                   # distributed training (c10d headers), deploy/check.py
 # Node.js may come from another Debian source (e.g. a nodejs build that bundles
 # npm and conflicts with Debian's npm package): only install it when missing.
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   packages+=(nodejs npm)
 fi
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(python3-torch python3-numpy)
+  packages+=(python3-torch python3-numpy)  # also torchrun (docs/scale-out.md)
 fi
 
 missing=()

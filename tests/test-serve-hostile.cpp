@@ -430,6 +430,45 @@ TEST(ServeHostile, FullWorkersAnswer503AndProbesStayQuick) {
     EXPECT_EQ(s.stop(), 0);
 }
 
+// Readiness (/healthz/ready) fails while requests fill the queue, liveness
+// (/healthz, /healthz/live) does not, and readiness returns once they drain:
+// what a Kubernetes readiness probe acts on (deploy/kubernetes/).
+TEST(ServeHostile, ReadinessFailsWhileTheQueueIsFullAndReturns) {
+    server s({"--site", "none", "--threads", "1", "--queue", "1", "--workers", "1", "--quiet"});
+    START(s);
+    auto status_of = [&](const std::string & path) {
+        const std::string r = raw_exchange(s.port(), "GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        return r.size() > 12 ? std::atoi(r.c_str() + 9) : -1;
+    };
+    EXPECT_EQ(status_of("/healthz/ready"), 200);
+    cv::Mat big(4000, 4000, CV_8UC3);
+    for (int y = 0; y < big.rows; ++y) {
+        big.row(y).setTo(cv::Scalar(y % 256, (y / 16) % 256, 128));
+    }
+    std::vector<uchar> enc;
+    cv::imencode(".png", big, enc);
+    const std::string post = "POST /v1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nContent-Length: " +
+                             std::to_string(enc.size()) + "\r\n\r\n" + std::string(enc.begin(), enc.end());
+    // One request on the only worker, one waiting: the queue of 1 is full.
+    const int first = connect_to(s.port(), 120), second = connect_to(s.port(), 120);
+    ASSERT_TRUE(send_all(first, post));
+    ASSERT_TRUE(send_all(second, post));
+    int ready = 200;
+    for (int i = 0; i < 400 && ready == 200; ++i) {  // until the second is queued (or both are done)
+        ready = status_of("/healthz/ready");
+        if (ready == 200) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_EQ(ready, 503) << "not ready while the queue is full";
+    EXPECT_EQ(status_of("/healthz/live"), 200) << "alive all the same";
+    EXPECT_EQ(status_of("/healthz"), 200);
+    EXPECT_EQ(read_response(first).rfind("HTTP/1.1 200", 0), 0u);
+    EXPECT_EQ(read_response(second).rfind("HTTP/1.1 200", 0), 0u);
+    close(first);
+    close(second);
+    EXPECT_EQ(status_of("/healthz/ready"), 200) << "ready again once drained";
+    EXPECT_EQ(s.stop(), 0);
+}
+
 // Only JPEG, PNG and WebP reach a decoder, whatever the label; sizes that
 // overflow a pixel count are refused.
 TEST(ServeHostile, OnlyJpegPngAndWebpAreDecoded) {

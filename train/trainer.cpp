@@ -4,6 +4,7 @@
 #include "checkpoint.h"
 #include "dataset.h"
 #include "distill.h"
+#include "distributed.h"
 #include "error.h"
 #include "holdout.h"
 #include "infer.h"
@@ -26,6 +27,7 @@
 #include <map>
 #include <mutex>
 #include <numeric>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -375,6 +377,19 @@ void ensure_writable_dir(const std::string & dir) {
 // ---- training -------------------------------------------------------------
 
 train_result train(train_options opts, bool resume) {
+    const launch_env launch = read_launch_env();
+    std::unique_ptr<process_group> group;
+    if (launch.distributed()) {
+        if (opts.dist_timeout_s <= 0) throw usage_error("--dist-timeout must be positive");
+        if (launch.rank != 0) {
+            log_set_quiet(true);  // rank 0 reports for the job
+        }
+        group = std::make_unique<process_group>(launch, std::chrono::seconds(opts.dist_timeout_s),
+                                                opts.device == "cuda");
+        log_info("distributed: rank 0 of " + std::to_string(group->size()) + " (" + group->backend() + ", " +
+                 launch.master_addr + ":" + std::to_string(launch.master_port) + ")");
+    }
+    const bool leader = !group || group->rank() == 0;
     const fs::path out(opts.out_dir);
     const std::string last_path = (out / "last.pt").string();
     const std::string best_path = (out / "best.pt").string();
@@ -472,7 +487,18 @@ train_result train(train_options opts, bool resume) {
         net->to(device);
         log_info("resuming " + opts.out_dir + " after epoch " + std::to_string(state.epochs_done));
     }
-    write_file_atomic((out / "config.txt").string(), opts.to_config());
+    if (group) {
+        // Every rank built the same network from the seed (or the same checkpoint);
+        // rank 0's copy to all makes sure they start equal.
+        broadcast_module(*net, *group);
+        if (opts.batch < group->size()) {
+            throw usage_error("--batch " + std::to_string(opts.batch) + " is the global batch: at least one face per rank (" +
+                              std::to_string(group->size()) + ")");
+        }
+    }
+    if (leader) {
+        write_file_atomic((out / "config.txt").string(), opts.to_config());
+    }
     state.config = opts.to_config();
     std::vector<epoch_row> rows = resume ? read_rows(csv_path, state.epochs_done) : std::vector<epoch_row>{};
 
@@ -506,7 +532,10 @@ train_result train(train_options opts, bool resume) {
         char label[64];
         std::snprintf(label, sizeof label, "epoch %lld/%lld", static_cast<long long>(epoch + 1),
                       static_cast<long long>(opts.epochs));
-        progress_bar bar(label, static_cast<int64_t>(train_set.size()));
+        std::optional<progress_bar> bar;
+        if (leader) {
+            bar.emplace(label, static_cast<int64_t>(train_set.size()));
+        }
         double loss_sum = 0;
         int64_t correct = 0, seen = 0;
         double lr = opts.lr;
@@ -516,39 +545,102 @@ train_result train(train_options opts, bool resume) {
             for (auto & g : opt->param_groups()) {
                 g.options().set_lr(lr);
             }
-            torch::Tensor x = b.x.to(device), y = b.y.to(device);
-            opt->zero_grad();
-            torch::Tensor logits = net->forward(x);
-            torch::Tensor t = b.t.defined() ? b.t.to(device) : torch::Tensor();
-            auto objective = [&](const torch::Tensor & targets, const torch::Tensor & labels) {
-                return targets.defined() ? distillation_objective(logits, targets, labels, opts.distill_alpha,
-                                                                  opts.distill_temperature, loss_opts)
-                                         : torch::nn::functional::cross_entropy(logits, labels, loss_opts);
-            };
-            torch::Tensor loss = objective(t, y);
-            if (b.mix.active) {
-                const torch::Tensor partner = torch::tensor(b.mix.partner, torch::kLong).to(device);
-                loss = b.mix.lambda * loss +
-                       (1 - b.mix.lambda) * objective(t.defined() ? t.index_select(0, partner) : t,
-                                                      y.index_select(0, partner));
+            if (group) {
+                const int64_t n = b.y.size(0);
+                if (n < group->size()) {
+                    continue;  // a last batch smaller than the rank count: skipped alike by every rank
+                }
+                // This rank's rows of the global batch (every rank made the same batch).
+                const auto share = batch_share(n, group->rank(), group->size());
+                const int64_t rows = share.second - share.first;
+                const torch::Tensor y_all = b.y.to(device), t_all = b.t.defined() ? b.t.to(device) : torch::Tensor();
+                const torch::Tensor x = b.x.narrow(0, share.first, rows).to(device);
+                opt->zero_grad();
+                torch::Tensor logits = data_parallel_forward(net, x, {n, share.first}, *group);
+                // This rank's part of the global batch's loss: each mean term scaled by
+                // the share of its normaliser (faces, or their class weights) in these rows.
+                auto objective = [&](const torch::Tensor & targets_all, const torch::Tensor & labels_all) {
+                    const torch::Tensor labels = labels_all.narrow(0, share.first, rows);
+                    auto weight_of = [&](const torch::Tensor & l) {
+                        return weights.defined() ? weights.index_select(0, l.cpu()).sum().item<double>()
+                                                 : static_cast<double>(l.size(0));
+                    };
+                    torch::Tensor hard = torch::nn::functional::cross_entropy(logits, labels, loss_opts) *
+                                         (weight_of(labels) / weight_of(labels_all));
+                    if (!targets_all.defined() || opts.distill_alpha <= 0) {
+                        return hard;
+                    }
+                    const torch::Tensor soft = distillation_loss(logits, targets_all.narrow(0, share.first, rows),
+                                                                 opts.distill_temperature);
+                    return opts.distill_alpha * soft * (static_cast<double>(rows) / static_cast<double>(n)) +
+                           (1 - opts.distill_alpha) * hard;
+                };
+                torch::Tensor loss = objective(t_all, y_all);
+                if (b.mix.active) {
+                    const torch::Tensor partner = torch::tensor(b.mix.partner, torch::kLong).to(device);
+                    loss = b.mix.lambda * loss +
+                           (1 - b.mix.lambda) * objective(t_all.defined() ? t_all.index_select(0, partner) : t_all,
+                                                          y_all.index_select(0, partner));
+                }
+                loss.backward();
+                // Gradients summed over the ranks (each loss is a share of the global
+                // mean), with the loss and the correct count riding in the last bucket.
+                torch::Tensor counters = torch::tensor(
+                    {loss.item<float>(),
+                     static_cast<float>(logits.argmax(1).eq(y_all.narrow(0, share.first, rows)).sum().item<int64_t>())});
+                allreduce_gradients(net->parameters(), *group, counters);
+                opt->step();
+                const double l = counters[0].item<double>();
+                if (!std::isfinite(l)) {
+                    throw runtime_error("training diverged (loss " + std::to_string(l) + ") in epoch " +
+                                        std::to_string(epoch + 1) + "; lower --lr");
+                }
+                loss_sum += l * static_cast<double>(n);
+                correct += static_cast<int64_t>(std::llround(counters[1].item<double>()));
+                seen += n;
+            } else {
+                torch::Tensor x = b.x.to(device), y = b.y.to(device);
+                opt->zero_grad();
+                torch::Tensor logits = net->forward(x);
+                torch::Tensor t = b.t.defined() ? b.t.to(device) : torch::Tensor();
+                auto objective = [&](const torch::Tensor & targets, const torch::Tensor & labels) {
+                    return targets.defined() ? distillation_objective(logits, targets, labels, opts.distill_alpha,
+                                                                      opts.distill_temperature, loss_opts)
+                                             : torch::nn::functional::cross_entropy(logits, labels, loss_opts);
+                };
+                torch::Tensor loss = objective(t, y);
+                if (b.mix.active) {
+                    const torch::Tensor partner = torch::tensor(b.mix.partner, torch::kLong).to(device);
+                    loss = b.mix.lambda * loss +
+                           (1 - b.mix.lambda) * objective(t.defined() ? t.index_select(0, partner) : t,
+                                                          y.index_select(0, partner));
+                }
+                loss.backward();
+                opt->step();
+                const int64_t n = y.size(0);
+                const double l = loss.item<double>();
+                if (!std::isfinite(l)) {
+                    throw runtime_error("training diverged (loss " + std::to_string(l) + ") in epoch " +
+                                        std::to_string(epoch + 1) + "; lower --lr");
+                }
+                loss_sum += l * static_cast<double>(n);
+                correct += logits.argmax(1).eq(y).sum().item<int64_t>();
+                seen += n;
             }
-            loss.backward();
-            opt->step();
-            const int64_t n = y.size(0);
-            const double l = loss.item<double>();
-            if (!std::isfinite(l)) {
-                throw runtime_error("training diverged (loss " + std::to_string(l) + ") in epoch " +
-                                    std::to_string(epoch + 1) + "; lower --lr");
-            }
-            loss_sum += l * static_cast<double>(n);
-            correct += logits.argmax(1).eq(y).sum().item<int64_t>();
-            seen += n;
             char extra[96];
             std::snprintf(extra, sizeof extra, "loss %.4f acc %.2f%%", loss_sum / static_cast<double>(seen),
                           100.0 * static_cast<double>(correct) / static_cast<double>(seen));
-            bar.update(seen, extra);
+            if (bar) {
+                bar->update(seen, extra);
+            }
         }
         const double train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        if (!leader) {
+            // Rank 0 validates, writes the run folder and reports; the others go
+            // on and wait for it in the next epoch's first collective.
+            state.epochs_done = epoch + 1;
+            continue;
+        }
 
         torch::Tensor probs = predict_probabilities(net, val_set, 256, false, false, device);
         metrics m = compute_metrics(val_set.labels, top_classes(probs), 7);
@@ -569,7 +661,7 @@ train_result train(train_options opts, bool resume) {
         std::snprintf(extra, sizeof extra, "loss %.4f acc %.2f%% | val loss %.4f acc %.2f%% F1 %.4f | run ETA %s",
                       row.train_loss, 100 * row.train_acc, val_loss, 100 * m.accuracy, m.macro_f1,
                       format_duration(per_epoch * static_cast<double>(opts.epochs - epoch - 1)).c_str());
-        bar.finish(extra);
+        bar->finish(extra);
 
         state.epochs_done = epoch + 1;
         if (m.accuracy > state.best_accuracy) {

@@ -46,6 +46,9 @@ struct train_options {
     double mix_prob = 0.5;             // share of batches mixed
     int64_t limit = 0;                 // use a random subset of this many training faces (0: all)
     int64_t val_limit = 0;
+    // Distributed runs (train/distributed.h; not stored in the run's config):
+    // how long a collective waits for the other ranks before the job stops.
+    int64_t dist_timeout_s = 300;
 
     std::string to_config() const;
     // Parses to_config() text; throws fer::error on unknown keys or bad values.
@@ -65,6 +68,9 @@ struct train_result {
 // `resume`: continue the run in opts.out_dir from its last.pt. The stored
 // options win, except threads, workers and device; opts.epochs > 0 sets a new
 // total epoch count (the schedule then stretches over it), 0 keeps the stored one.
+// Under a launcher (WORLD_SIZE > 1: torchrun, srun, PyTorchJob) every rank
+// calls this; they train one model data-parallel and only rank 0 validates,
+// writes the run folder and reports (train/distributed.h).
 train_result train(train_options opts, bool resume);
 
 }  // namespace fer

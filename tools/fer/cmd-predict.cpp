@@ -11,6 +11,7 @@
 #include "image-load.h"
 #include "plots.h"
 #include "progress.h"
+#include "shard.h"
 
 #include "fer-pipeline.h"
 
@@ -75,6 +76,20 @@ int classify_whole(const std::vector<fer_context *> & members, const loaded_imag
     return st;
 }
 
+// One worker's contexts: one per model of the ensemble (just --model without one).
+struct worker_contexts {
+    std::vector<std::unique_ptr<fer_context, void (*)(fer_context *)>> owned;
+    std::vector<fer_context *> members;
+    bool ok = true;  // false when a context could not get its memory
+    explicit worker_contexts(const std::vector<const fer_model *> & models) {
+        for (const fer_model * m : models) {
+            owned.emplace_back(fer_context_new(m), fer_context_free);
+            members.push_back(owned.back().get());
+            ok = ok && members.back() != nullptr;
+        }
+    }
+};
+
 std::string annotated_path(const std::string & out_dir, const std::string & file, size_t index) {
     // The index keeps same-named pictures of different folders apart.
     char prefix[24];  // 20 digits of a size_t, '-', NUL
@@ -85,7 +100,8 @@ std::string annotated_path(const std::string & out_dir, const std::string & file
 void process(const predict_job & job, const std::vector<fer_context *> & members, const std::string & file,
              size_t index, picture_result & r) {
     loaded_image img;
-    if (!load_image_file(file, &img, &r.error)) {
+    // --from lists are not checked up front: a FIFO among them must not block here.
+    if (!check_regular_file(file, &r.error) || !load_image_file(file, &img, &r.error)) {
         return;
     }
     r.width = img.width;
@@ -195,10 +211,11 @@ int cmd_predict(int argc, char ** argv) {
                                   "of all their probabilities decides (cost: one classification per model)");
     a.option("threads", "N", "images processed in parallel", "1");
     a.flag("whole", "each image is one face crop: no detection");
+    add_shard_options(a);
     if (!a.parse(argc, argv)) {
         return 0;
     }
-    if (a.positionals().empty()) {
+    if (a.positionals().empty() && !a.has("from")) {
         throw usage_error("predict: no input images (see fer predict --help)");
     }
     const output_format format = parse_format(a);
@@ -252,28 +269,60 @@ int cmd_predict(int argc, char ** argv) {
         job.det = det.get();
     }
 
-    const std::vector<std::string> files = list_images(a.positionals());
+    std::vector<std::string> files = list_images(a.positionals());
+    if (a.has("from")) {
+        const std::vector<std::string> listed = read_input_list(a.get("from"));
+        files.insert(files.end(), listed.begin(), listed.end());
+    }
+    if (a.has("shard")) {
+        if (format != output_format::jsonl && format != output_format::csv) {
+            throw usage_error("predict: --shard writes --jsonl or --csv (fer merge joins them)");
+        }
+        // Everything that changes the output: shards of one run must agree on it.
+        std::string fingerprint = model_path + "\n" + (job.whole ? "whole" : a.get("detector")) + "\n";
+        for (const char * o : {"min-face", "max-faces", "min-confidence", "tta", "quality", "ensemble", "out"}) {
+            fingerprint += std::string(o) + "=" + a.get(o) + "\n";
+        }
+        fingerprint += job.cam ? "cam\n" : "";
+        fingerprint += "members=" + std::to_string(job.models.size()) + "\n";  // with the shipped ensemble
+        shard_job sj = shard_job_from(a, "predict", format == output_format::csv ? "csv" : "jsonl",
+                                      format == output_format::csv ? face_csv_header() : "", fingerprint, threads);
+        std::vector<worker_contexts> contexts;
+        for (int t = 0; t < threads; ++t) {
+            contexts.emplace_back(job.models);
+            if (!contexts.back().ok) {
+                throw runtime_error("cannot allocate the model's memory");
+            }
+        }
+        return run_shard(sj, files, [&](int worker, size_t index, const std::string & file) {
+            picture_result r;
+            process(job, contexts[static_cast<size_t>(worker)].members, file, index, r);
+            shard_item_result out;
+            out.ok = r.error.empty();
+            out.text = !out.ok ? r.error
+                       : format == output_format::csv ? faces_to_csv(file, r.width, r.height, r.faces)
+                                                      : faces_to_json(file, r.width, r.height, r.faces) + "\n";
+            return out;
+        });
+    }
+    if (a.has("shard-dir") || a.enabled("resume")) {
+        throw usage_error("predict: --shard-dir and --resume go with --shard K/N");
+    }
     std::vector<picture_result> results(files.size());
     std::mutex mu;
     std::condition_variable cv_done;
     std::atomic<size_t> next{0};
     std::atomic<bool> ctx_failed{false};
     auto worker = [&] {
-        std::vector<std::unique_ptr<fer_context, void (*)(fer_context *)>> contexts;
-        std::vector<fer_context *> ctx;
-        for (const fer_model * m : job.models) {
-            contexts.emplace_back(fer_context_new(m), fer_context_free);
-            ctx.push_back(contexts.back().get());
-        }
-        const bool ctx_ok = std::find(ctx.begin(), ctx.end(), nullptr) == ctx.end();
+        const worker_contexts ctx(job.models);
         for (size_t i; (i = next++) < files.size();) {
             picture_result r;
-            if (!ctx_ok) {
+            if (!ctx.ok) {
                 ctx_failed = true;
                 r.error = "cannot allocate the model's memory";
             } else {
                 try {
-                    process(job, ctx, files[i], i, r);
+                    process(job, ctx.members, files[i], i, r);
                 } catch (const std::exception & e) {  // e.g. the annotated image cannot be written
                     r.error = e.what();
                 }

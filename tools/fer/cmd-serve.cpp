@@ -64,7 +64,8 @@ serve_config parse_options(int argc, char ** argv, bool & help_shown) {
                  "                     quality.\n"
                  "                     Answers the JSON of `fer predict --json` for one image.\n"
                  "  GET /v1/model      class names, input spec, model name/version/SHA-256\n"
-                 "  GET /healthz, GET /metrics (Prometheus text), GET / the site (--site)\n"
+                 "  GET /healthz and /healthz/live (alive), GET /healthz/ready (503 while the queue is full),\n"
+                 "  GET /metrics (Prometheus text), GET / the site (--site)\n"
                  "Errors are JSON: 400 bad image or request, 401 API key, 404, 405, 413, 415,\n"
                  "503 when every worker is busy and the queue is full, or past --max-connections.\n"
                  "SIGTERM or SIGINT: stop accepting, finish the requests in flight for at most\n"
@@ -136,6 +137,7 @@ serve_config parse_options(int argc, char ** argv, bool & help_shown) {
     c.detector_path = resolve_detector_path(a.has("detector") ? a.get("detector") : "");
     c.access_log = !a.enabled("quiet");
     c.api.workers = c.workers;
+    c.api.queue = o.queue;
     c.api.defaults = fer_pipeline_default_params();  // those of fer predict
     return c;
 }

@@ -15,7 +15,10 @@ int cmd_train(int argc, char ** argv) {
                  "(<root>/<Split>/<class>/* or <root>/<class>/*). Training uses the Training split\n"
                  "less a fixed holdout of 10% per class, on which epochs are selected (PublicTest\n"
                  "stays untouched for the final figure). Every epoch writes OUT/last.pt (resumable),\n"
-                 "OUT/best.pt (best validation accuracy so far) and OUT/metrics.csv.");
+                 "OUT/best.pt (best validation accuracy so far) and OUT/metrics.csv.\n"
+                 "Data-parallel over several processes when started by torchrun, srun or a\n"
+                 "PyTorchJob (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT; gloo): --batch is then\n"
+                 "the global batch, split over the ranks; rank 0 writes OUT (docs/scale-out.md).");
     a.option("data", "PATH", "training data: fer2013.csv or an image-folder tree");
     a.option("val-data", "PATH", "validation data when it is elsewhere (default: --data)");
     a.option("split", "SPLIT", "split to train on", d.train_split);
@@ -50,6 +53,7 @@ int cmd_train(int argc, char ** argv) {
     a.option("device", "NAME", "cpu or cuda", d.device);
     a.option("limit", "N", "train on a random subset of N faces (0: all)", "0");
     a.option("val-limit", "N", "validate on a random subset of N faces (0: all)", "0");
+    a.option("dist-timeout", "S", "distributed runs: seconds a rank waits for the others before the job stops", "300");
     a.flag("resume", "continue the run in --out from its last checkpoint");
     a.flag("summary", "print the network's layer table and parameter counts, then exit");
     if (!a.parse(argc, argv)) {
@@ -95,6 +99,7 @@ int cmd_train(int argc, char ** argv) {
     o.device = a.get("device");
     o.limit = a.get_int("limit");
     o.val_limit = a.get_int("val-limit");
+    o.dist_timeout_s = a.get_int("dist-timeout");
     const bool resume = a.enabled("resume");
     if (resume) {
         if (o.threads <= 0 || o.workers <= 0) {

@@ -15,6 +15,7 @@ int cmd_export(int argc, char ** argv);
 int cmd_video(int argc, char ** argv);
 int cmd_live(int argc, char ** argv);
 int cmd_serve(int argc, char ** argv);
+int cmd_merge(int argc, char ** argv);
 
 // The model used when --model is not given: models/fernet.pt beside the
 // executable's source tree or install prefix, or $FER_MODEL.

@@ -29,6 +29,7 @@ const command k_commands[] = {
     {"video", fer::cmd_video, "faces, track ids and smoothed emotions through a video file"},
     {"live", fer::cmd_live, "camera view with faces and their emotion (--headless: JSON lines)"},
     {"serve", fer::cmd_serve, "HTTP(S) API for emotion recognition, and the web app's files"},
+    {"merge", fer::cmd_merge, "combine the outputs of sharded predict/video runs (--shard K/N)"},
 };
 
 void print_usage(FILE * out) {

@@ -37,7 +37,9 @@ fer_context * thread_context(const fer_model * model) {
     return ctx.get();
 }
 
-bool is_api_get_path(const std::string & p) { return p == "/v1/model" || p == "/healthz" || p == "/metrics"; }
+bool is_api_get_path(const std::string & p) {
+    return p == "/v1/model" || p == "/healthz" || p == "/healthz/ready" || p == "/healthz/live" || p == "/metrics";
+}
 
 // Range requests are not served (whole bodies only, which RFC 9110 allows),
 // but a malformed Range header is still an error, as it was with httplib.
@@ -85,8 +87,26 @@ head_decision api::on_head(const http_request & req, http_response & res) const 
         send_error(res, 416, "bad Range header");
         return answered;
     }
-    if (get && p == "/healthz") {
+    // Liveness (/healthz, /healthz/live): the front thread answers, so the
+    // process is not wedged. Readiness (/healthz/ready): also worth sending work
+    // to -- the model is loaded (it is before the server listens) and requests
+    // are not already queueing up to --queue; a balancer (Kubernetes' readiness
+    // probe) then sends new work to other replicas until this one drains.
+    if (get && (p == "/healthz" || p == "/healthz/live")) {
         res.set_content("{\"status\": \"ok\"}\n", "application/json");
+        return answered;
+    }
+    if (get && p == "/healthz/ready") {
+        const int64_t waiting = metrics_.connections_waiting();
+        const bool saturated = options_.queue > 0 && waiting >= static_cast<int64_t>(options_.queue);
+        res.status = saturated ? 503 : 200;
+        res.set_content(std::string("{\"status\": \"") + (saturated ? "saturated" : "ready") +
+                            "\", \"model\": \"loaded\", \"waiting\": " + std::to_string(waiting) +
+                            ", \"queue\": " + std::to_string(options_.queue) + "}\n",
+                        "application/json");
+        if (saturated) {
+            res.set_header("Retry-After", "1");
+        }
         return answered;
     }
     if (get && p == "/metrics") {

@@ -1,4 +1,4 @@
-// The HTTP API of `fer serve` (/v1/predict, /v1/model, /healthz, /metrics)
+// The HTTP API of `fer serve` (/v1/predict, /v1/model, /healthz[/ready|/live], /metrics)
 // and the routes that answer everything else: the static site, 404 and 405.
 // on_head runs on the server's front thread as soon as a request head is
 // parsed: it answers what needs no work (probes, metrics, the model, every
@@ -22,6 +22,7 @@ struct api_options {
     int64_t max_pixels = 0;              // decoded image size limit, checked on the header before decoding
     std::string api_key;                 // empty: /v1/* is open
     size_t workers = 1;                  // images analysed at once (see compute_gate)
+    size_t queue = 64;                   // the server's --queue: /healthz/ready fails when it is full
     fer_pipeline_params defaults{};      // pipeline settings a request's query may override
 };
 

@@ -8,7 +8,8 @@
 namespace fer::serve {
 
 const char * route_label(const std::string & path) {
-    static const char * const k_api[] = {"/v1/predict", "/v1/model", "/healthz", "/metrics"};
+    static const char * const k_api[] = {"/v1/predict", "/v1/model", "/healthz", "/healthz/ready", "/healthz/live",
+                                         "/metrics"};
     for (const char * r : k_api) {
         if (path == r) {
             return r;

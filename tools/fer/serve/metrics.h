@@ -28,6 +28,7 @@ public:
     void count_faces(int64_t n) { faces_.fetch_add(n, std::memory_order_relaxed); images_.fetch_add(1, std::memory_order_relaxed); }
     void count_connection_shed() { shed_.fetch_add(1, std::memory_order_relaxed); }
     void set_connections_waiting(int64_t n) { waiting_.store(n, std::memory_order_relaxed); }
+    int64_t connections_waiting() const { return waiting_.load(std::memory_order_relaxed); }
 
     std::string render() const;
 
