@@ -35,7 +35,7 @@ class BuildWithCMake(build_ext):
         configure = ["cmake", "-S", str(ROOT), "-B", str(tree), "-DCMAKE_BUILD_TYPE=Release",
                      "-DFER_BUILD_TRAINING=OFF", "-DFER_BUILD_TESTS=OFF", "-DFER_BUILD_BENCH=OFF",
                      "-DFER_BUILD_PYTHON=ON", f"-DPython3_EXECUTABLE={sys.executable}",
-                     f"-DPython_EXECUTABLE={sys.executable}", f"-DFER_PYTHON_OUTPUT_DIR={out_dir}"]
+                     f"-DFER_PYTHON_OUTPUT_DIR={out_dir}"]
         if shutil.which("ninja") and not (tree / "CMakeCache.txt").exists():
             configure += ["-G", "Ninja"]
         subprocess.run(configure, check=True)

@@ -53,7 +53,8 @@ image_view image_from_array(const py::handle & obj, const std::string & color_in
     // by byte); rows may be anywhere after each other (a crop of a bigger
     // array is read in place).
     const int64_t row = a.strides(0), col = a.strides(1), chan = a.ndim() == 3 ? a.strides(2) : 1;
-    if (chan != 1 || col != c || row < w * c) {
+    // (NumPy may give any stride to a dimension of length 1: not checked then.)
+    if ((c > 1 && chan != 1) || (w > 1 && col != c) || (h > 1 && row < w * c)) {
         throw py::value_error(std::string(what) + " of shape " + shape_text(a) + " has strides (" + std::to_string(row) +
                               ", " + std::to_string(col) + (a.ndim() == 3 ? ", " + std::to_string(chan) : "") +
                               "): the pixels of a row must be contiguous and rows must go down; "
@@ -66,9 +67,13 @@ image_view image_from_array(const py::handle & obj, const std::string & color_in
     v.pixels = static_cast<const uint8_t *>(a.data());
     v.width = static_cast<int32_t>(w);
     v.height = static_cast<int32_t>(h);
-    v.stride = static_cast<int32_t>(row);
+    v.stride = static_cast<int32_t>(h > 1 ? row : w * c);
     v.keep_alive = a;
-    const std::string want = color != "auto" ? color : c == 1 ? "grey" : c == 3 ? "bgr" : "bgra";
+    // "rgb" (rgb=True) on four channels is RGBA, as "bgr" is BGRA.
+    const std::string want = color == "auto"             ? (c == 1 ? "grey" : c == 3 ? "bgr" : "bgra")
+                             : (color == "rgb" && c == 4) ? "rgba"
+                             : (color == "bgr" && c == 4) ? "bgra"
+                                                          : color;
     const int64_t want_c = want == "grey" ? 1 : (want == "bgr" || want == "rgb") ? 3 : (want == "bgra" || want == "rgba") ? 4 : 0;
     if (want_c == 0) {
         throw py::value_error("color must be one of 'bgr', 'rgb', 'bgra', 'rgba', 'grey' (got '" + color_in + "')");
@@ -126,8 +131,11 @@ crop_batch crops_from_array(const py::handle & obj) {
     if (b.height <= 0 || b.width <= 0) {
         throw py::value_error("crops are empty (shape " + shape_text(a) + ")");
     }
-    if (a.strides(off + 1) != 1 || b.row_stride < b.width || b.row_stride > INT32_MAX ||
-        (nd == 3 && b.n > 1 && b.crop_stride < b.row_stride * b.height)) {
+    if (b.n == 0) {
+        return b;  // an empty batch: nothing to read
+    }
+    if ((b.width > 1 && a.strides(off + 1) != 1) || (b.height > 1 && b.row_stride < b.width) ||
+        b.row_stride > INT32_MAX || (nd == 3 && b.n > 1 && b.crop_stride < b.row_stride * b.height)) {
         throw py::value_error("crops of shape " + shape_text(a) +
                               " are not laid out row by row (pixels of a row contiguous, rows and crops going "
                               "forward); pass np.ascontiguousarray(crops)");

@@ -3,6 +3,8 @@
 #include "binding.h"
 #include "parallel.h"
 
+#include <pybind11/stl.h>
+
 #include <algorithm>
 #include <cstring>
 

@@ -17,6 +17,10 @@ from ._results import EMOTIONS, LANDMARK_NAMES, Classification, Face
 
 __version__ = "0.1.0"
 
+FerError.__doc__ = "The runtime failed on valid input; the message is the runtime's (a RuntimeError)."
+ModelError.__doc__ = "A model file the runtime refuses (missing, truncated, not a classifier); names the file and why."
+DetectorError.__doc__ = "A face detector file the runtime refuses; names the file and why."
+
 __all__ = [
     "analyze", "classify", "read_image", "Model", "Detector", "Face", "Classification", "EMOTIONS",
     "LANDMARK_NAMES", "FerError", "ModelError", "DetectorError", "shipped_model", "default_model_path",

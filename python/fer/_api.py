@@ -151,7 +151,7 @@ def _model(model: Union[Model, PathLike, None], threads: Optional[int]) -> Model
         if threads is not None and threads != model.threads:
             raise ValueError("threads is a setting of the Model: pass fer.Model(path, threads=...)")
         return model
-    key = (os.fspath(model) if model is not None else default_model_path(), threads or 1)
+    key = (os.fspath(model) if model is not None else default_model_path(), 1 if threads is None else threads)
     with _lock:
         if key not in _models:
             _models[key] = Model(key[0], threads=key[1])
