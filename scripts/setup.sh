@@ -10,7 +10,10 @@ packages=(build-essential cmake ninja-build ccache pkg-config
           emscripten chromium ffmpeg clang
           libcpp-httplib-dev libssl-dev openssl wrk   # fer serve (HTTPS), its tests (httplib client) and load test
           nginx                                       # the reverse-proxy recipe's test (tests/test-serve-proxy.cpp)
-          g++-aarch64-linux-gnu qemu-user)            # the NEON kernel's tests, under emulation (tests/arm/)
+          g++-aarch64-linux-gnu qemu-user             # the NEON kernel's tests, under emulation (tests/arm/)
+          python3-dev python3-numpy python3-pybind11 pybind11-dev python3-setuptools python3-wheel  # the Python
+          python3-build python3-venv python3-pip python3-pytest python3-opencv   # package and its tests (python/)
+          libonnx-dev libprotobuf-dev)                # fer export --format onnx (ONNX's protobuf classes, checker)
 # Node.js may come from another Debian source (e.g. a nodejs build that bundles
 # npm and conflicts with Debian's npm package): only install it when missing.
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
