@@ -523,6 +523,27 @@ std::string onnx_check(const std::string & bytes) {
     return "";
 }
 
+onnx_description onnx_describe(const std::string & bytes) {
+    onnx::ModelProto model;
+    if (!model.ParseFromString(bytes)) {
+        throw runtime_error("not an ONNX ModelProto (protobuf parse failed)");
+    }
+    onnx_description d;
+    for (const auto & o : model.opset_import()) {
+        d.opset = o.domain().empty() ? o.version() : d.opset;
+    }
+    for (const auto & v : model.graph().input()) {
+        d.inputs.push_back(v.name());
+    }
+    for (const auto & v : model.graph().output()) {
+        d.outputs.push_back(v.name());
+    }
+    for (const auto & p : model.metadata_props()) {
+        d.metadata[p.key()] = p.value();
+    }
+    return d;
+}
+
 std::string tflite_to_onnx(const tfl_model & m, onnx_export_summary * summary) {
     converter c(m);
     onnx::ModelProto model = c.run();

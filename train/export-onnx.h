@@ -8,7 +8,9 @@
 
 #include "export-tflite.h"
 
+#include <map>
 #include <string>
+#include <vector>
 
 namespace fer {
 
@@ -31,5 +33,14 @@ std::string tflite_to_onnx(const tfl_model & m, onnx_export_summary * summary = 
 // ONNX's checker and strict shape inference on serialised bytes; "" when the
 // model passes, else the reason.
 std::string onnx_check(const std::string & bytes);
+
+// What a serialised ModelProto declares (for tests and tools that do not use
+// ONNX's headers); throws a runtime error when the bytes do not parse.
+struct onnx_description {
+    int64_t opset = 0;  // of the default domain
+    std::vector<std::string> inputs, outputs;
+    std::map<std::string, std::string> metadata;
+};
+onnx_description onnx_describe(const std::string & bytes);
 
 }  // namespace fer
