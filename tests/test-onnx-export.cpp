@@ -22,6 +22,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
 
 namespace fs = std::filesystem;
@@ -260,6 +261,76 @@ TEST(OnnxExportCli, RefusesInt8AndUnknownFormats) {
     EXPECT_EQ(r.code, 1) << r.out;
     EXPECT_NE(r.out.find("--format must be tflite or onnx"), std::string::npos) << r.out;
     EXPECT_FALSE(fs::exists(dir / "m.onnx"));
+}
+
+// A graph with what fernet lacks: a strided SAME convolution, a depthwise
+// convolution, ADD and a flatten of a 12x12 feature map before the fully
+// connected layer (TFLite flattens NHWC: the ONNX graph must transpose first).
+TEST(OnnxExportGraph, HandBuiltGraphMatchesTheRuntimeInOpenCV) {
+    std::mt19937 rng(5);
+    std::normal_distribution<float> nd(0.0f, 0.3f);
+    auto random = [&](size_t n) {
+        std::vector<float> v(n);
+        for (float & x : v) {
+            x = nd(rng);
+        }
+        return v;
+    };
+    fer::tfl_model m;
+    auto add = [&](fer::tfl_tensor t) {
+        m.tensors.push_back(std::move(t));
+        return static_cast<int32_t>(m.tensors.size() - 1);
+    };
+    const int32_t in = add(fer::tfl_activation_tensor("input", {1, 48, 48, 1}));
+    const int32_t cw = add(fer::tfl_const_f32("conv/weights", {4, 3, 3, 1}, random(36)));
+    const int32_t cb = add(fer::tfl_const_f32("conv/bias", {4}, random(4)));
+    const int32_t c = add(fer::tfl_activation_tensor("conv", {1, 24, 24, 4}));
+    const int32_t mp = add(fer::tfl_activation_tensor("pool", {1, 12, 12, 4}));
+    const int32_t dw = add(fer::tfl_const_f32("dw/weights", {1, 3, 3, 4}, random(36)));
+    const int32_t db = add(fer::tfl_const_f32("dw/bias", {4}, random(4)));
+    const int32_t d = add(fer::tfl_activation_tensor("dw", {1, 12, 12, 4}));
+    const int32_t sum = add(fer::tfl_activation_tensor("sum", {1, 12, 12, 4}));
+    const int32_t shape = add(fer::tfl_const_i32("flat/shape", {2}, {1, 576}));
+    const int32_t flat = add(fer::tfl_activation_tensor("flat", {1, 576}));
+    const int32_t fw = add(fer::tfl_const_f32("fc/weights", {7, 576}, random(7 * 576)));
+    const int32_t fb = add(fer::tfl_const_f32("fc/bias", {7}, random(7)));
+    const int32_t logits = add(fer::tfl_activation_tensor("logits", {1, 7}));
+    const int32_t probs = add(fer::tfl_activation_tensor("probabilities", {1, 7}));
+    m.ops.push_back(fer::tfl_conv(in, cw, cb, c, fer::tfl_same, 2, fer::tfl_act_relu));
+    m.ops.push_back(fer::tfl_pool(fer::tfl_max_pool_2d, c, mp, fer::tfl_valid, 2, 2));
+    m.ops.push_back(fer::tfl_depthwise(mp, dw, db, d, fer::tfl_same, 1, 1, fer::tfl_act_relu));
+    m.ops.push_back(fer::tfl_add_op(mp, d, sum, fer::tfl_act_none));
+    m.ops.push_back(fer::tfl_reshape_op(sum, shape, flat, {1, 576}));
+    m.ops.push_back(fer::tfl_fc(flat, fw, fb, logits, fer::tfl_act_none));
+    m.ops.push_back(fer::tfl_softmax_op(logits, probs, 1.0f));
+    m.inputs = {in};
+    m.outputs = {probs};
+
+    const std::string tfl = fer::tflite_serialize(m);
+    fer_model * rt = fer_model_load_from_buffer(tfl.data(), tfl.size(), fer_model_default_params());
+    ASSERT_NE(rt, nullptr);
+    fer_context * ctx = fer_context_new(rt);
+    fer::onnx_export_summary summary;
+    const std::string onnx = fer::tflite_to_onnx(m, &summary);
+    EXPECT_NE(summary.op_list.find("Transpose x1"), std::string::npos) << summary.op_list;
+    cv::dnn::Net net = cv::dnn::readNetFromONNX(onnx.data(), onnx.size());
+    double max_abs = 0;
+    for (int trial = 0; trial < 5; ++trial) {
+        std::vector<float> x = random(48 * 48);
+        ASSERT_EQ(fer_context_run(ctx, x.data(), x.size()), FER_OK);
+        size_t n = 0;
+        const float * want = fer_context_output(ctx, 0, &n);
+        ASSERT_EQ(n, 7u);
+        const int dims[4] = {1, 1, 48, 48};
+        net.setInput(cv::Mat(4, dims, CV_32F, x.data()), "input");
+        const cv::Mat got = net.forward("probabilities");
+        for (int k = 0; k < 7; ++k) {
+            max_abs = std::max(max_abs, static_cast<double>(std::fabs(got.ptr<float>()[k] - want[k])));
+        }
+    }
+    EXPECT_LE(max_abs, 1e-5);
+    fer_context_free(ctx);
+    fer_model_free(rt);
 }
 
 TEST(OnnxExportGraph, OperatorsOutsideTheSubsetAreNamed) {
