@@ -156,7 +156,7 @@ int export_onnx(const arg_parser & a, const tfl_model & m, const std::string & o
 }  // namespace
 
 int cmd_export(int argc, char ** argv) {
-    arg_parser a("export", "--out M.tflite [OPTIONS]",
+    arg_parser a("export", "--out M.tflite|M.onnx [OPTIONS]",
                  "Export a model to TensorFlow Lite (float32, or int8 with --int8): batch norm\n"
                  "folded, dropout removed, fused ReLU, NHWC, a SOFTMAX output and, for global-\n"
                  "average-pool heads, the last feature map as a second output (class activation\n"
