@@ -249,6 +249,73 @@ TEST_F(OnnxExport, OnnxruntimeReproducesTheRuntime) {
     expect_same_probabilities("onnxruntime-node", probs, want.probs, faces.size());
 }
 
+// int8 as QDQ (--int8 --qdq, experimental): a checked file whose Q/DQ
+// semantics, run exactly as written (onnxruntime without graph fusion), stay
+// within 1e-2 of fer's int8 runtime with the same top class. (onnxruntime's
+// fused int8 kernels and OpenCV 4.6 do not: docs/runtime.md.)
+TEST(OnnxExportQdq, UnfusedQdqFollowsTheInt8Runtime) {
+    if (!fs::exists(k_sample_csv)) {
+        GTEST_SKIP() << k_sample_csv << " is absent (../shared is not there): no calibration faces";
+    }
+    if (!fs::exists(k_src / "tests" / "interop" / "node_modules" / "onnxruntime-node") ||
+        fer_test::run_command("node --version >/dev/null 2>&1").code != 0) {
+        GTEST_SKIP() << "tests/interop/node_modules/onnxruntime-node or node is missing";
+    }
+    fer_test::temp_dir dir("fer-onnx-qdq");
+    const std::string common = " --int8 --model '" + (k_src / "models" / "fernet.pt").string() + "' --calibration '" +
+                               k_sample_csv.string() + "' --samples 200 --check-faces 0";
+    auto r = fer_test::run_command("'" + k_fer + "' export --format onnx --qdq" + common + " --out '" +
+                                   (dir / "q.onnx") + "' 2>&1");
+    ASSERT_EQ(r.code, 0) << r.out;
+    r = fer_test::run_command("'" + k_fer + "' export" + common + " --out '" + (dir / "q.tflite") + "' 2>&1");
+    ASSERT_EQ(r.code, 0) << r.out;
+    const std::string bytes = read_file(dir.path() / "q.onnx");
+    EXPECT_EQ(fer::onnx_check(bytes), "");
+    EXPECT_EQ(fer::onnx_describe(bytes).metadata["precision"].rfind("int8", 0), 0u);
+    const auto faces = test_faces(200);
+    std::vector<float> want;
+    {
+        fer_model * m = fer_model_load_from_file((dir / "q.tflite").c_str(), fer_model_default_params());
+        ASSERT_NE(m, nullptr);
+        fer_context * ctx = fer_context_new(m);
+        for (const auto & f : faces) {
+            fer_result res;
+            ASSERT_EQ(fer_classify(ctx, f.data(), 48, &res), FER_OK);
+            want.insert(want.end(), res.probabilities, res.probabilities + FER_N_CLASSES);
+        }
+        fer_context_free(ctx);
+        fer_model_free(m);
+    }
+    const std::vector<float> x = nchw_input(faces);
+    {
+        std::ofstream f(dir / "faces.f32", std::ios::binary);
+        f.write(reinterpret_cast<const char *>(x.data()), static_cast<std::streamsize>(x.size() * 4));
+    }
+    r = fer_test::run_command("node '" + (k_src / "tests" / "interop" / "run-onnx.js").string() +
+                              "' --optimization disabled '" + (dir / "q.onnx") + "' '" + (dir / "faces.f32") + ":" +
+                              std::to_string(faces.size()) + "x1x48x48:" + (dir / "ort.f32") + "' 2>&1");
+    ASSERT_EQ(r.code, 0) << r.out;
+    const std::string out = read_file(dir.path() / "ort.f32");
+    const size_t at_p = r.out.find("\"probabilities\""), at_f = r.out.find("\"features\"");
+    const size_t n_probs = faces.size() * FER_N_CLASSES;
+    const size_t offset = at_f != std::string::npos && at_f < at_p ? out.size() / 4 - n_probs : 0;
+    std::vector<float> got(n_probs);
+    ASSERT_GE(out.size(), (offset + n_probs) * 4);
+    std::memcpy(got.data(), out.data() + offset * 4, n_probs * 4);
+    double max_abs = 0;
+    size_t top_differs = 0;
+    for (size_t i = 0; i < faces.size(); ++i) {
+        for (int k = 0; k < FER_N_CLASSES; ++k) {
+            max_abs = std::max(max_abs, static_cast<double>(std::fabs(got[i * 7 + k] - want[i * 7 + k])));
+        }
+        top_differs += top_of(&got[i * 7]) != top_of(&want[i * 7]);
+    }
+    std::printf("unfused QDQ in onnxruntime vs fer int8 runtime: %zu faces, max |diff| %.3g, top differs on %zu\n",
+                faces.size(), max_abs, top_differs);
+    EXPECT_LE(max_abs, 1e-2);
+    EXPECT_EQ(top_differs, 0u);
+}
+
 TEST(OnnxExportCli, RefusesInt8AndUnknownFormats) {
     fer_test::temp_dir dir("fer-onnx-cli");
     const std::string pt = (k_src / "models" / "fernet.pt").string();

@@ -64,6 +64,8 @@ const char * op_name(int builtin) {
     case tfl_softmax: return "SOFTMAX";
     case tfl_add: return "ADD";
     case tfl_logistic: return "LOGISTIC";
+    case tfl_quantize: return "QUANTIZE";
+    case tfl_dequantize: return "DEQUANTIZE";
     default: return "an operator";
     }
 }
@@ -182,26 +184,96 @@ private:
         return n;
     }
 
+    bool is_int8(int32_t t) const { return tensor(t).type == tfl_int8 && tensor(t).data.empty(); }
+
     // Where an op with TFLite fused activation `act` writes: the output
-    // tensor itself, or a value the activation node then reads.
+    // tensor itself, or a value the activation (and quantisation) then reads.
     std::string target(int32_t out, int64_t act, const char * suffix) {
-        return act == tfl_act_none ? output_name(out) : unique(tensor(out).name + suffix);
+        return act == tfl_act_none && !is_int8(out) ? output_name(out) : unique(tensor(out).name + suffix);
     }
 
-    // The fused activation of output `out` (nothing for none).
+    // The fused activation of output `out`, then, for an int8 tensor, its
+    // quantisation as a QuantizeLinear / DequantizeLinear pair (QDQ): the
+    // ONNX value is the float that the int8 tensor stands for.
     void finish(const std::string & pre, int64_t act, int32_t out, const tfl_op & op) {
-        if (act == tfl_act_none) {
-            return;
+        std::string v = pre;
+        if (act != tfl_act_none) {
+            const std::string name = is_int8(out) ? unique(tensor(out).name + "/act") : output_name(out);
+            if (act == tfl_act_relu) {
+                node("Relu", {v}, name);
+            } else if (act == tfl_act_relu6) {
+                node("Clip", {v, initializer(name + "/min", {}, {0.0f}), initializer(name + "/max", {}, {6.0f})}, name);
+            } else {
+                throw runtime_error(std::string("onnx export: ") + op_name(op.builtin) + " '" + tensor(out).name +
+                                    "': fused activation " + std::to_string(act) + " is not supported");
+            }
+            v = name;
         }
-        const std::string name = output_name(out);
-        if (act == tfl_act_relu) {
-            node("Relu", {pre}, name);
-        } else if (act == tfl_act_relu6) {
-            node("Clip", {pre, initializer(name + "/min", {}, {0.0f}), initializer(name + "/max", {}, {6.0f})}, name);
+        if (is_int8(out)) {
+            qdq(v, tensor(out), output_name(out));
+        }
+    }
+
+    void qdq(const std::string & v, const tfl_tensor & t, const std::string & out) {
+        if (t.scale.size() != 1 || t.zero_point.size() != 1) {
+            throw runtime_error("onnx export: int8 tensor '" + t.name + "' without per-tensor quantisation");
+        }
+        const std::string s = initializer(t.name + "/scale", {}, {t.scale[0]});
+        const std::string z = initializer_i8(t.name + "/zero_point", {}, {static_cast<int8_t>(t.zero_point[0])});
+        const std::string q = unique(t.name + "/q");
+        node("QuantizeLinear", {v, s, z}, q);
+        node("DequantizeLinear", {q, s, z}, out);
+    }
+
+    std::string initializer_i8(const std::string & base, const std::vector<int64_t> & dims, const std::vector<int8_t> & v) {
+        auto * t = g_->add_initializer();
+        const std::string n = unique(base);
+        t->set_name(n);
+        t->set_data_type(onnx::TensorProto::INT8);
+        for (int64_t d : dims) {
+            t->add_dims(d);
+        }
+        t->set_raw_data(std::string(reinterpret_cast<const char *>(v.data()), v.size()));
+        return n;
+    }
+
+    // A quantised constant (int8 weights, int32 bias; per-channel along ONNX
+    // axis 0) as DequantizeLinear of its integers.
+    std::string dequantized_constant(const tfl_tensor & t, const std::vector<int64_t> & dims,
+                                     const std::vector<uint8_t> & bytes) {
+        auto * ti = g_->add_initializer();
+        const std::string n = unique(t.name + "/int");
+        ti->set_name(n);
+        ti->set_data_type(t.type == tfl_int8 ? onnx::TensorProto::INT8 : onnx::TensorProto::INT32);
+        for (int64_t d : dims) {
+            ti->add_dims(d);
+        }
+        ti->set_raw_data(std::string(reinterpret_cast<const char *>(bytes.data()), bytes.size()));
+        const int64_t channels = static_cast<int64_t>(t.scale.size());
+        const std::string s = initializer(t.name + "/scale", channels > 1 ? std::vector<int64_t>{channels} : std::vector<int64_t>{},
+                                          t.scale);
+        std::string z;
+        if (t.type == tfl_int8) {
+            z = initializer_i8(t.name + "/zero_point", channels > 1 ? std::vector<int64_t>{channels} : std::vector<int64_t>{},
+                               std::vector<int8_t>(static_cast<size_t>(channels), 0));
         } else {
-            throw runtime_error(std::string("onnx export: ") + op_name(op.builtin) + " '" + tensor(out).name +
-                                "': fused activation " + std::to_string(act) + " is not supported");
+            auto * tz = g_->add_initializer();
+            z = unique(t.name + "/zero_point");
+            tz->set_name(z);
+            tz->set_data_type(onnx::TensorProto::INT32);
+            if (channels > 1) {
+                tz->add_dims(channels);
+            }
+            for (int64_t c = 0; c < channels; ++c) {
+                tz->add_int32_data(0);
+            }
         }
+        const std::string out = unique(t.name);
+        onnx::NodeProto * dq = node("DequantizeLinear", {n, s, z}, out);
+        if (channels > 1) {
+            attr(dq, "axis", int64_t(0));
+        }
+        return out;
     }
 
     // A tensor that needs no fused activation: the op writes it directly.
@@ -251,12 +323,19 @@ private:
 
     void convert(const tfl_op & op, size_t index) {
         for (int32_t in : op.inputs) {
-            if (in >= 0 && tensor(in).type != tfl_float32 && tensor(in).data.empty()) {
+            if (in >= 0 && tensor(in).type != tfl_float32 && !is_int8(in) && tensor(in).data.empty()) {
                 throw runtime_error("onnx export: operator " + std::to_string(index) + " (" + op_name(op.builtin) +
-                                    ") reads a non-float32 tensor: only float32 graphs are exported (no --int8)");
+                                    ") reads a tensor that is neither float32 nor int8");
             }
         }
         const int32_t out = op.outputs.at(0);
+        const bool qdq_ok = op.builtin == tfl_conv_2d || op.builtin == tfl_depthwise_conv_2d ||
+                            op.builtin == tfl_max_pool_2d || op.builtin == tfl_average_pool_2d ||
+                            op.builtin == tfl_quantize || op.builtin == tfl_add;
+        if (is_int8(out) && !qdq_ok) {
+            throw runtime_error(std::string("onnx export: int8 ") + op_name(op.builtin) + " '" + tensor(out).name +
+                                "' is not supported (int8 graphs need a float head)");
+        }
         switch (op.builtin) {
         case tfl_conv_2d:
         case tfl_depthwise_conv_2d: conv(op); break;
@@ -297,6 +376,13 @@ private:
             finish(pre, act, out, op);
             break;
         }
+        case tfl_quantize:
+            qdq(value(op.inputs[0], op), tensor(out), output_name(out));
+            break;
+        case tfl_dequantize:  // the ONNX value already is the float the int8 tensor stands for
+            node("Identity", {value(op.inputs[0], op)}, output_name(out));
+            nchw_[static_cast<size_t>(out)] = nchw_[static_cast<size_t>(op.inputs[0])];
+            break;
         case tfl_logistic:
             node("Sigmoid", {value(op.inputs[0], op)}, output_name(out));
             nchw_[static_cast<size_t>(out)] = nchw_[static_cast<size_t>(op.inputs[0])];
@@ -315,22 +401,29 @@ private:
         // Weights: CONV_2D OHWI -> OIHW; DEPTHWISE 1HWC -> C1HW with one group per input channel.
         const int64_t kh = w.shape[1], kw = w.shape[2];
         const int64_t o = depthwise ? w.shape[3] : w.shape[0], i = depthwise ? 1 : w.shape[3];
-        const std::vector<float> src = floats_of(w);
-        std::vector<float> oihw(src.size());
+        const size_t elem = w.type == tfl_int8 ? 1 : 4;
+        const std::vector<uint8_t> & src = w.data;
+        std::vector<uint8_t> oihw(src.size());
         for (int64_t a = 0; a < o; ++a) {
             for (int64_t b = 0; b < i; ++b) {
                 for (int64_t y = 0; y < kh; ++y) {
                     for (int64_t x = 0; x < kw; ++x) {
                         const int64_t from = depthwise ? (y * kw + x) * o + a : ((a * kh + y) * kw + x) * i + b;
-                        oihw[static_cast<size_t>(((a * i + b) * kh + y) * kw + x)] = src[static_cast<size_t>(from)];
+                        std::memcpy(&oihw[static_cast<size_t>(((a * i + b) * kh + y) * kw + x) * elem],
+                                    &src[static_cast<size_t>(from) * elem], elem);
                     }
                 }
             }
         }
-        std::vector<std::string> inputs = {value(op.inputs[0], op), initializer(w.name, {o, i, kh, kw}, oihw)};
+        std::vector<float> oihw_f(w.type == tfl_int8 ? 0 : oihw.size() / 4);
+        std::memcpy(oihw_f.data(), oihw.data(), oihw_f.size() * 4);
+        std::vector<std::string> inputs = {value(op.inputs[0], op),
+                                           w.type == tfl_int8 ? dequantized_constant(w, {o, i, kh, kw}, oihw)
+                                                              : initializer(w.name, {o, i, kh, kw}, oihw_f)};
         if (op.inputs.size() > 2 && op.inputs[2] >= 0) {
             const tfl_tensor & b = tensor(op.inputs[2]);
-            inputs.push_back(initializer(b.name, {o}, floats_of(b)));
+            inputs.push_back(b.type == tfl_int32 ? dequantized_constant(b, {o}, b.data)
+                                                 : initializer(b.name, {o}, floats_of(b)));
         }
         const int64_t sw = option_int(op, 1, 1), sh = option_int(op, 2, 1);
         const int dil_w_id = depthwise ? 5 : 4, dil_h_id = depthwise ? 6 : 5;
