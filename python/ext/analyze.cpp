@@ -3,6 +3,7 @@
 #include "binding.h"
 #include "parallel.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace fer_py {

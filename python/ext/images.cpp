@@ -3,6 +3,7 @@
 // is (grey, BGR, RGBA, any row stride): no copy of the picture.
 #include "binding.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
