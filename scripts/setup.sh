@@ -12,7 +12,10 @@ packages=(build-essential cmake ninja-build ccache pkg-config
           nginx                                       # the reverse-proxy recipe's test (tests/test-serve-proxy.cpp)
           zbar-tools zopfli                           # fer serve --phone's QR code test (zbarimg); the web app's smaller .gz files
           g++-aarch64-linux-gnu qemu-user             # the NEON kernel's tests, under emulation (tests/arm/)
-          libgloo-dev python3-yaml)                   # distributed training (c10d headers), deploy/check.py
+          libgloo-dev python3-yaml                    # distributed training (c10d headers), deploy/check.py
+          python3-dev python3-numpy python3-pybind11 pybind11-dev python3-setuptools python3-wheel  # the Python
+          python3-build python3-venv python3-pip python3-pytest python3-opencv   # package and its tests (python/)
+          libonnx-dev libprotobuf-dev)                # fer export --format onnx (ONNX's protobuf classes, checker)
 # Node.js may come from another Debian source (e.g. a nodejs build that bundles
 # npm and conflicts with Debian's npm package): only install it when missing.
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then

@@ -2,7 +2,7 @@
 // thread) on raw float32 inputs and writes every output, so that fer's own
 // runtime can be compared with it (tests/test-yunet-parity.cpp).
 //
-// Usage: node run-onnx.js MODEL.onnx IN.f32:NxCxHxW:OUT.f32 ...
+// Usage: node run-onnx.js [--optimization all|disabled] MODEL.onnx IN.f32:NxCxHxW:OUT.f32 ...
 //   IN.f32   the input tensor, float32 little-endian, in the given (NCHW) shape
 //   OUT.f32  written: the model's outputs, in session.outputNames order, concatenated
 // Prints one JSON line per input: {"input": IN, "outputs": [{"name", "dims"}, ...]}.
@@ -18,13 +18,18 @@ function floats(file) {
 }
 
 (async () => {
-  const [model, ...jobs] = process.argv.slice(2);
+  // --optimization LEVEL: onnxruntime's graph optimisation ('all' by default;
+  // 'disabled' runs QuantizeLinear/DequantizeLinear as written, unfused).
+  const args = process.argv.slice(2);
+  let level = 'all';
+  if (args[0] === '--optimization') { level = args[1]; args.splice(0, 2); }
+  const [model, ...jobs] = args;
   if (!model || !jobs.length) {
     console.error('usage: node run-onnx.js MODEL.onnx IN.f32:NxCxHxW:OUT.f32 ...');
     process.exit(2);
   }
   const session = await ort.InferenceSession.create(model,
-    { executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+    { executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: level });
   const inputName = session.inputNames[0];
   for (const job of jobs) {
     const [inFile, shapeText, outFile] = job.split(':');

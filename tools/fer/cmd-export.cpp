@@ -6,6 +6,10 @@
 #include "error.h"
 #include "export-tflite.h"
 #include "infer.h"
+#ifdef FER_HAVE_ONNX
+#include "export-onnx.h"
+#include "onnx-check.h"
+#endif
 
 #include "fer.h"
 
@@ -95,19 +99,84 @@ parity check_parity(Net & net, const fer_model * model, const dataset & d) {
     return r;
 }
 
+#ifdef FER_HAVE_ONNX
+// --format onnx: the float32 graph as ONNX (checked by ONNX's checker when
+// written), then run by OpenCV's dnn module against fer's runtime on the same
+// float32 graph: synthetic faces and, with --check-data, a FER2013 split.
+int export_onnx(const arg_parser & a, const tfl_model & m, const std::string & out, long long n_check, double tol,
+                bool int8) {
+    onnx_export_summary s;
+    const std::string bytes = tflite_to_onnx(m, &s);
+    write_file_atomic(out, bytes);
+    std::printf("wrote %s (%zu bytes): ONNX opset %d, IR %d, %s, input [N,1,48,48] NCHW, %d nodes (%s); "
+                "ONNX checker and strict shape inference: passed\n",
+                out.c_str(), bytes.size(), s.opset, s.ir_version, int8 ? "int8 as QDQ" : "float32", s.n_nodes,
+                s.op_list.c_str());
+    if (int8) {
+        std::printf("int8 QDQ: no parity check (OpenCV 4.6 cannot read per-channel QDQ weights; onnxruntime's fused "
+                    "int8 kernels differ from fer's: docs/runtime.md)\n");
+        return 0;
+    }
+    const std::string tfl = tflite_serialize(m);
+    std::string log;
+    fer_model_params params = fer_model_default_params();
+    params.log_user_data = &log;
+    params.log_callback = [](int, const char * msg, void * user) { *static_cast<std::string *>(user) += msg; };
+    fer_model * model = fer_model_load_from_buffer(tfl.data(), tfl.size(), params);
+    if (!model) {
+        throw runtime_error("export: fer's runtime rejects the float32 graph: " + log);
+    }
+    int rc = 0;
+    auto report = [&](const std::string & what, const onnx_parity & p, bool labelled) {
+        const bool ok = p.max_abs <= tol && p.top_mismatch == 0;
+        std::printf("check %s: %zu faces, max |OpenCV dnn (ONNX) - fer runtime (float32 TFLite)| = %.3g (tolerance "
+                    "%g), top class differs on %zu: %s\n",
+                    what.c_str(), p.n, p.max_abs, tol, p.top_mismatch, ok ? "ok" : "FAILED");
+        if (labelled && p.n) {
+            std::printf("accuracy on %s: OpenCV dnn on the ONNX file %.2f%%\n", what.c_str(),
+                        100.0 * static_cast<double>(p.correct) / static_cast<double>(p.n));
+        }
+        rc = ok ? rc : 3;
+    };
+    try {
+        if (n_check > 0) {
+            report("synthetic", onnx_opencv_parity(bytes, model, synthetic_faces(static_cast<int>(n_check), 7)), false);
+        }
+        if (a.has("check-data")) {
+            const long long check_max = a.get_int("check-max");
+            if (check_max < 0) {
+                throw usage_error("export: --check-max must be >= 0");
+            }
+            const dataset d = subsample(load_dataset(a.get("check-data"), a.get("check-split")),
+                                        static_cast<size_t>(check_max), 2);
+            report(a.get("check-split"), onnx_opencv_parity(bytes, model, d), true);
+        }
+    } catch (...) {
+        fer_model_free(model);
+        throw;
+    }
+    fer_model_free(model);
+    return rc;
+}
+#endif
+
 }  // namespace
 
 int cmd_export(int argc, char ** argv) {
-    arg_parser a("export", "--out M.tflite [OPTIONS]",
+    arg_parser a("export", "--out M.tflite|M.onnx [OPTIONS]",
                  "Export a model to TensorFlow Lite (float32, or int8 with --int8): batch norm\n"
                  "folded, dropout removed, fused ReLU, NHWC, a SOFTMAX output and, for global-\n"
                  "average-pool heads, the last feature map as a second output (class activation\n"
                  "maps). Labels, input size, preprocessing, model name/version, training data and\n"
                  "commit go into the file's metadata. The written file is then loaded with fer's\n"
                  "own runtime and checked against libtorch on synthetic faces (and on a dataset\n"
-                 "split with --check-data). docs/runtime.md describes the file and the checks.");
+                 "split with --check-data). --format onnx writes ONNX instead (float32), checked by\n"
+                 "ONNX's checker and run by OpenCV's dnn module against fer's runtime. docs/runtime.md\n"
+                 "describes the files and the checks.");
     a.option("model", "PATH", "model file or run folder (default: the shipped model)");
-    a.option("out", "FILE", "the .tflite to write (atomically)");
+    a.option("out", "FILE", "the .tflite (or .onnx) to write (atomically)");
+    a.option("format", "F", "tflite, or onnx (float32, opset 13, NCHW; checked with ONNX's checker and against "
+                            "OpenCV's dnn module; default: from --out's extension)");
     a.option("name", "NAME", "model name in the metadata (default: the architecture)");
     a.option("version", "V", "model version in the metadata", "1");
     a.option("training-data", "TEXT", "training data in the metadata", "FER2013 Training split (28,709 faces)");
@@ -122,6 +191,7 @@ int cmd_export(int argc, char ** argv) {
     a.option("samples", "N", "calibration faces (a fixed random subset of Training)", "1000");
     a.option("calibration-method", "M", "int8 activation ranges: minmax (observed) or mse (least quantisation error)", "mse");
     a.option("min-agreement", "F", "int8: least top-class agreement with libtorch on --check-data", "0.99");
+    a.flag("qdq", "with --format onnx --int8: write the int8 graph as QDQ anyway (experimental, not at parity)");
     a.flag("reference-kernels", "check with the readable reference kernels only (no AVX2/FMA)");
     if (!a.parse(argc, argv)) {
         return 0;
@@ -145,8 +215,24 @@ int cmd_export(int argc, char ** argv) {
     opt.source = ref.file;
     const std::string out = a.get("out");
     const bool int8 = a.enabled("int8");
+    const std::string format = a.has("format") ? a.get("format")
+                               : out.size() > 5 && out.compare(out.size() - 5, 5, ".onnx") == 0 ? "onnx"
+                                                                                               : "tflite";
+    if (format != "tflite" && format != "onnx") {
+        throw usage_error("export: --format must be tflite or onnx");
+    }
     export_summary s;
     tfl_model m = net_to_tflite(net, opt, &s);
+#ifndef FER_HAVE_ONNX
+    if (format == "onnx") {
+        throw usage_error("export: this fer was built without ONNX (install libonnx-dev and reconfigure)");
+    }
+#endif
+    if (format == "onnx" && int8 && !a.enabled("qdq")) {
+        throw usage_error("export: --format onnx writes float32 only: int8 as QDQ does not keep parity (onnxruntime's "
+                          "int8 kernels change the top class of 8% of PublicTest faces, OpenCV 4.6 cannot read it; "
+                          "docs/runtime.md); --qdq writes it anyway");
+    }
     if (int8) {
         const long long n_cal = a.get_int("samples");
         if (n_cal < 1 || n_cal > 100000) {
@@ -164,6 +250,11 @@ int cmd_export(int argc, char ** argv) {
         std::printf("int8: calibrated on %zu Training faces of %s in %.1f s\n", train.size(), cal.c_str(),
                     std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     }
+#ifdef FER_HAVE_ONNX
+    if (format == "onnx") {
+        return export_onnx(a, m, out, n_check, tol, int8);
+    }
+#endif
     const std::string bytes = tflite_serialize(m);
     write_file_atomic(out, bytes);
     std::printf("wrote %s (%zu bytes): %s %s, %d ops (%s), %lld weights%s\n", out.c_str(), bytes.size(),

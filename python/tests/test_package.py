@@ -1,0 +1,27 @@
+"""The installed package: models inside it, typing marker, docs, versions."""
+from pathlib import Path
+
+import fer
+
+
+def test_models_come_inside_the_package():
+    pkg = Path(fer.__file__).resolve().parent
+    for name in ("fernet-int8.tflite", "yunet-int8.tflite"):
+        assert (pkg / "models" / name).is_file(), f"{name} not shipped in {pkg}/models"
+    assert Path(fer.default_model_path()).parent == pkg / "models"
+    assert (pkg / "py.typed").is_file()
+
+
+def test_model_metadata():
+    m = fer.Model()
+    assert m.labels == list(fer.EMOTIONS)
+    assert m.meta("model") and m.meta("input_height") == "48"
+    assert "fer.Model(" in repr(m)
+    assert fer.Detector().kind == "yunet"
+
+
+def test_public_api_is_documented():
+    for name in fer.__all__:
+        obj = getattr(fer, name)
+        if callable(obj):
+            assert obj.__doc__, f"fer.{name} has no docstring"
