@@ -65,18 +65,39 @@ enum fer_status {
 const char * fer_status_string(int status);
 
 enum fer_log_level { FER_LOG_ERROR = 0, FER_LOG_WARN = 1, FER_LOG_INFO = 2 };
+
+// Kernel sets: which optimised kernels a model runs (fer_model_params.kernel_set).
+// Every optimised kernel has a reference twin: int8 results are bit-identical
+// across sets, float32 ones differ only by rounding (FMA, summation order).
+// Tests and benchmarks force each set to run each path of a whole model.
+enum fer_kernel_set {
+    FER_KERNELS_BEST = 0,          // the fastest set this build and CPU run (chosen at load)
+    FER_KERNELS_REFERENCE = 1,     // the readable reference loops only
+    FER_KERNELS_AVX2 = 2,          // x86-64 AVX2 + FMA (float32 conv/depthwise/FC, int8 conv/depthwise)
+    FER_KERNELS_AVXVNNI = 3,       // AVX2 + FMA, and AVX-VNNI for the int8 convolution
+    FER_KERNELS_NEON = 4,          // AArch64 NEON int8 convolution
+    FER_KERNELS_WASM_SIMD128 = 5,  // WebAssembly SIMD128 int8 convolution (the web app's SIMD build)
+};
+#define FER_KERNELS_COUNT 6
+// 1 when this build and this CPU run the set (BEST and REFERENCE always).
+int fer_kernel_set_supported(int set);
+// "best", "reference", "avx2", "avxvnni", "neon", "wasm-simd128"; NULL out of range.
+const char * fer_kernel_set_name(int set);
 typedef void (*fer_log_callback)(int level, const char * message, void * user_data);
 
 struct fer_model_params {
     fer_log_callback log_callback;  // NULL: errors go to stderr
     void * log_user_data;
     int keep_all_tensors;  // tools: keep every intermediate tensor (bigger arena), see fer_context_tensor
-    int reference_kernels; // 1: only the readable reference kernels (no AVX2/FMA), e.g. to compare
+    int reference_kernels; // deprecated, kept for old callers: 1 = kernel_set FER_KERNELS_REFERENCE
     // 0, 0: the input size written in the file. Otherwise a model that is not a
     // classifier (a face detector) is instantiated for a [1, input_height,
     // input_width, C] input: every activation shape is derived from it at load
     // (RESIZE_NEAREST_NEIGHBOR keeps the file's whole scale factor).
     int input_height, input_width;
+    // enum fer_kernel_set: FER_KERNELS_BEST by default; a set this build or
+    // CPU cannot run makes the load fail (see fer_kernel_set_supported).
+    int kernel_set;
 };
 struct fer_model_params fer_model_default_params(void);
 
@@ -97,6 +118,8 @@ const char * fer_model_meta(const fer_model * model, const char * key);
 size_t fer_model_arena_size(const fer_model * model);
 // Which kernels the model runs with (chosen once at load from the CPU), as text.
 const char * fer_model_kernels(const fer_model * model);
+// The kernel set the model runs (enum fer_kernel_set, never BEST: the one BEST chose).
+int fer_model_kernel_set(const fer_model * model);
 // 1 when the model has a global-average-pool head, so class activation maps
 // come with every classification at no extra pass; their size in *h, *w.
 int fer_model_has_cam(const fer_model * model, int * h, int * w);
