@@ -1,11 +1,10 @@
 #include "args.h"
-#include "checkpoint.h"
+#include "atomic-file.h"
 #include "cli-common.h"
 #include "commands.h"
 #include "dataset.h"
 #include "error.h"
 #include "holdout.h"
-#include "infer.h"
 #include "log.h"
 #include "metrics.h"
 #include "plots.h"
@@ -14,7 +13,12 @@
 #include "fer-cpp.h"
 #include "fer-pipeline.h"
 
+#ifdef FER_TORCH_COMMANDS  // fer-torch: .pt checkpoints and run folders too
+#include "checkpoint.h"
+#include "infer.h"
+
 #include <torch/torch.h>
+#endif
 
 #include <algorithm>
 #include <atomic>
@@ -30,10 +34,12 @@ namespace fer {
 
 namespace {
 
+#ifdef FER_TORCH_COMMANDS
 metrics evaluate(Net & net, const dataset & d, int64_t batch, bool tta, bool progress) {
     torch::Tensor probs = predict_probabilities(net, d, batch, tta, progress);
     return compute_metrics(d.labels, top_classes(probs), 7);
 }
+#endif
 
 bool is_tflite(const std::string & path) {
     return path.size() > 7 && path.compare(path.size() - 7, 7, ".tflite") == 0;
@@ -135,24 +141,32 @@ int cmd_eval(int argc, char ** argv) {
             throw runtime_error(out_dir + ": cannot create output folder");
         }
     }
-    torch::set_num_threads(static_cast<int>(threads));
     const std::string model_arg = a.has("model") ? a.get("model") : default_tflite_model_path();
     const bool tflite = is_tflite(model_arg);
-    model_ref ref;
+#ifdef FER_TORCH_COMMANDS
+    torch::set_num_threads(static_cast<int>(threads));
     Net net{nullptr};
+#else
+    if (!tflite) {
+        throw needs_libtorch{"eval of a libtorch model (" + model_arg + ")"};
+    }
+#endif
+    model_ref ref;
     fer::model rt;
     std::string arch, precision = "float32";
     if (tflite) {
         ref.file = model_arg;
-        rt = fer::model(load_runtime_model(model_arg).release());
+        rt = load_runtime_model(model_arg);
         arch = rt.meta("architecture") ? rt.meta("architecture") : "tflite";
         if (const char * p = rt.meta("precision")) {  // "int8 (post-training: ...)" -> "int8"
             precision = std::string(p, std::strcspn(p, " "));
         }
     } else {
+#ifdef FER_TORCH_COMMANDS
         ref = resolve_model(model_arg);
         net = load_model(ref.file);
         arch = net->arch;
+#endif
     }
     dataset d;
     if (a.get("split") == "holdout") {
@@ -168,8 +182,12 @@ int cmd_eval(int argc, char ** argv) {
 
     const std::vector<std::string> names = class_names();
     auto run = [&](bool flip) {
-        return tflite ? evaluate_tflite(rt, d, flip, static_cast<int>(threads), !json)
-                      : evaluate(net, d, batch, flip, !json);
+#ifdef FER_TORCH_COMMANDS
+        if (!tflite) {
+            return evaluate(net, d, batch, flip, !json);
+        }
+#endif
+        return evaluate_tflite(rt, d, flip, static_cast<int>(threads), !json);
     };
     const metrics single = run(false);
     metrics flipped;

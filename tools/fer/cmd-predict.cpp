@@ -227,7 +227,7 @@ int cmd_predict(int argc, char ** argv) {
     const std::string model_path = a.has("model") ? a.get("model") : default_tflite_model_path();
     const runtime_model model = load_runtime_model(model_path);
     job.model = model.get();
-    face_detector det(nullptr, fer_detector_free);
+    face_detector det;
     if (!job.whole) {
         det = load_face_detector(resolve_detector_path(a.has("detector") ? a.get("detector") : ""));
         job.det = det.get();
