@@ -2,7 +2,11 @@
 // classify with every kernel set, broken and hostile files are refused
 // without harm. Built in the normal test build and in the ASan + UBSan build
 // (scripts/sanitize.sh), where "without harm" is checked by the sanitizers.
+#include "fer-cpp.h"
+#include "fer-detect.h"
+#include "fer-pipeline.h"
 #include "fer.h"
+#include "kernel-tester.h"
 
 #include <gtest/gtest.h>
 
@@ -300,4 +304,102 @@ TEST(RuntimeC, FuzzCorpusAndRegressionsAreHandled) {
         }
     }
     EXPECT_GE(n, 4);
+}
+
+// The optimised int8 convolutions this build and CPU run against their
+// reference twin, on the cases of tests/kernel-tester.h (the same cases run
+// under Node for SIMD128 and under qemu-aarch64 for NEON).
+TEST(Kernels, Int8ConvTwinsMatchReference) {
+    int variants = 0;
+#ifdef FER_HAVE_AVX2
+    if (fer_rt::fer_cpu_has_avx2_fma()) {
+        const fer_kernel_test::conv_s8_variant avx2 = {
+            "avx2", 2, fer_kernel_test::run_int16_pairs<fer_rt::fer_conv2d_s8__avx2>};
+        EXPECT_EQ(fer_kernel_test::check_conv_s8(avx2), 0);
+        ++variants;
+    }
+#endif
+#ifdef FER_HAVE_AVXVNNI
+    if (fer_rt::fer_cpu_has_avxvnni()) {
+        const fer_kernel_test::conv_s8_variant vnni = {
+            "avxvnni", 4,
+            [](const fer_rt::conv_params & p, const fer_rt::quant_params & q, const int8_t * x, const int8_t * w,
+               const int32_t * bias, const float * scale, int8_t * out, int32_t * scratch) {
+                const size_t oc_pad = static_cast<size_t>(fer_rt::conv_padded_channels(p.out_c));
+                std::vector<int8_t> wv(static_cast<size_t>(p.k_h * p.k_w * ((p.in_c + 3) / 4)) * oc_pad * 4);
+                std::vector<int32_t> bv(oc_pad);
+                std::vector<float> sv(oc_pad);
+                fer_rt::fer_conv2d_pack_s8_vnni(p, q.in_zp, w, bias, scale, wv.data(), bv.data(), sv.data());
+                fer_rt::fer_conv2d_s8__avxvnni(p, q, x, wv.data(), bv.data(), sv.data(), out, scratch);
+            }};
+        EXPECT_EQ(fer_kernel_test::check_conv_s8(vnni), 0);
+        ++variants;
+    }
+#endif
+    if (variants == 0) {
+        GTEST_SKIP() << "no optimised int8 convolution runs on this build and CPU";
+    }
+}
+
+// One status enum and one error style across fer.h, fer-detect.h and
+// fer-pipeline.h; the older detector names still work; the version.
+TEST(RuntimeC, OneStatusEnumAndOneErrorStyle) {
+    EXPECT_STREQ(fer_version(), FER_VERSION);
+    // every status has its own text
+    std::vector<std::string> texts;
+    for (int st = FER_OK; st <= FER_ERR_MEMORY; ++st) {
+        const std::string t = fer_status_string(st);
+        EXPECT_NE(t, "unknown status") << st;
+        for (const auto & seen : texts) {
+            EXPECT_NE(seen, t) << st;
+        }
+        texts.push_back(t);
+    }
+    EXPECT_EQ(FER_DETECT_ERR_TOO_LARGE, FER_ERR_TOO_LARGE);
+    EXPECT_STREQ(fer_detect_status_name(FER_DETECT_ERR_TOO_LARGE), fer_status_string(FER_ERR_TOO_LARGE));
+
+    // constructors: NULL and the reason to the log callback, for models and detectors alike
+    quiet_log log;
+    fer_detector_params dp = fer_detector_default_params();
+    dp.log_callback = [](int, const char * m, void * u) { static_cast<quiet_log *>(u)->text += m; };
+    dp.log_user_data = &log;
+    EXPECT_EQ(fer_detector_load("/nonexistent/face.tflite", dp), nullptr);
+    EXPECT_NE(log.text.find("/nonexistent/face.tflite"), std::string::npos) << log.text;
+    log.text.clear();
+    EXPECT_EQ(fer_model_load("/nonexistent/model.tflite", log.params()), nullptr);
+    EXPECT_NE(log.text.find("/nonexistent/model.tflite"), std::string::npos) << log.text;
+    log.text.clear();
+    const std::vector<unsigned char> junk(100, 'x');
+    EXPECT_EQ(fer_detector_load_from_buffer(junk.data(), junk.size(), dp), nullptr);
+    EXPECT_FALSE(log.text.empty());
+
+    // the older error-buffer loader: the same file, the status in the shared enum
+    fer_detect_status st = FER_DETECT_OK;
+    char err[256] = "";
+    EXPECT_EQ(fer_detector_load_from_file("/nonexistent/face.tflite", &st, err, sizeof err), nullptr);
+    EXPECT_EQ(st, FER_ERR_IO);
+    EXPECT_NE(std::string(err).find("/nonexistent"), std::string::npos);
+
+    // the C++ handles over every object, and a detector failure as the pipeline's status
+    const fs::path yunet = k_models / "yunet-int8.tflite";
+    if (!fs::exists(yunet)) {
+        GTEST_SKIP() << yunet << " is missing";
+    }
+    fer::model m = fer::model::load((k_models / "fernet-int8.tflite").c_str());
+    fer::detector det = fer::detector::load(yunet.c_str());
+    ASSERT_TRUE(m && det);
+    EXPECT_STREQ(det.kind_name(), "yunet");
+    fer::context ctx(m);
+    fer::tracker tracker;
+    ASSERT_TRUE(ctx && tracker);
+    std::vector<uint8_t> grey(64 * 48, 100);
+    fer_face faces[4];
+    int32_t n = -1;
+    EXPECT_EQ(det.analyze(ctx, grey.data(), 64, 48, 64, FER_PIXEL_GREY, fer_pipeline_default_params(), faces, 4, &n),
+              FER_OK);
+    EXPECT_EQ(n, 0);
+    EXPECT_EQ(tracker.update(faces, 0), FER_OK);
+    EXPECT_EQ(det.analyze(ctx, grey.data(), 40000, 40000, 40000, FER_PIXEL_GREY, fer_pipeline_default_params(), faces,
+                          4, &n),
+              FER_ERR_TOO_LARGE);
 }

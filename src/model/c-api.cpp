@@ -82,12 +82,18 @@ int finish_result(fer_context * c, fer_result * r) {
 
 extern "C" {
 
+const char * fer_version(void) { return FER_VERSION; }
+
 const char * fer_status_string(int status) {
     switch (status) {
     case FER_OK: return "ok";
     case FER_ERR_INVALID_ARGUMENT: return "invalid argument";
     case FER_ERR_UNSUPPORTED: return "not supported by this model";
     case FER_ERR_STATE: return "no classification yet";
+    case FER_ERR_IO: return "cannot read the file";
+    case FER_ERR_FORMAT: return "bad model or detector file";
+    case FER_ERR_TOO_LARGE: return "image too large";
+    case FER_ERR_MEMORY: return "out of memory";
     default: return "unknown status";
     }
 }
@@ -113,7 +119,9 @@ fer_model * fer_model_load_from_buffer(const void * data, size_t size, struct fe
     return load_model(static_cast<const uint8_t *>(data), size, params);
 }
 
-fer_model * fer_model_load_from_file(const char * path, struct fer_model_params params) {
+fer_model * fer_model_load_from_file(const char * path, struct fer_model_params params) { return fer_model_load(path, params); }
+
+fer_model * fer_model_load(const char * path, struct fer_model_params params) {
     fer_log_callback cb = params.log_callback ? params.log_callback : default_log;
     FILE * f = path ? std::fopen(path, "rb") : nullptr;
     if (!f) {
