@@ -10,6 +10,8 @@
 //   bench-runtime [--pt models/fernet.pt] [--float models/fernet.tflite]
 //                 [--int8 models/fernet-int8.tflite] [--rounds 30] [--per-round 20]
 //                 [--peak-gmacs G]   (default: 16 float MACs/cycle x the CPU's MHz)
+//                 [--kernel-sets all] (also each explicit kernel set the CPU runs:
+//                                      avx2, avxvnni, neon, wasm-simd128; fer_kernel_set_supported)
 #include "checkpoint.h"
 #include "models.h"
 
@@ -26,6 +28,7 @@
 #include <functional>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace {
@@ -64,6 +67,7 @@ int main(int argc, char ** argv) {
                 i8 = FER_SOURCE_DIR "/models/fernet-int8.tflite";
     int rounds = 30, per_round = 20;
     double peak = 0.0;
+    bool all_sets = false;
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string k = argv[i], v = argv[i + 1];
         if (k == "--pt") pt = v;
@@ -72,6 +76,7 @@ int main(int argc, char ** argv) {
         else if (k == "--rounds") rounds = std::max(1, std::atoi(v.c_str()));
         else if (k == "--per-round") per_round = std::max(1, std::atoi(v.c_str()));
         else if (k == "--peak-gmacs") peak = std::atof(v.c_str());
+        else if (k == "--kernel-sets") all_sets = v == "all";
         else {
             std::fprintf(stderr, "bench-runtime: unknown option %s\n", k.c_str());
             return 1;
@@ -103,10 +108,20 @@ int main(int argc, char ** argv) {
                   }, {}});
     std::vector<fer_model *> models;
     std::vector<fer_context *> ctxs;
-    for (const auto & [label, path, ref] : {std::tuple{"fer float32", f32, 0}, std::tuple{"fer float32 reference", f32, 1},
-                                           std::tuple{"fer int8", i8, 0}, std::tuple{"fer int8 reference", i8, 1}}) {
+    // (label, file, kernel set): the selected (best) and the reference kernels,
+    // and with --kernel-sets all every other set this CPU runs.
+    std::vector<std::tuple<std::string, std::string, int>> runs = {
+        {"fer float32", f32, FER_KERNELS_BEST}, {"fer float32 reference", f32, FER_KERNELS_REFERENCE},
+        {"fer int8", i8, FER_KERNELS_BEST}, {"fer int8 reference", i8, FER_KERNELS_REFERENCE}};
+    for (int set = FER_KERNELS_AVX2; all_sets && set < FER_KERNELS_COUNT; ++set) {
+        if (fer_kernel_set_supported(set)) {
+            runs.emplace_back(std::string("fer float32 ") + fer_kernel_set_name(set), f32, set);
+            runs.emplace_back(std::string("fer int8 ") + fer_kernel_set_name(set), i8, set);
+        }
+    }
+    for (const auto & [label, path, set] : runs) {
         fer_model_params mp = fer_model_default_params();
-        mp.reference_kernels = ref;
+        mp.kernel_set = set;
         fer_model * m = fer_model_load_from_file(path.c_str(), mp);
         if (!m) {
             std::fprintf(stderr, "bench-runtime: cannot load %s\n", path.c_str());
@@ -115,10 +130,10 @@ int main(int argc, char ** argv) {
         fer_context * c = fer_context_new(m);
         models.push_back(m);
         ctxs.push_back(c);
-        if (!ref) {
-            std::printf("%s kernels: %s\n", label, fer_model_kernels(m));
+        if (set == FER_KERNELS_BEST) {
+            std::printf("%s kernels: %s\n", label.c_str(), fer_model_kernels(m));
         }
-        cs.push_back({ref ? std::string(label) : std::string(label) + " (selected kernels)", [c](const uint8_t * face) {
+        cs.push_back({set == FER_KERNELS_BEST ? label + " (selected kernels)" : label, [c](const uint8_t * face) {
                           fer_result r;
                           fer_classify(c, face, 48, &r);
                       }, {}});

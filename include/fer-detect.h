@@ -4,11 +4,15 @@
 // -fno-exceptions and for WebAssembly). The kind is sniffed from the file:
 // a TFLite file ("TFL3") is YuNet, anything else a cascade.
 //
-//     fer_detector * det = fer_detector_load_from_file("haarcascade_frontalface_default.xml", NULL, 0);
+//     fer_detector * det = fer_detector_load("models/yunet-int8.tflite", fer_detector_default_params());
+//     if (!det) { /* the reason went to the log callback (default: stderr) */ }
 //     fer_detect_params p = fer_detect_default_params();
 //     fer_box boxes[64]; int32_t n = 0;
-//     if (det && fer_detector_detect(det, grey, w, h, w, &p, boxes, 64, &n) == FER_DETECT_OK) { ... }
+//     if (fer_detector_detect(det, grey, w, h, w, &p, boxes, 64, &n) == FER_OK) { ... }
 //     fer_detector_free(det);
+//
+// Errors, ownership and threads follow fer.h's conventions (one fer_status
+// enum; constructors return NULL and log the reason).
 //
 // The detector reads OpenCV's cascade XML (stageType BOOST, featureType HAAR,
 // the format of /usr/share/opencv4/haarcascades/*.xml) and its own compact
@@ -20,6 +24,8 @@
 #ifndef FER_DETECT_H
 #define FER_DETECT_H
 
+#include "fer.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,14 +33,15 @@
 extern "C" {
 #endif
 
-typedef enum fer_detect_status {
-    FER_DETECT_OK = 0,
-    FER_DETECT_ERR_ARGUMENT = 1,   // NULL pointer, bad parameter value, negative size
-    FER_DETECT_ERR_IO = 2,         // file cannot be opened or read
-    FER_DETECT_ERR_FORMAT = 3,     // not a cascade, corrupt or unsupported cascade
-    FER_DETECT_ERR_TOO_LARGE = 4,  // image above FER_DETECT_MAX_SIDE / FER_DETECT_MAX_PIXELS
-    FER_DETECT_ERR_MEMORY = 5,     // allocation failed
-} fer_detect_status;
+// Deprecated names, kept so older callers compile: the detector's statuses
+// are fer.h's enum fer_status.
+typedef fer_status fer_detect_status;
+#define FER_DETECT_OK FER_OK
+#define FER_DETECT_ERR_ARGUMENT FER_ERR_INVALID_ARGUMENT
+#define FER_DETECT_ERR_IO FER_ERR_IO
+#define FER_DETECT_ERR_FORMAT FER_ERR_FORMAT
+#define FER_DETECT_ERR_TOO_LARGE FER_ERR_TOO_LARGE
+#define FER_DETECT_ERR_MEMORY FER_ERR_MEMORY
 
 // Largest image accepted by fer_detector_detect (side in pixels, and pixels in
 // total: 100 megapixels). The integral images take 8 bytes per pixel.
@@ -74,14 +81,29 @@ typedef struct fer_detect_params {
 // recall/precision of other values), nms_threshold 0.3, input_long_side 0.
 fer_detect_params fer_detect_default_params(void);
 
-// Load a cascade. Return NULL on failure; the reason is written to err
-// (NUL-terminated, truncated to err_size) when err is not NULL, and the status
-// to *status when status is not NULL.
+// How a detector is loaded: where the reason of a failure goes.
+struct fer_detector_params {
+    fer_log_callback log_callback;  // NULL: errors go to stderr
+    void * log_user_data;
+};
+struct fer_detector_params fer_detector_default_params(void);
+
+// Loads a detector (YuNet .tflite, Haar cascade XML or FERHAAR1, sniffed from
+// the bytes). NULL on failure, the reason (naming the file and the problem)
+// sent to the log callback. A loaded detector is immutable: share it across
+// threads; each detection allocates its own scratch memory.
+fer_detector * fer_detector_load(const char * path, struct fer_detector_params params);
+// The bytes are copied; the caller may free them when this returns.
+fer_detector * fer_detector_load_from_buffer(const void * data, size_t size, struct fer_detector_params params);
+void fer_detector_free(fer_detector * det);
+
+// Deprecated (the older error style, kept so older callers compile): NULL on
+// failure with the reason written to err (NUL-terminated, truncated to
+// err_size) and the status to *status, each when not NULL.
 fer_detector * fer_detector_load_from_file(const char * path, fer_detect_status * status, char * err,
                                            size_t err_size);
 fer_detector * fer_detector_load_from_memory(const void * data, size_t size, fer_detect_status * status,
                                              char * err, size_t err_size);
-void fer_detector_free(fer_detector * det);
 
 // Which detector a file held.
 fer_detector_kind fer_detector_get_kind(const fer_detector * det);
@@ -95,7 +117,7 @@ int32_t fer_detector_window_height(const fer_detector * det);
 int32_t fer_detector_n_stages(const fer_detector * det);
 
 // Serialise to the compact binary form. With out == NULL, only *size is set.
-// Otherwise out must hold *size bytes (FER_DETECT_ERR_ARGUMENT if smaller).
+// Otherwise out must hold *size bytes (FER_ERR_INVALID_ARGUMENT if smaller).
 fer_detect_status fer_detector_save_binary(const fer_detector * det, void * out, size_t * size);
 
 // Detect faces in an 8-bit grey image (row stride in bytes, >= width).
@@ -118,7 +140,7 @@ fer_detect_status fer_detector_detect_image(const fer_detector * det, const uint
                                             const fer_detect_params * params, fer_box * boxes, int32_t max_boxes,
                                             int32_t * n_boxes);
 
-// Short English text of a status ("ok", "bad argument", ...).
+// Deprecated: fer_status_string().
 const char * fer_detect_status_name(fer_detect_status status);
 
 #ifdef __cplusplus

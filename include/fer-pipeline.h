@@ -12,6 +12,10 @@
 //   fer_tracker * t = fer_tracker_new(fer_tracker_default_params());
 //   per frame: fer_analyze(...); fer_tracker_update(t, faces, min(n, 16));  // track_id, smoothed
 //   fer_tracker_free(t);
+//
+// Errors, ownership and threads follow fer.h's conventions: the context is
+// used by one thread at a time; the detector may be shared; a tracker belongs
+// to one video stream (one thread at a time); fer_face holds no pointers.
 #ifndef FER_PIPELINE_H
 #define FER_PIPELINE_H
 
@@ -125,9 +129,9 @@ int fer_classify_ensemble(fer_context * const * members, int32_t n_members, cons
 // Detects faces in an 8-bit grey image and classifies each, largest first.
 // At most max_out faces are written; *n_faces receives the number classified
 // (min of faces found and params->max_faces when set), which may exceed max_out.
-// Returns FER_OK or a fer_status; detector failures (image too large, ...)
-// come back as FER_ERR_INVALID_ARGUMENT with the reason in *detect_status when
-// it is not NULL.
+// Returns FER_OK or a fer_status: a detector failure returns the detector's
+// status (e.g. FER_ERR_TOO_LARGE), also written to *detect_status when it is
+// not NULL (that parameter is kept for older callers; pass NULL).
 int fer_analyze(fer_context * ctx, const fer_detector * det, const uint8_t * grey, int32_t width, int32_t height,
                 int32_t stride, const struct fer_pipeline_params * params, fer_face * faces, int32_t max_out,
                 int32_t * n_faces, fer_detect_status * detect_status);
@@ -163,7 +167,9 @@ struct fer_tracker_params {
 struct fer_tracker_params fer_tracker_default_params(void);
 
 typedef struct fer_tracker fer_tracker;
-fer_tracker * fer_tracker_new(struct fer_tracker_params params);  // NULL on bad params
+// NULL when params are out of range (iou_threshold and ema_alpha in (0,1], max_missed in 0..1000000)
+// or memory is short.
+fer_tracker * fer_tracker_new(struct fer_tracker_params params);
 void fer_tracker_free(fer_tracker * tracker);
 // Assigns track_id (new ids count up from 1) and fills smoothed /
 // smoothed_class of the faces of one frame.

@@ -17,7 +17,7 @@ if ! command -v clang++ >/dev/null; then
   exit 77
 fi
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DFER_BUILD_TRAINING=OFF -DFER_BUILD_TESTS=OFF -DFER_BUILD_BENCH=OFF -DFER_FUZZ=ON -DFER_BUILD_FUZZ=ON >/dev/null
+  -DFER_BUILD_TRAINING=OFF -DFER_BUILD_TOOLS=OFF -DFER_BUILD_WEB=OFF -DFER_BUILD_TESTS=OFF -DFER_BUILD_BENCH=OFF -DFER_FUZZ=ON -DFER_BUILD_FUZZ=ON >/dev/null
 ninja -C build-fuzz -j "${FER_JOBS:-1}" fuzz-model-loader fuzz-cascade fuzz-http
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

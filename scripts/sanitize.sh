@@ -6,6 +6,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cmake -S . -B build-sanitize -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFER_SANITIZE=ON \
-  -DFER_BUILD_TRAINING=OFF -DFER_BUILD_TESTS=OFF -DFER_BUILD_BENCH=OFF >/dev/null
+  -DFER_BUILD_TRAINING=OFF -DFER_BUILD_TOOLS=OFF -DFER_BUILD_WEB=OFF -DFER_BUILD_TESTS=OFF -DFER_BUILD_BENCH=OFF >/dev/null
 ninja -C build-sanitize -j "${FER_JOBS:-$(nproc)}"
 ctest --test-dir build-sanitize --output-on-failure -j1

@@ -201,24 +201,6 @@ size_t fer_conv2d_s8_scratch(const conv_params & p, int channels_per_word) {
            static_cast<size_t>((p.in_c + channels_per_word - 1) / channels_per_word);
 }
 
-bool fer_cpu_has_avxvnni() {
-#if defined(FER_HAVE_AVXVNNI) && (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
-    static const bool has = fer_cpu_has_avx2_fma() && __builtin_cpu_supports("avxvnni");
-    return has;
-#else
-    return false;
-#endif
-}
-
-bool fer_cpu_has_avx2_fma() {
-#if defined(FER_HAVE_AVX2) && (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
-    static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    return has;
-#else
-    return false;
-#endif
-}
-
 void fer_maxpool2d_f32__ref(const pool_params & p, const float * in, float * out) { pool<true>(p, in, out); }
 void fer_avgpool2d_f32__ref(const pool_params & p, const float * in, float * out) { pool<false>(p, in, out); }
 

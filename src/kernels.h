@@ -133,9 +133,9 @@ void fer_conv2d_pack_s8_vnni(const conv_params & p, int in_zp, const int8_t * w_
                              const float * scale, int8_t * w_packed, int32_t * bias_padded, float * scale_padded);
 void fer_conv2d_s8__avxvnni(const conv_params & p, const quant_params & q, const int8_t * in, const int8_t * w_packed,
                             const int32_t * bias_padded, const float * scale_padded, int8_t * out, int32_t * scratch);
-// True when the CPU runs the AVX-VNNI kernel (checked once).
+// True when the CPU runs the AVX-VNNI kernel (checked once; src/model/cpu.cpp).
 bool fer_cpu_has_avxvnni();
-// True when the CPU runs the AVX2 + FMA kernels (checked once).
+// True when the CPU runs the AVX2 + FMA kernels (checked once; src/model/cpu.cpp).
 bool fer_cpu_has_avx2_fma();
 
 // ---- WebAssembly SIMD128 variant (src/kernels-wasm.cpp; builds with -msimd128) ----

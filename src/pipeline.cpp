@@ -280,11 +280,11 @@ int analyze(fer_context * const * members, int32_t n_members, const fer_detector
         det, grey_detector ? grey : pixels, width, height, grey_detector ? grey_stride : stride,
         grey_detector ? FER_PIXEL_GREY : format, &params->detect, boxes, wanted > k_stack_boxes ? wanted : k_stack_boxes,
         &found);
-    if (ds != FER_DETECT_OK) {
+    if (ds != FER_OK) {
         if (detect_status) {
             *detect_status = ds;
         }
-        return FER_ERR_INVALID_ARGUMENT;
+        return ds;  // one status enum: the detector's own reason (e.g. FER_ERR_TOO_LARGE)
     }
     const int32_t n = params->max_faces > 0 && params->max_faces < found ? params->max_faces : found;
     *n_faces = n;

@@ -450,7 +450,7 @@ TEST(Analyze, ErrorsAreStatuses) {
     int32_t n = 0;
     fer_detect_status ds = FER_DETECT_OK;
     // A 40000x40000 image is refused by the detector before it reads a pixel.
-    EXPECT_EQ(fer_analyze(fx.ctx, fx.det, tiny, 40000, 40000, 40000, &p, faces, 2, &n, &ds), FER_ERR_INVALID_ARGUMENT);
+    EXPECT_EQ(fer_analyze(fx.ctx, fx.det, tiny, 40000, 40000, 40000, &p, faces, 2, &n, &ds), FER_ERR_TOO_LARGE);
     EXPECT_EQ(ds, FER_DETECT_ERR_TOO_LARGE);
     EXPECT_EQ(fer_analyze(nullptr, fx.det, tiny, 2, 2, 2, &p, faces, 2, &n, &ds), FER_ERR_INVALID_ARGUMENT);
     EXPECT_EQ(fer_analyze(fx.ctx, fx.det, tiny, 2, 2, 2, &p, nullptr, 2, &n, &ds), FER_ERR_INVALID_ARGUMENT);

@@ -2,7 +2,11 @@
 // classify with every kernel set, broken and hostile files are refused
 // without harm. Built in the normal test build and in the ASan + UBSan build
 // (scripts/sanitize.sh), where "without harm" is checked by the sanitizers.
+#include "fer-cpp.h"
+#include "fer-detect.h"
+#include "fer-pipeline.h"
 #include "fer.h"
+#include "kernel-tester.h"
 
 #include <gtest/gtest.h>
 
@@ -44,9 +48,14 @@ std::vector<unsigned char> random_faces(size_t n, unsigned seed) {
 }
 
 const fs::path k_models = fs::path(FER_SOURCE_DIR) / "models";
+constexpr int k_tflite_int8 = 9;  // the TFLite type number fer_context_tensor reports
 
 }  // namespace
 
+// Every kernel set this build and CPU run (fer_kernel_set_supported), forced
+// through fer_model_params.kernel_set, against the reference set on the same
+// faces: every tensor of the int8 model byte-identical (the optimised int8
+// kernels are exact twins), float32 probabilities within rounding.
 TEST(RuntimeC, ShippedModelsClassifyWithEveryKernelSet) {
     const auto faces = random_faces(6, 3);
     for (const char * name : {"fernet.tflite", "fernet-int8.tflite"}) {
@@ -54,11 +63,34 @@ TEST(RuntimeC, ShippedModelsClassifyWithEveryKernelSet) {
         if (!fs::exists(path)) {
             GTEST_SKIP() << path << " is missing";
         }
-        std::vector<fer_result> by_kernels[2];
-        for (int reference = 0; reference < 2; ++reference) {
+        const bool int8 = std::string(name).find("int8") != std::string::npos;
+        std::vector<fer_result> reference_results;
+        std::vector<std::vector<unsigned char>> reference_tensors;
+        int sets_run = 0;
+        // REFERENCE first: the others are compared with it.
+        for (int set : {static_cast<int>(FER_KERNELS_REFERENCE), static_cast<int>(FER_KERNELS_BEST),
+                        static_cast<int>(FER_KERNELS_AVX2), static_cast<int>(FER_KERNELS_AVXVNNI),
+                        static_cast<int>(FER_KERNELS_NEON), static_cast<int>(FER_KERNELS_WASM_SIMD128)}) {
+            const std::string set_name = fer_kernel_set_name(set);
+            if (!fer_kernel_set_supported(set)) {
+                quiet_log log;
+                fer_model_params p = log.params();
+                p.kernel_set = set;
+                EXPECT_EQ(fer_model_load_from_file(path.c_str(), p), nullptr) << set_name;
+                EXPECT_NE(log.text.find(set_name), std::string::npos) << log.text;
+                continue;
+            }
+            ++sets_run;
             quiet_log log;
-            fer_model * m = fer_model_load_from_file(path.c_str(), log.params(reference));
-            ASSERT_NE(m, nullptr) << name << ": " << log.text;
+            fer_model_params p = log.params();
+            p.kernel_set = set;
+            p.keep_all_tensors = 1;
+            fer_model * m = fer_model_load_from_file(path.c_str(), p);
+            ASSERT_NE(m, nullptr) << name << " " << set_name << ": " << log.text;
+            if (set != FER_KERNELS_BEST) {
+                EXPECT_EQ(fer_model_kernel_set(m), set) << set_name;
+            }
+            EXPECT_NE(fer_model_kernel_set(m), FER_KERNELS_BEST);
             fer_context * c = fer_context_new(m);
             ASSERT_NE(c, nullptr);
             int h = 0, w = 0;
@@ -67,9 +99,9 @@ TEST(RuntimeC, ShippedModelsClassifyWithEveryKernelSet) {
                 fer_result r;
                 ASSERT_EQ(fer_classify(c, faces.data() + i * 2304, 48, &r), FER_OK);
                 float sum = 0.0f;
-                for (float p : r.probabilities) {
-                    EXPECT_TRUE(p >= 0.0f && p <= 1.0f) << name << " face " << i;
-                    sum += p;
+                for (float q : r.probabilities) {
+                    EXPECT_TRUE(q >= 0.0f && q <= 1.0f) << name << " face " << i;
+                    sum += q;
                 }
                 // an int8 SOFTMAX output has steps of 1/256: seven roundings of up to half a step
                 EXPECT_NEAR(sum, 1.0f, 7.0f / 512.0f) << name << " face " << i;
@@ -82,18 +114,129 @@ TEST(RuntimeC, ShippedModelsClassifyWithEveryKernelSet) {
                     }
                     EXPECT_EQ(fer_context_cam(c, r.top_class, map.data(), map.size() - 1), FER_ERR_INVALID_ARGUMENT);
                 }
-                by_kernels[reference].push_back(r);
+                // every INT8 tensor of the graph after this face (float32 ones,
+                // e.g. the int8 model's dequantised head, differ by rounding)
+                std::vector<unsigned char> bytes;
+                for (int t = 0; t < fer_model_n_tensors(m); ++t) {
+                    size_t n = 0;
+                    int type = 0;
+                    const void * data = fer_context_tensor(c, t, &n, &type, nullptr);
+                    ASSERT_NE(data, nullptr) << "tensor " << t;
+                    if (type == k_tflite_int8) {
+                        bytes.insert(bytes.end(), static_cast<const unsigned char *>(data),
+                                     static_cast<const unsigned char *>(data) + n);
+                    }
+                }
+                if (set == FER_KERNELS_REFERENCE) {
+                    reference_results.push_back(r);
+                    reference_tensors.push_back(bytes);
+                    continue;
+                }
+                const fer_result & ref = reference_results[i];
+                EXPECT_EQ(r.top_class, ref.top_class) << name << " " << set_name << " face " << i;
+                for (int k = 0; k < FER_N_CLASSES; ++k) {
+                    EXPECT_NEAR(r.probabilities[k], ref.probabilities[k], 1e-4f) << name << " " << set_name;
+                }
+                if (int8) {
+                    EXPECT_GT(bytes.size(), 100000u);
+                    EXPECT_TRUE(bytes == reference_tensors[i]) << name << " " << set_name << " face " << i
+                                                              << ": an int8 tensor differs from the reference kernels'";
+                }
             }
             EXPECT_EQ(fer_classify(c, nullptr, 48, nullptr), FER_ERR_INVALID_ARGUMENT);
             fer_context_free(c);
             fer_model_free(m);
         }
-        for (size_t i = 0; i < by_kernels[0].size(); ++i) {  // optimised vs reference kernels
-            EXPECT_EQ(by_kernels[0][i].top_class, by_kernels[1][i].top_class) << name << " face " << i;
-            for (int k = 0; k < FER_N_CLASSES; ++k) {
-                EXPECT_NEAR(by_kernels[0][i].probabilities[k], by_kernels[1][i].probabilities[k], 1e-4f) << name;
+        EXPECT_GE(sets_run, 2) << "BEST and REFERENCE always run";
+    }
+}
+
+// The old switch still works: reference_kernels = 1 is the reference set.
+TEST(RuntimeC, ReferenceKernelsFlagSelectsTheReferenceSet) {
+    quiet_log log;
+    fer_model * m = fer_model_load_from_file((k_models / "fernet-int8.tflite").c_str(), log.params(1));
+    ASSERT_NE(m, nullptr) << log.text;
+    EXPECT_EQ(fer_model_kernel_set(m), FER_KERNELS_REFERENCE);
+    EXPECT_STREQ(fer_model_kernels(m), "reference");
+    fer_model_free(m);
+    fer_model_params p = fer_model_default_params();
+    p.kernel_set = 99;
+    p.log_callback = [](int, const char *, void *) {};
+    EXPECT_EQ(fer_model_load_from_file((k_models / "fernet-int8.tflite").c_str(), p), nullptr);
+    EXPECT_EQ(fer_kernel_set_name(99), nullptr);
+}
+
+// YuNet (int8, depthwise convolutions, several float outputs): every INT8
+// tensor of every supported kernel set byte-identical to the reference
+// set's, the float outputs within rounding.
+TEST(RuntimeC, DetectorGraphGivesTheSameResultsWithEveryKernelSet) {
+    const fs::path path = k_models / "yunet-int8.tflite";
+    if (!fs::exists(path)) {
+        GTEST_SKIP() << path << " is missing";
+    }
+    std::vector<std::vector<float>> reference;
+    std::vector<unsigned char> reference_int8;
+    for (int set = FER_KERNELS_REFERENCE; set < FER_KERNELS_COUNT; ++set) {
+        if (!fer_kernel_set_supported(set)) {
+            continue;
+        }
+        quiet_log log;
+        fer_model_params p = log.params();
+        p.kernel_set = set;
+        p.keep_all_tensors = 1;
+        p.input_height = 96;
+        p.input_width = 128;
+        fer_model * m = fer_model_load_from_file(path.c_str(), p);
+        ASSERT_NE(m, nullptr) << log.text;
+        fer_context * c = fer_context_new(m);
+        ASSERT_NE(c, nullptr);
+        int dims[4];
+        const int rank = fer_model_input_dims(m, dims);
+        size_t n = 1;
+        for (int k = 0; k < rank; ++k) {
+            n *= static_cast<size_t>(dims[k]);
+        }
+        std::mt19937 rng(17);
+        std::vector<float> input(n);
+        for (float & x : input) {
+            x = static_cast<float>(rng() % 256);
+        }
+        ASSERT_EQ(fer_context_run(c, input.data(), input.size()), FER_OK);
+        std::vector<unsigned char> int8;
+        for (int t = 0; t < fer_model_n_tensors(m); ++t) {
+            size_t count = 0;
+            int type = 0;
+            const void * data = fer_context_tensor(c, t, &count, &type, nullptr);
+            ASSERT_NE(data, nullptr);
+            if (type == k_tflite_int8) {
+                int8.insert(int8.end(), static_cast<const unsigned char *>(data),
+                            static_cast<const unsigned char *>(data) + count);
             }
         }
+        if (set == FER_KERNELS_REFERENCE) {
+            reference_int8 = int8;
+            EXPECT_GT(reference_int8.size(), 10000u);
+        } else {
+            EXPECT_TRUE(int8 == reference_int8) << fer_kernel_set_name(set) << ": an int8 tensor differs";
+        }
+        for (int o = 0; o < fer_model_n_outputs(m); ++o) {
+            size_t count = 0;
+            const float * out = fer_context_output(c, o, &count);
+            ASSERT_NE(out, nullptr);
+            std::vector<float> v(out, out + count);
+            if (set == FER_KERNELS_REFERENCE) {
+                reference.push_back(v);
+                continue;
+            }
+            const std::vector<float> & ref = reference[static_cast<size_t>(o)];
+            ASSERT_EQ(v.size(), ref.size());
+            for (size_t i = 0; i < v.size(); ++i) {
+                ASSERT_NEAR(v[i], ref[i], 1e-4f * (std::fabs(ref[i]) + 1.0f))
+                    << fer_kernel_set_name(set) << ": output " << fer_model_output_name(m, o) << " element " << i;
+            }
+        }
+        fer_context_free(c);
+        fer_model_free(m);
     }
 }
 
@@ -161,4 +304,102 @@ TEST(RuntimeC, FuzzCorpusAndRegressionsAreHandled) {
         }
     }
     EXPECT_GE(n, 4);
+}
+
+// The optimised int8 convolutions this build and CPU run against their
+// reference twin, on the cases of tests/kernel-tester.h (the same cases run
+// under Node for SIMD128 and under qemu-aarch64 for NEON).
+TEST(Kernels, Int8ConvTwinsMatchReference) {
+    int variants = 0;
+#ifdef FER_HAVE_AVX2
+    if (fer_rt::fer_cpu_has_avx2_fma()) {
+        const fer_kernel_test::conv_s8_variant avx2 = {
+            "avx2", 2, fer_kernel_test::run_int16_pairs<fer_rt::fer_conv2d_s8__avx2>};
+        EXPECT_EQ(fer_kernel_test::check_conv_s8(avx2), 0);
+        ++variants;
+    }
+#endif
+#ifdef FER_HAVE_AVXVNNI
+    if (fer_rt::fer_cpu_has_avxvnni()) {
+        const fer_kernel_test::conv_s8_variant vnni = {
+            "avxvnni", 4,
+            [](const fer_rt::conv_params & p, const fer_rt::quant_params & q, const int8_t * x, const int8_t * w,
+               const int32_t * bias, const float * scale, int8_t * out, int32_t * scratch) {
+                const size_t oc_pad = static_cast<size_t>(fer_rt::conv_padded_channels(p.out_c));
+                std::vector<int8_t> wv(static_cast<size_t>(p.k_h * p.k_w * ((p.in_c + 3) / 4)) * oc_pad * 4);
+                std::vector<int32_t> bv(oc_pad);
+                std::vector<float> sv(oc_pad);
+                fer_rt::fer_conv2d_pack_s8_vnni(p, q.in_zp, w, bias, scale, wv.data(), bv.data(), sv.data());
+                fer_rt::fer_conv2d_s8__avxvnni(p, q, x, wv.data(), bv.data(), sv.data(), out, scratch);
+            }};
+        EXPECT_EQ(fer_kernel_test::check_conv_s8(vnni), 0);
+        ++variants;
+    }
+#endif
+    if (variants == 0) {
+        GTEST_SKIP() << "no optimised int8 convolution runs on this build and CPU";
+    }
+}
+
+// One status enum and one error style across fer.h, fer-detect.h and
+// fer-pipeline.h; the older detector names still work; the version.
+TEST(RuntimeC, OneStatusEnumAndOneErrorStyle) {
+    EXPECT_STREQ(fer_version(), FER_VERSION);
+    // every status has its own text
+    std::vector<std::string> texts;
+    for (int st = FER_OK; st <= FER_ERR_MEMORY; ++st) {
+        const std::string t = fer_status_string(st);
+        EXPECT_NE(t, "unknown status") << st;
+        for (const auto & seen : texts) {
+            EXPECT_NE(seen, t) << st;
+        }
+        texts.push_back(t);
+    }
+    EXPECT_EQ(FER_DETECT_ERR_TOO_LARGE, FER_ERR_TOO_LARGE);
+    EXPECT_STREQ(fer_detect_status_name(FER_DETECT_ERR_TOO_LARGE), fer_status_string(FER_ERR_TOO_LARGE));
+
+    // constructors: NULL and the reason to the log callback, for models and detectors alike
+    quiet_log log;
+    fer_detector_params dp = fer_detector_default_params();
+    dp.log_callback = [](int, const char * m, void * u) { static_cast<quiet_log *>(u)->text += m; };
+    dp.log_user_data = &log;
+    EXPECT_EQ(fer_detector_load("/nonexistent/face.tflite", dp), nullptr);
+    EXPECT_NE(log.text.find("/nonexistent/face.tflite"), std::string::npos) << log.text;
+    log.text.clear();
+    EXPECT_EQ(fer_model_load("/nonexistent/model.tflite", log.params()), nullptr);
+    EXPECT_NE(log.text.find("/nonexistent/model.tflite"), std::string::npos) << log.text;
+    log.text.clear();
+    const std::vector<unsigned char> junk(100, 'x');
+    EXPECT_EQ(fer_detector_load_from_buffer(junk.data(), junk.size(), dp), nullptr);
+    EXPECT_FALSE(log.text.empty());
+
+    // the older error-buffer loader: the same file, the status in the shared enum
+    fer_detect_status st = FER_DETECT_OK;
+    char err[256] = "";
+    EXPECT_EQ(fer_detector_load_from_file("/nonexistent/face.tflite", &st, err, sizeof err), nullptr);
+    EXPECT_EQ(st, FER_ERR_IO);
+    EXPECT_NE(std::string(err).find("/nonexistent"), std::string::npos);
+
+    // the C++ handles over every object, and a detector failure as the pipeline's status
+    const fs::path yunet = k_models / "yunet-int8.tflite";
+    if (!fs::exists(yunet)) {
+        GTEST_SKIP() << yunet << " is missing";
+    }
+    fer::model m = fer::model::load((k_models / "fernet-int8.tflite").c_str());
+    fer::detector det = fer::detector::load(yunet.c_str());
+    ASSERT_TRUE(m && det);
+    EXPECT_STREQ(det.kind_name(), "yunet");
+    fer::context ctx(m);
+    fer::tracker tracker;
+    ASSERT_TRUE(ctx && tracker);
+    std::vector<uint8_t> grey(64 * 48, 100);
+    fer_face faces[4];
+    int32_t n = -1;
+    EXPECT_EQ(det.analyze(ctx, grey.data(), 64, 48, 64, FER_PIXEL_GREY, fer_pipeline_default_params(), faces, 4, &n),
+              FER_OK);
+    EXPECT_EQ(n, 0);
+    EXPECT_EQ(tracker.update(faces, 0), FER_OK);
+    EXPECT_EQ(det.analyze(ctx, grey.data(), 40000, 40000, 40000, FER_PIXEL_GREY, fer_pipeline_default_params(), faces,
+                          4, &n),
+              FER_ERR_TOO_LARGE);
 }

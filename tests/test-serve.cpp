@@ -1,7 +1,8 @@
 // End-to-end tests of `fer serve`: the real executable on a loopback port,
 // talked to over HTTP with httplib's client and over raw sockets (malformed
 // requests, path traversal, slow uploads). Photos with faces come from
-// ../shared/data/faces; the tests that need them skip when it is absent.
+// ../shared/data/faces; the tests that need them skip when it is absent, and
+// the repository's samples/group-photo.jpg stands in where it can.
 #include "serve-harness.h"
 #include "test-util.h"
 
@@ -37,6 +38,10 @@ using namespace serve_test;
 const std::string k_faces = std::string(FER_SHARED_DATA) + "/faces";
 
 bool have_photos() { return fs::exists(k_faces + "/Tom_Cruise_avp_2014_4.jpg"); }
+
+// The repository's own photo of several people (samples/): the predict tests
+// that must run in a fresh clone use it.
+const std::string k_group = std::string(FER_SOURCE_DIR) + "/samples/group-photo.jpg";
 
 #define REQUIRE_PHOTOS()                                                                      \
     if (!have_photos()) {                                                                     \
@@ -187,12 +192,39 @@ TEST(Serve, PredictsOneFaceSeveralFacesAndNone) {
     EXPECT_NE(s.log().find("\"POST /v1/predict\" 200"), std::string::npos) << "access log: " << s.log();
 }
 
+// The repository's group photo (no ../shared needed): its faces found and
+// classified, the same answer for its JPEG, the same pixels as PNG and a
+// multipart upload; no face in noise.
+TEST(Serve, PredictsTheRepositoryGroupPhoto) {
+    server s({"--site", "none"});
+    ASSERT_GT(s.port(), 0) << s.log();
+    auto c = client_of(s);
+    const std::string group = read_file(k_group);
+    ASSERT_FALSE(group.empty()) << k_group;
+    auto jpg = c.Post("/v1/predict", group, "image/jpeg");
+    ASSERT_EQ(status_of(jpg), 200) << (jpg ? jpg->body : "");
+    EXPECT_GE(count_of(jpg->body, "\"box\""), 4u) << jpg->body;
+    EXPECT_NE(jpg->body.find("\"width\": 640, \"height\": 360"), std::string::npos) << jpg->body;
+    auto png = c.Post("/v1/predict", jpeg_as_png(k_group), "image/png");
+    ASSERT_EQ(status_of(png), 200);
+    EXPECT_EQ(without_file(png->body), without_file(jpg->body));
+    httplib::MultipartFormDataItems form = {{"image", group, "group.jpg", "image/jpeg"}};
+    auto multi = c.Post("/v1/predict", form);
+    ASSERT_EQ(status_of(multi), 200);
+    EXPECT_NE(multi->body.find("\"file\": \"group.jpg\""), std::string::npos);
+    EXPECT_EQ(without_file(multi->body), without_file(jpg->body));
+    auto none = c.Post("/v1/predict", noise_png(320, 240, 4), "image/png");
+    ASSERT_EQ(status_of(none), 200);
+    EXPECT_NE(none->body.find("\"faces\": []"), std::string::npos) << none->body;
+    EXPECT_EQ(s.stop(), 0) << s.log();
+}
+
 // `fer predict --json` and the server must describe a photo identically, with
 // flip test-time augmentation and the best mode too (which must change the
-// probabilities).
+// probabilities). The shared conference photo when present, else the
+// repository's group photo.
 TEST(Serve, AnswersWhatFerPredictPrints) {
-    REQUIRE_PHOTOS();
-    const std::string photo = k_faces + "/solvay_conference.jpg";
+    const std::string photo = have_photos() ? k_faces + "/solvay_conference.jpg" : k_group;
     server s({"--site", "none"});
     const char * cli_options[3] = {" ", " --tta flip ", " --quality best "};
     const char * queries[3] = {"/v1/predict", "/v1/predict?tta=flip", "/v1/predict?quality=best"};
@@ -373,7 +405,7 @@ TEST(Serve, StaticSiteStaysInsideItsFolder) {
 TEST(Serve, ConcurrentClientsGetTheirOwnAnswers) {
     server s({"--site", "none", "--threads", "8", "--workers", "2"});
     ASSERT_GT(s.port(), 0) << s.log();
-    std::vector<std::string> images;
+    std::vector<std::string> images = {read_file(k_group)};  // faces even without ../shared
     if (have_photos()) {
         for (const char * f : {"Tom_Cruise_avp_2014_4.jpg", "solvay_conference.jpg", "dogs.jpg", "2008_001322.jpg"}) {
             images.push_back(read_file(k_faces + "/" + f));

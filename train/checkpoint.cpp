@@ -1,5 +1,7 @@
 #include "checkpoint.h"
 
+#include "atomic-file.h"
+
 #include "error.h"
 
 #include <cstdio>
@@ -15,28 +17,8 @@ namespace fer {
 
 namespace {
 
-void fsync_path(const std::string & path) {
-    int fd = ::open(path.c_str(), O_RDONLY);
-    if (fd >= 0) {
-        ::fsync(fd);
-        ::close(fd);
-    }
-}
-
-std::string temp_name(const std::string & path) { return path + ".tmp." + std::to_string(::getpid()); }
-
-void commit(const std::string & tmp, const std::string & path) {
-    fsync_path(tmp);
-    std::error_code ec;
-    fs::rename(tmp, path, ec);
-    if (ec) {
-        fs::remove(tmp, ec);
-        throw runtime_error(path + ": cannot write (" + ec.message() + ")");
-    }
-}
-
 template <class F> void save_atomic(const std::string & path, F && write_to) {
-    const std::string tmp = temp_name(path);
+    const std::string tmp = atomic_temp_name(path);
     try {
         write_to(tmp);
     } catch (const c10::Error & e) {
@@ -44,7 +26,7 @@ template <class F> void save_atomic(const std::string & path, F && write_to) {
         fs::remove(tmp, ec);
         throw runtime_error(path + ": cannot write (" + std::string(e.what_without_backtrace()) + ")");
     }
-    commit(tmp, path);
+    atomic_commit(tmp, path);
 }
 
 torch::serialize::InputArchive open_archive(const std::string & path) {
@@ -83,24 +65,6 @@ void read_weights(torch::serialize::InputArchive & ar, Net & net, const std::str
 }
 
 }  // namespace
-
-void write_file_atomic(const std::string & path, const std::string & text) {
-    const std::string tmp = temp_name(path);
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        if (!out) {
-            throw runtime_error(path + ": cannot write (folder missing or not writable)");
-        }
-        out << text;
-        out.flush();
-        if (!out) {
-            std::error_code ec;
-            fs::remove(tmp, ec);
-            throw runtime_error(path + ": write failed (disk full?)");
-        }
-    }
-    commit(tmp, path);
-}
 
 void save_model(const std::string & path, Net & net) {
     save_atomic(path, [&](const std::string & tmp) {

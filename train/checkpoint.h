@@ -2,6 +2,7 @@
 // atomically: to a temporary file in the same folder, flushed, then renamed.
 #pragma once
 
+#include "atomic-file.h"  // write_file_atomic, declared here before
 #include "models.h"
 
 #include <torch/torch.h>
@@ -27,8 +28,5 @@ void save_checkpoint(const std::string & path, Net & net, torch::optim::Optimize
 // load_checkpoint_into once the network and optimizer are built.
 train_state read_checkpoint_state(const std::string & path, std::string * arch);
 void load_checkpoint_into(const std::string & path, Net & net, torch::optim::Optimizer & opt);
-
-// Writes `text` to `path` atomically.
-void write_file_atomic(const std::string & path, const std::string & text);
 
 }  // namespace fer

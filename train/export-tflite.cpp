@@ -213,11 +213,7 @@ tfl_field f_i32(int id, int v) { tfl_field f; f.id = id; f.width = 4; f.ivalue =
 tfl_field f_f32(int id, float v) { tfl_field f; f.id = id; f.width = 4; f.is_float = true; f.fvalue = v; return f; }
 tfl_field f_ivec(int id, std::vector<int32_t> v) { tfl_field f; f.id = id; f.width = 0; f.ivec = std::move(v); return f; }
 
-// BuiltinOptions union members (TFLite numbering, see schema/tflite-subset.fbs).
-enum : int {
-    opt_conv = 1, opt_depthwise = 2, opt_pool = 5, opt_fc = 8, opt_softmax = 9, opt_add = 11, opt_reshape = 17,
-    opt_pad = 22, opt_reducer = 27, opt_dequantize = 38, opt_resize_nearest = 74, opt_quantize = 89,
-};
+// BuiltinOptions union members: src/tflite/tflite-numbers.h (shared with the runtime's reader).
 
 }  // namespace
 
@@ -226,7 +222,7 @@ tfl_op tfl_conv(int32_t in, int32_t w, int32_t b, int32_t out, int padding, int 
     op.builtin = tfl_conv_2d;
     op.inputs = {in, w, b};
     op.outputs = {out};
-    op.options_type = opt_conv;
+    op.options_type = tfl_opt_conv_2d;
     op.options = {f_i8(0, padding), f_i32(1, stride), f_i32(2, stride), f_i8(3, act), f_i32(4, 1), f_i32(5, 1)};
     return op;
 }
@@ -236,7 +232,7 @@ tfl_op tfl_depthwise(int32_t in, int32_t w, int32_t b, int32_t out, int padding,
     op.builtin = tfl_depthwise_conv_2d;
     op.inputs = {in, w, b};
     op.outputs = {out};
-    op.options_type = opt_depthwise;
+    op.options_type = tfl_opt_depthwise_conv_2d;
     op.options = {f_i8(0, padding), f_i32(1, stride), f_i32(2, stride), f_i32(3, multiplier), f_i8(4, act),
                   f_i32(5, 1), f_i32(6, 1)};
     return op;
@@ -247,7 +243,7 @@ tfl_op tfl_pool(int builtin, int32_t in, int32_t out, int padding, int filter, i
     op.builtin = builtin;
     op.inputs = {in};
     op.outputs = {out};
-    op.options_type = opt_pool;
+    op.options_type = tfl_opt_pool_2d;
     op.options = {f_i8(0, padding), f_i32(1, stride), f_i32(2, stride), f_i32(3, filter), f_i32(4, filter),
                   f_i8(5, tfl_act_none)};
     return op;
@@ -258,7 +254,7 @@ tfl_op tfl_fc(int32_t in, int32_t w, int32_t b, int32_t out, int act) {
     op.builtin = tfl_fully_connected;
     op.inputs = {in, w, b};
     op.outputs = {out};
-    op.options_type = opt_fc;
+    op.options_type = tfl_opt_fully_connected;
     op.options = {f_i8(0, act), f_i8(1, 0), f_i8(2, 0)};
     return op;
 }
@@ -268,7 +264,7 @@ tfl_op tfl_mean_op(int32_t in, int32_t axes, int32_t out, bool keep_dims) {
     op.builtin = tfl_mean;
     op.inputs = {in, axes};
     op.outputs = {out};
-    op.options_type = opt_reducer;
+    op.options_type = tfl_opt_reducer;
     op.options = {f_i8(0, keep_dims ? 1 : 0)};
     return op;
 }
@@ -278,7 +274,7 @@ tfl_op tfl_add_op(int32_t a, int32_t b, int32_t out, int act) {
     op.builtin = tfl_add;
     op.inputs = {a, b};
     op.outputs = {out};
-    op.options_type = opt_add;
+    op.options_type = tfl_opt_add;
     op.options = {f_i8(0, act)};
     return op;
 }
@@ -288,7 +284,7 @@ tfl_op tfl_reshape_op(int32_t in, int32_t shape, int32_t out, const std::vector<
     op.builtin = tfl_reshape;
     op.inputs = {in, shape};
     op.outputs = {out};
-    op.options_type = opt_reshape;
+    op.options_type = tfl_opt_reshape;
     op.options = {f_ivec(0, new_shape)};
     return op;
 }
@@ -298,7 +294,7 @@ tfl_op tfl_softmax_op(int32_t in, int32_t out, float beta) {
     op.builtin = tfl_softmax;
     op.inputs = {in};
     op.outputs = {out};
-    op.options_type = opt_softmax;
+    op.options_type = tfl_opt_softmax;
     op.options = {f_f32(0, beta)};
     return op;
 }
@@ -316,7 +312,7 @@ tfl_op tfl_pad_op(int32_t in, int32_t paddings, int32_t out) {
     op.builtin = tfl_pad;
     op.inputs = {in, paddings};
     op.outputs = {out};
-    op.options_type = opt_pad;  // an empty PadOptions table, as TFLite's converter writes
+    op.options_type = tfl_opt_pad;  // an empty PadOptions table, as TFLite's converter writes
     return op;
 }
 
@@ -325,7 +321,7 @@ tfl_op tfl_resize_nearest_op(int32_t in, int32_t size, int32_t out) {
     op.builtin = tfl_resize_nearest_neighbor;
     op.inputs = {in, size};
     op.outputs = {out};
-    op.options_type = opt_resize_nearest;
+    op.options_type = tfl_opt_resize_nearest_neighbor;
     op.options = {f_i8(0, 0), f_i8(1, 0)};  // align_corners, half_pixel_centers
     return op;
 }
@@ -450,7 +446,7 @@ std::string tflite_serialize(const tfl_model & m) {
     if (!metadata.empty()) {
         model.ref(6, fb_tables(metadata));
     }
-    return fb_writer().finish(model.done(), "TFL3");
+    return fb_writer().finish(model.done(), k_file_identifier);
 }
 
 // ---------------------------------------------------------------------------
@@ -810,7 +806,7 @@ tfl_model net_to_tflite(Net & net, const export_options & opt, export_summary * 
          << "training_data=" << opt.training_data << "\n"
          << "commit=" << opt.commit << "\n"
          << "source=" << opt.source << "\n";
-    g.m.metadata = {{"fer.labels", labels}, {"fer.info", info.str()}};
+    g.m.metadata = {{k_meta_labels, labels}, {k_meta_info, info.str()}};
     g.m.description = "fer " + model_name + " " + opt.model_version +
                       ": facial emotion recognition (FER2013 classes), float32";
 
@@ -1260,7 +1256,7 @@ tfl_model quantize_tflite_int8(const tfl_model & f, const std::vector<std::pair<
     }
     for (auto & kv : q.metadata) {
         const std::string from = "precision=float32\n";
-        const size_t p = kv.first == "fer.info" ? kv.second.find(from) : std::string::npos;
+        const size_t p = kv.first == k_meta_info ? kv.second.find(from) : std::string::npos;
         if (p != std::string::npos) {
             kv.second.replace(p, from.size(), "precision=int8 (post-training: per-channel weights, calibrated activations)\n");
         }

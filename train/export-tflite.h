@@ -6,6 +6,7 @@
 #pragma once
 
 #include "models.h"
+#include "tflite/tflite-numbers.h"
 
 #include <cstdint>
 #include <string>
@@ -16,14 +17,13 @@ namespace fer {
 
 // ---- A TFLite graph in memory (also used by tests to build odd files) ----
 
-enum tfl_type : int { tfl_float32 = 0, tfl_int32 = 2, tfl_int8 = 9 };
-enum tfl_op_code : int {
-    tfl_add = 0, tfl_average_pool_2d = 1, tfl_conv_2d = 3, tfl_depthwise_conv_2d = 4, tfl_dequantize = 6,
-    tfl_fully_connected = 9, tfl_logistic = 14, tfl_max_pool_2d = 17, tfl_reshape = 22, tfl_softmax = 25, tfl_pad = 34,
-    tfl_mean = 40, tfl_resize_nearest_neighbor = 97, tfl_quantize = 114,
-};
-enum tfl_padding : int { tfl_same = 0, tfl_valid = 1 };
-enum tfl_activation : int { tfl_act_none = 0, tfl_act_relu = 1, tfl_act_relu6 = 3 };
+// The TFLite numbers (tensor types, builtin codes, options, padding,
+// activations, metadata names): one copy, shared with the runtime's reader.
+using namespace fer_tflite;
+using tfl_type = fer_tflite::tensor_type;
+using tfl_op_code = fer_tflite::builtin_op;
+using tfl_padding = fer_tflite::padding;
+using tfl_activation = fer_tflite::fused_activation;
 
 struct tfl_tensor {
     std::string name;

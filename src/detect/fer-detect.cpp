@@ -86,16 +86,13 @@ fer_detect_params fer_detect_default_params(void) {
     return p;
 }
 
-const char * fer_detect_status_name(fer_detect_status status) {
-    switch (status) {
-        case FER_DETECT_OK: return "ok";
-        case FER_DETECT_ERR_ARGUMENT: return "bad argument";
-        case FER_DETECT_ERR_IO: return "cannot read file";
-        case FER_DETECT_ERR_FORMAT: return "bad detector file";
-        case FER_DETECT_ERR_TOO_LARGE: return "image too large";
-        case FER_DETECT_ERR_MEMORY: return "out of memory";
-    }
-    return "unknown status";
+const char * fer_detect_status_name(fer_detect_status status) { return fer_status_string(status); }
+
+struct fer_detector_params fer_detector_default_params(void) {
+    fer_detector_params p;
+    p.log_callback = nullptr;
+    p.log_user_data = nullptr;
+    return p;
 }
 
 fer_detector * fer_detector_load_from_memory(const void * data, size_t size, fer_detect_status * status, char * err,
@@ -331,3 +328,31 @@ fer_detect_status fer_detector_detect(const fer_detector * det, const uint8_t * 
 }
 
 }  // extern "C"
+
+namespace {
+
+// The one error style of the public headers: NULL and the reason to the log
+// callback (the err-buffer loaders above are the older style, kept).
+fer_detector * logged(fer_detector * d, const char * err, const fer_detector_params & params) {
+    if (!d) {
+        const std::string msg = std::string("cannot load detector: ") + err;
+        if (params.log_callback) {
+            params.log_callback(FER_LOG_ERROR, msg.c_str(), params.log_user_data);
+        } else {
+            std::fprintf(stderr, "fer: error: %s\n", msg.c_str());
+        }
+    }
+    return d;
+}
+
+}  // namespace
+
+fer_detector * fer_detector_load(const char * path, struct fer_detector_params params) {
+    char err[512] = "";
+    return logged(fer_detector_load_from_file(path, nullptr, err, sizeof err), err, params);
+}
+
+fer_detector * fer_detector_load_from_buffer(const void * data, size_t size, struct fer_detector_params params) {
+    char err[512] = "";
+    return logged(fer_detector_load_from_memory(data, size, nullptr, err, sizeof err), err, params);
+}

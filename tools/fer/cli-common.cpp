@@ -96,6 +96,16 @@ std::string default_cascade_path() {
     if (const char * env = std::getenv("FER_CASCADE"); env && *env) {
         return env;
     }
+    // The copy installed with fer (share/fer/cascades, tools/fer/CMakeLists.txt), else OpenCV's.
+    std::error_code ec;
+    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    if (!ec) {
+        const fs::path installed =
+            exe.parent_path().parent_path() / "share" / "fer" / "cascades" / "haarcascade_frontalface_alt2.xml";
+        if (fs::exists(installed, ec)) {
+            return installed.string();
+        }
+    }
     return "/usr/share/opencv4/haarcascades/haarcascade_frontalface_alt2.xml";
 }
 
@@ -127,7 +137,7 @@ runtime_model load_runtime_model(const std::string & path) {
             *s += (s->empty() ? "" : "; ") + std::string(message);
         }
     };
-    runtime_model m(fer_model_load_from_file(path.c_str(), p), fer_model_free);
+    runtime_model m = fer::model::load(path.c_str(), p);
     if (!m) {
         throw input_error(path + ": cannot load the model: " + (log.empty() ? "unknown reason" : log) +
                           " (--model, $FER_TFLITE_MODEL)");
@@ -136,10 +146,19 @@ runtime_model load_runtime_model(const std::string & path) {
 }
 
 face_detector load_face_detector(const std::string & path) {
-    char err[512] = "";
-    face_detector d(fer_detector_load_from_file(path.c_str(), nullptr, err, sizeof err), fer_detector_free);
+    std::string log;
+    fer_detector_params p = fer_detector_default_params();
+    p.log_user_data = &log;
+    p.log_callback = [](int level, const char * message, void * user) {
+        if (level == FER_LOG_ERROR) {
+            auto * s = static_cast<std::string *>(user);
+            *s += (s->empty() ? "" : "; ") + std::string(message);
+        }
+    };
+    face_detector d = fer::detector::load(path.c_str(), p);
     if (!d) {
-        throw input_error(path + ": cannot load the face detector: " + err + " (--detector, $FER_DETECTOR)");
+        throw input_error(path + ": cannot load the face detector: " + (log.empty() ? "unknown reason" : log) +
+                          " (--detector, $FER_DETECTOR)");
     }
     return d;
 }

@@ -2,12 +2,8 @@
 #pragma once
 
 #include "log.h"  // terminal_safe
-#include "models.h"
 
-#include "fer-detect.h"
-#include "fer.h"
-
-#include <memory>
+#include "fer-cpp.h"
 
 #include <cstdint>
 #include <string>
@@ -41,13 +37,14 @@ std::string default_cascade_path();
 // anything else is a file. Empty: $FER_DETECTOR when set, else "yunet".
 std::string resolve_detector_path(const std::string & arg);
 
-// Owning handles of the runtime's model and face detector.
-using runtime_model = std::unique_ptr<fer_model, void (*)(fer_model *)>;
-using face_detector = std::unique_ptr<fer_detector, void (*)(fer_detector *)>;
+// Owning handles of the runtime's model and face detector (fer-cpp.h).
+using runtime_model = fer::model;
+using face_detector = fer::detector;
 // A .tflite file loaded into fer's runtime; an input error names the file and
 // the verifier's reason.
 runtime_model load_runtime_model(const std::string & path);
-// A Haar cascade (OpenCV XML or FERHAAR1); an input error names the file and the reason.
+// A face detector (YuNet .tflite, Haar cascade XML or FERHAAR1); an input
+// error names the file and the reason.
 face_detector load_face_detector(const std::string & path);
 
 // Files named on the command line, folders searched recursively for images,

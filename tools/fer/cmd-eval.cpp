@@ -1,11 +1,10 @@
 #include "args.h"
-#include "checkpoint.h"
+#include "atomic-file.h"
 #include "cli-common.h"
 #include "commands.h"
 #include "dataset.h"
 #include "error.h"
 #include "holdout.h"
-#include "infer.h"
 #include "log.h"
 #include "metrics.h"
 #include "plots.h"
@@ -14,7 +13,12 @@
 #include "fer-cpp.h"
 #include "fer-pipeline.h"
 
+#ifdef FER_TORCH_COMMANDS  // fer-torch: .pt checkpoints and run folders too
+#include "checkpoint.h"
+#include "infer.h"
+
 #include <torch/torch.h>
+#endif
 
 #include <algorithm>
 #include <atomic>
@@ -30,10 +34,12 @@ namespace fer {
 
 namespace {
 
+#ifdef FER_TORCH_COMMANDS
 metrics evaluate(Net & net, const dataset & d, int64_t batch, bool tta, bool progress) {
     torch::Tensor probs = predict_probabilities(net, d, batch, tta, progress);
     return compute_metrics(d.labels, top_classes(probs), 7);
 }
+#endif
 
 bool is_tflite(const std::string & path) {
     return path.size() > 7 && path.compare(path.size() - 7, 7, ".tflite") == 0;
@@ -152,18 +158,24 @@ int cmd_eval(int argc, char ** argv) {
             throw runtime_error(out_dir + ": cannot create output folder");
         }
     }
-    torch::set_num_threads(static_cast<int>(threads));
     const std::string model_arg = a.has("model") ? a.get("model") : default_tflite_model_path();
     const bool tflite = is_tflite(model_arg);
-    model_ref ref;
+#ifdef FER_TORCH_COMMANDS
+    torch::set_num_threads(static_cast<int>(threads));
     Net net{nullptr};
+#else
+    if (!tflite) {
+        throw needs_libtorch{"eval of a libtorch model (" + model_arg + ")"};
+    }
+#endif
+    model_ref ref;
     std::vector<fer::model> rt;
     std::string arch, precision = "float32";
     if (tflite) {
         ref.file = model_arg;
-        rt.emplace_back(load_runtime_model(model_arg).release());
+        rt.push_back(load_runtime_model(model_arg));
         for (const std::string & f : ensemble) {
-            rt.emplace_back(load_runtime_model(f).release());
+            rt.push_back(load_runtime_model(f));
         }
         arch = rt[0].meta("architecture") ? rt[0].meta("architecture") : "tflite";
         if (rt.size() > 1) {
@@ -176,9 +188,11 @@ int cmd_eval(int argc, char ** argv) {
         if (tta == FER_TTA_TEN_CROP || !ensemble.empty()) {
             throw usage_error("eval: --tta ten-crop and --ensemble need a .tflite --model");
         }
+#ifdef FER_TORCH_COMMANDS
         ref = resolve_model(model_arg);
         net = load_model(ref.file);
         arch = net->arch;
+#endif
     }
     dataset d;
     if (a.get("split") == "holdout") {
@@ -194,8 +208,12 @@ int cmd_eval(int argc, char ** argv) {
 
     const std::vector<std::string> names = class_names();
     auto run = [&](int32_t views) {
-        return tflite ? evaluate_tflite(rt, d, views, static_cast<int>(threads), !json)
-                      : evaluate(net, d, batch, views == FER_TTA_FLIP, !json);
+#ifdef FER_TORCH_COMMANDS
+        if (!tflite) {
+            return evaluate(net, d, batch, views == FER_TTA_FLIP, !json);
+        }
+#endif
+        return evaluate_tflite(rt, d, views, static_cast<int>(threads), !json);
     };
     const metrics single = run(FER_TTA_NONE);
     metrics flipped;

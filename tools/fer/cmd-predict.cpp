@@ -263,7 +263,7 @@ int cmd_predict(int argc, char ** argv) {
     for (const runtime_model & m : models) {
         job.models.push_back(m.get());
     }
-    face_detector det(nullptr, fer_detector_free);
+    face_detector det;
     if (!job.whole) {
         det = load_face_detector(resolve_detector_path(a.has("detector") ? a.get("detector") : ""));
         job.det = det.get();

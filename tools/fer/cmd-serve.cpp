@@ -41,9 +41,18 @@ struct serve_config {
     serve::api_options api;
 };
 
+// The web app installed with fer (share/fer/web, web/CMakeLists.txt), else the
+// source tree's build; none when neither exists.
 std::string default_site() {
-    const std::string s = std::string(FER_SOURCE_DIR) + "/build/web/site";
     std::error_code ec;
+    const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (!ec) {
+        const std::filesystem::path installed = exe.parent_path().parent_path() / "share" / "fer" / "web";
+        if (std::filesystem::is_regular_file(installed / "index.html", ec)) {
+            return installed.string();
+        }
+    }
+    const std::string s = std::string(FER_SOURCE_DIR) + "/build/web/site";
     return std::filesystem::is_directory(s, ec) ? s : "";
 }
 
@@ -89,7 +98,7 @@ serve_config parse_options(int argc, char ** argv, bool & help_shown) {
                     "LAN addresses and a QR code of the page's (docs/web-app.md: what each phone browser shows)");
     a.option("cert-dir", "DIR", "where --phone keeps its certificate (default: ~/.config/fer/tls)");
     a.option("api-key", "KEY", "require `Authorization: Bearer KEY` on /v1/* (default: $FER_API_KEY)");
-    a.option("site", "DIR", "static site to serve at / (default: build/web/site when it exists; none: no site)");
+    a.option("site", "DIR", "static site to serve at / (default: the installed web app, else build/web/site when it exists; none: no site)");
     a.option("model", "PATH", "TFLite model (default: $FER_TFLITE_MODEL or the shipped one)");
     a.option("detector", "NAME|FILE", "yunet (default: CNN with landmarks), haar (OpenCV's frontalface_alt2), or a file: YuNet .tflite, Haar cascade XML or FERHAAR1 ($FER_DETECTOR)");
     a.flag("quiet", "no access log");

@@ -17,6 +17,13 @@ int cmd_live(int argc, char ** argv);
 int cmd_serve(int argc, char ** argv);
 int cmd_merge(int argc, char ** argv);
 
+// Thrown by a command of `fer` when this request needs libtorch (eval of a
+// .pt file): main() hands the whole command line to the fer-torch helper, or
+// says that this fer was built without it. `what` names the request.
+struct needs_libtorch {
+    std::string what;
+};
+
 // The model used when --model is not given: models/fernet.pt beside the
 // executable's source tree or install prefix, or $FER_MODEL.
 std::string default_model_path();

@@ -89,7 +89,7 @@ tfl_model yunet_to_tflite(const onnx::model & m, const std::string & onnx_path, 
             "OpenMMLab; notice and licence text in models/LICENSE-yunet\n"
          << "source=" << base_name(onnx_path) << " (ShiqiYu/libfacedetection.train " << commit << ")\n"
          << "converter=fer-convert-yunet (tools/yunet-convert)\n";
-    t.metadata = {{"fer.info", info.str()}};
+    t.metadata = {{fer::k_meta_info, info.str()}};
     t.description = "fer yunet-n: face detector (YuNet, Apache-2.0), float32";
     return t;
 }

@@ -1,0 +1,153 @@
+// One tester for the optimised int8 convolution kernels against their
+// reference twin (fer_conv2d_s8__ref), header-only and dependency-free so the
+// very same cases run natively (AVX2, AVX-VNNI: tests/test-runtime-c.cpp),
+// under Node for WebAssembly SIMD128 (tests/wasm/kernels-wasm-twin.cpp) and
+// under qemu-aarch64 for NEON (tests/arm/kernels-neon-twin.cpp).
+//
+// Cases: output channels around the 4-lane, 8-channel packing and 16- and
+// 32-channel block edges (1 ... 70), input channels 1, 2, 3, 17, 32 (an
+// unpaired last channel, a partial byte quad), kernels 1/3/5, strides 1-2,
+// dilation 2, SAME/VALID, input and output zero points, a ReLU clamp and a
+// clamp below 127, two batch items on some cases; canaries past the output
+// and past the scratch catch writes beyond either. Every failure prints its
+// parameters. Fixed seed: the same inputs on every target.
+#pragma once
+
+#include "kernels.h"
+
+#include <cstdio>
+#include <random>
+#include <vector>
+
+namespace fer_kernel_test {
+
+struct conv_s8_case {
+    int out_c, in_c, k, stride, dil, n;
+    bool same;
+};
+
+// What a variant needs to run one case: the convolution, its requantisation,
+// the input, the OHWI weights, bias and scales (to pack as the variant
+// packs), the output and the scratch it may use (fer_conv2d_s8_scratch(p,
+// channels_per_word) words).
+struct conv_s8_variant {
+    const char * name;
+    int channels_per_word;  // 2: int16 pairs (AVX2, NEON, WASM SIMD128); 4: byte quads (AVX-VNNI)
+    void (*run)(const fer_rt::conv_params & p, const fer_rt::quant_params & q, const int8_t * x, const int8_t * w,
+                const int32_t * bias, const float * scale, int8_t * out, int32_t * scratch);
+};
+
+// The int16-pair packing and a kernel taking it (AVX2, NEON, WASM SIMD128).
+template <void (*Kernel)(const fer_rt::conv_params &, const fer_rt::quant_params &, const int8_t *, const int16_t *,
+                         const int32_t *, const float *, int8_t *, int32_t *)>
+void run_int16_pairs(const fer_rt::conv_params & p, const fer_rt::quant_params & q, const int8_t * x, const int8_t * w,
+                     const int32_t * bias, const float * scale, int8_t * out, int32_t * scratch) {
+    const size_t oc_pad = static_cast<size_t>(fer_rt::conv_padded_channels(p.out_c));
+    std::vector<int16_t> wp(static_cast<size_t>(p.k_h * p.k_w * ((p.in_c + 1) / 2)) * oc_pad * 2);
+    std::vector<int32_t> bp(oc_pad);
+    std::vector<float> sp(oc_pad);
+    fer_rt::fer_conv2d_pack_s8(p, w, bias, scale, wp.data(), bp.data(), sp.data());
+    Kernel(p, q, x, wp.data(), bp.data(), sp.data(), out, scratch);
+}
+
+constexpr int8_t k_out_canary = 77;
+constexpr int32_t k_scratch_canary = 0x5a5a5a5a;
+constexpr size_t k_canary_len = 16;
+
+inline void print_case(const char * name, const conv_s8_case & c, const fer_rt::quant_params & q,
+                       const fer_rt::conv_params & p) {
+    std::printf("FAIL %s: out_c %d in_c %d k %d stride %d dil %d batch %d %s in %dx%d out %dx%d in_zp %d out_zp %d "
+                "act [%d, %d]: ", name, c.out_c, c.in_c, c.k, c.stride, c.dil, c.n, c.same ? "SAME" : "VALID", p.in_h,
+                p.in_w, p.out_h, p.out_w, q.in_zp, q.out_zp, q.act_min, q.act_max);
+}
+
+// One case; true when the variant's output equals the reference's and nothing
+// past the output or the scratch was written.
+inline bool run_case(const conv_s8_variant & v, const conv_s8_case & c, std::mt19937 & rng) {
+    std::uniform_int_distribution<int> q8(-128, 127), w8(-127, 127), b32(-20000, 20000), zp(-20, 20);
+    fer_rt::conv_params p;
+    p.n = c.n;
+    p.in_h = 7 + static_cast<int>(rng() % 6);
+    p.in_w = 6 + static_cast<int>(rng() % 7);
+    p.in_c = c.in_c;
+    p.out_c = c.out_c;
+    p.k_h = p.k_w = c.k;
+    p.stride_h = p.stride_w = c.stride;
+    p.dil_h = p.dil_w = c.dil;
+    fer_rt::fer_window_geometry(p.in_h, c.k, c.stride, c.dil, c.same, &p.out_h, &p.pad_top);
+    fer_rt::fer_window_geometry(p.in_w, c.k, c.stride, c.dil, c.same, &p.out_w, &p.pad_left);
+    if (p.out_h <= 0 || p.out_w <= 0) {
+        return true;  // VALID with a window larger than the input: no output, nothing to compare
+    }
+    std::vector<int8_t> x(static_cast<size_t>(p.n * p.in_h * p.in_w * p.in_c));
+    std::vector<int8_t> w(static_cast<size_t>(p.out_c * p.k_h * p.k_w * p.in_c));
+    std::vector<int32_t> b(static_cast<size_t>(p.out_c));
+    std::vector<float> sc(static_cast<size_t>(p.out_c));
+    for (auto & e : x) e = static_cast<int8_t>(q8(rng));
+    for (auto & e : w) e = static_cast<int8_t>(w8(rng));
+    for (auto & e : b) e = b32(rng);
+    // Scales that bring the sums into and past the int8 range, so the clamp matters too.
+    for (size_t i = 0; i < sc.size(); ++i) sc[i] = 0.00002f * static_cast<float>(1 + (i * 7 + static_cast<size_t>(c.in_c)) % 40);
+    fer_rt::quant_params q;
+    q.in_zp = zp(rng);
+    q.out_zp = zp(rng);
+    const bool relu = (c.out_c + c.k) % 3 == 0;
+    q.act_min = relu ? q.out_zp : -128;  // a fused ReLU
+    q.act_max = relu && c.in_c % 2 ? 100 : 127;
+    q.scale = sc.data();
+
+    const size_t n_out = static_cast<size_t>(p.n * p.out_h * p.out_w * p.out_c);
+    const size_t n_scratch = fer_rt::fer_conv2d_s8_scratch(p, v.channels_per_word);
+    std::vector<int8_t> ref(n_out + k_canary_len, k_out_canary), got(n_out + k_canary_len, k_out_canary);
+    std::vector<int32_t> scratch(n_scratch + k_canary_len, k_scratch_canary);
+    fer_rt::fer_conv2d_s8__ref(p, q, x.data(), w.data(), b.data(), ref.data());
+    v.run(p, q, x.data(), w.data(), b.data(), sc.data(), got.data(), scratch.data());
+
+    for (size_t i = 0; i < n_out + k_canary_len; ++i) {
+        if (got[i] != ref[i]) {
+            print_case(v.name, c, q, p);
+            std::printf("element %zu%s: %d, reference %d\n", i, i >= n_out ? " (past the output: written)" : "",
+                        got[i], ref[i]);
+            return false;
+        }
+    }
+    for (size_t i = n_scratch; i < scratch.size(); ++i) {
+        if (scratch[i] != k_scratch_canary) {
+            print_case(v.name, c, q, p);
+            std::printf("scratch word %zu past the %zu words it may use was written\n", i, n_scratch);
+            return false;
+        }
+    }
+    return true;
+}
+
+// Runs every case on the variant; returns the number that differ (0: all
+// bit-identical) and prints a summary line.
+inline int check_conv_s8(const conv_s8_variant & v) {
+    std::mt19937 rng(20261204);
+    int n_cases = 0, n_failed = 0;
+    for (int out_c : {1, 3, 4, 5, 7, 8, 9, 12, 15, 16, 17, 24, 31, 33, 48, 64, 70}) {
+        for (int in_c : {1, 2, 3, 17, 32}) {
+            for (int k : {1, 3, 5}) {
+                for (int variant = 0; variant < 2; ++variant) {
+                    conv_s8_case c;
+                    c.out_c = out_c;
+                    c.in_c = in_c;
+                    c.k = k;
+                    c.stride = 1 + (out_c + variant) % 2;
+                    c.dil = (k > 1 && (in_c + variant) % 3 == 0) ? 2 : 1;
+                    c.same = (in_c + k + out_c + variant) % 2 == 0;
+                    c.n = (out_c + in_c + variant) % 5 == 0 ? 2 : 1;
+                    ++n_cases;
+                    if (!run_case(v, c, rng)) {
+                        ++n_failed;
+                    }
+                }
+            }
+        }
+    }
+    std::printf("[ %s ] %d int8 conv cases, %d differ from the reference\n", v.name, n_cases, n_failed);
+    return n_failed;
+}
+
+}  // namespace fer_kernel_test
