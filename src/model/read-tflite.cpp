@@ -36,14 +36,10 @@ public:
     __attribute__((format(printf, 2, 3)))
 #endif
     bool fail(const char * fmt, ...) {
-        char buf[512];
         va_list ap;
         va_start(ap, fmt);
-        std::vsnprintf(buf, sizeof buf, fmt, ap);
+        keep_first_error(L.error, fmt, ap);
         va_end(ap);
-        if (L.error.empty()) {
-            L.error = buf;
-        }
         return false;
     }
 

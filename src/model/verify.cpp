@@ -23,14 +23,10 @@ const char * type_name(int type) {
 const char * tflite_type_name(int type) { return type_name(type); }
 
 bool op_verifier::fail(const char * fmt, ...) {
-    char buf[512];
     va_list ap;
     va_start(ap, fmt);
-    std::vsnprintf(buf, sizeof buf, fmt, ap);
+    keep_first_error(L.error, fmt, ap);
     va_end(ap);
-    if (L.error.empty()) {
-        L.error = buf;
-    }
     return false;
 }
 

@@ -14,6 +14,17 @@
 
 namespace fer_rt {
 
+// Formats a message into `error` unless it already holds one (the first
+// problem is the one worth reporting); returns false, for `return fail(...)`.
+inline bool keep_first_error(std::string & error, const char * fmt, va_list ap) {
+    char buf[512];
+    std::vsnprintf(buf, sizeof buf, fmt, ap);
+    if (error.empty()) {
+        error = buf;
+    }
+    return false;
+}
+
 struct fb_table {
     uint64_t pos = 0, vt = 0;
     uint32_t vt_size = 0, t_size = 0;
@@ -28,14 +39,10 @@ public:
     __attribute__((format(printf, 2, 3)))
 #endif
     bool fail(const char * fmt, ...) {
-        char buf[512];
         va_list ap;
         va_start(ap, fmt);
-        std::vsnprintf(buf, sizeof buf, fmt, ap);
+        keep_first_error(error, fmt, ap);
         va_end(ap);
-        if (error.empty()) {
-            error = buf;
-        }
         return false;
     }
     uint32_t u32(uint64_t at) const { uint32_t v; std::memcpy(&v, d_ + at, 4); return v; }

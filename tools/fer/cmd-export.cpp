@@ -60,6 +60,25 @@ dataset synthetic_faces(int n, uint64_t seed) {
     return d;
 }
 
+// The faces an export is checked on: --check synthetic ones, then up to
+// --check-max of --check-data's --check-split. check(faces) measures, and
+// report(what, result, labelled) prints and judges.
+template <class Check, class Report>
+void check_export(const arg_parser & a, long long n_check, Check check, Report report) {
+    if (n_check > 0) {
+        report(std::string("synthetic"), check(synthetic_faces(static_cast<int>(n_check), 7)), false);
+    }
+    if (a.has("check-data")) {
+        const long long check_max = a.get_int("check-max");
+        if (check_max < 0) {
+            throw usage_error("export: --check-max must be >= 0");
+        }
+        const dataset d = subsample(load_dataset(a.get("check-data"), a.get("check-split")),
+                                    static_cast<size_t>(check_max), 2);
+        report(a.get("check-split"), check(d), true);
+    }
+}
+
 struct parity {
     double max_abs = 0.0;
     size_t top_mismatch = 0;
@@ -139,18 +158,8 @@ int export_onnx(const arg_parser & a, const tfl_model & m, const std::string & o
         rc = ok ? rc : 3;
     };
     try {
-        if (n_check > 0) {
-            report("synthetic", onnx_opencv_parity(bytes, model, synthetic_faces(static_cast<int>(n_check), 7)), false);
-        }
-        if (a.has("check-data")) {
-            const long long check_max = a.get_int("check-max");
-            if (check_max < 0) {
-                throw usage_error("export: --check-max must be >= 0");
-            }
-            const dataset d = subsample(load_dataset(a.get("check-data"), a.get("check-split")),
-                                        static_cast<size_t>(check_max), 2);
-            report(a.get("check-split"), onnx_opencv_parity(bytes, model, d), true);
-        }
+        check_export(a, n_check, [&](const dataset & faces) { return onnx_opencv_parity(bytes, model, faces); },
+                     report);
     } catch (...) {
         fer_model_free(model);
         throw;
@@ -274,17 +283,17 @@ int cmd_export(int argc, char ** argv) {
     std::printf("runtime kernels: %s\n", fer_model_kernels(model));
     int rc = 0;
     const double min_agree = a.get_double("min-agreement");
-    auto report = [&](const char * what, const parity & p, bool labelled) {
+    auto report = [&](const std::string & what, const parity & p, bool labelled) {
         const double agree = p.n ? 1.0 - static_cast<double>(p.top_mismatch) / static_cast<double>(p.n) : 1.0;
         // float32 must match libtorch; int8 is judged on real faces only (top-class agreement)
         const bool ok = int8 ? (!labelled || agree >= min_agree) : (p.max_abs <= tol && p.top_mismatch == 0);
         std::printf("check %s: %zu faces, max |runtime - libtorch| = %.3g%s, top class differs on %zu (agreement "
                     "%.2f%%); runtime %.2f ms/face: %s\n",
-                    what, p.n, p.max_abs, int8 ? "" : (" (tolerance " + std::to_string(tol) + ")").c_str(),
+                    what.c_str(), p.n, p.max_abs, int8 ? "" : (" (tolerance " + std::to_string(tol) + ")").c_str(),
                     p.top_mismatch, 100.0 * agree, p.n ? p.runtime_ms / static_cast<double>(p.n) : 0.0,
                     ok ? "ok" : "FAILED");
         if (labelled) {
-            std::printf("accuracy on %s: libtorch float32 %.2f%%, runtime %s %.2f%% (%zu faces)\n", what,
+            std::printf("accuracy on %s: libtorch float32 %.2f%%, runtime %s %.2f%% (%zu faces)\n", what.c_str(),
                         100.0 * static_cast<double>(p.correct_ref) / static_cast<double>(p.n),
                         int8 ? "int8" : "float32", 100.0 * static_cast<double>(p.correct_rt) / static_cast<double>(p.n),
                         p.n);
@@ -294,18 +303,7 @@ int cmd_export(int argc, char ** argv) {
         }
     };
     try {
-        if (n_check > 0) {
-            report("synthetic", check_parity(net, model, synthetic_faces(static_cast<int>(n_check), 7)), false);
-        }
-        if (a.has("check-data")) {
-            const long long check_max = a.get_int("check-max");
-            if (check_max < 0) {
-                throw usage_error("export: --check-max must be >= 0");
-            }
-            const dataset d = subsample(load_dataset(a.get("check-data"), a.get("check-split")),
-                                        static_cast<size_t>(check_max), 2);
-            report(a.get("check-split").c_str(), check_parity(net, model, d), true);
-        }
+        check_export(a, n_check, [&](const dataset & faces) { return check_parity(net, model, faces); }, report);
     } catch (...) {
         fer_model_free(model);
         throw;
