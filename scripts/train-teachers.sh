@@ -17,7 +17,7 @@
 # operation for its descheduled thread (measured: 20 images/s with two threads,
 # 37-42 with one, same load).
 #
-# The fer binary is copied to RUNS_DIR/.bin/fer first, so rebuilding the
+# The fer binaries (fer, fer-torch) are copied to RUNS_DIR/.bin/ first, so rebuilding the
 # checkout does not change the program under a running job. Stop it with
 # kill <pid of this script>, then kill its `fer train` child (pgrep -P <pid>);
 # the epoch in progress is lost, nothing else. The body is one function, read
@@ -44,7 +44,11 @@ teachers=(
 [[ -x "$fer_src" ]] || { echo "train-teachers: $fer_src not built (ninja -C build fer)" >&2; exit 2; }
 [[ -d "$data" ]] || { echo "train-teachers: no data at $data (see README.md)" >&2; exit 2; }
 mkdir -p "$runs/.bin"
-cp "$fer_src" "$runs/.bin/fer.tmp.$$" && mv "$runs/.bin/fer.tmp.$$" "$runs/.bin/fer"
+# fer runs `fer train` in its libtorch helper fer-torch, found beside it: copy both.
+[[ -x "$(dirname "$fer_src")/fer-torch" ]] || { echo "train-teachers: fer-torch not built beside $fer_src" >&2; exit 2; }
+for exe in fer fer-torch; do
+  cp "$(dirname "$fer_src")/$exe" "$runs/.bin/$exe.tmp.$$" && mv "$runs/.bin/$exe.tmp.$$" "$runs/.bin/$exe"
+done
 fer="$runs/.bin/fer"
 
 for t in "${teachers[@]}"; do
