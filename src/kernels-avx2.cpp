@@ -224,15 +224,16 @@ inline void dw_s8_store16(__m256i acc_a, __m256i acc_b, const int32_t * bias, co
     _mm_storeu_si128(reinterpret_cast<__m128i *>(o), b8);
 }
 
-// The general path of one output pixel: the taps inside the input, 8
-// channels per vector, the zero point subtracted per tap.
+// The general path of one output pixel's channels [c_begin, C) (c_begin a
+// multiple of 8): the taps inside the input, 8 channels per vector, the zero
+// point subtracted per tap.
 void dw_s8_pixel(const conv_params & p, const quant_params & q, const int8_t * const * xs, const int * ts, int n,
-                 const int8_t * w, const int32_t * bias, int8_t * o) {
+                 const int8_t * w, const int32_t * bias, int8_t * o, int c_begin = 0) {
     const int C = p.out_c, c8 = C / 8 * 8;
     const __m256i zp = _mm256_set1_epi32(q.in_zp), ozp = _mm256_set1_epi32(q.out_zp);
     const __m256 vlo = _mm256_set1_ps(static_cast<float>(q.act_min - q.out_zp));
     const __m256 vhi = _mm256_set1_ps(static_cast<float>(q.act_max - q.out_zp));
-    int c = 0;
+    int c = c_begin;
     for (; c < c8; c += 8) {
         __m256i acc = _mm256_setzero_si256();
         for (int t = 0; t < n; ++t) {
@@ -362,17 +363,7 @@ void fer_dwconv2d_s8__avx2(const conv_params & p, const quant_params & q, const 
                 }
                 if (c16 < C) {  // the last channels, general path
                     const int n = window_taps(p, in, b, oy, ox, xs, ts);
-                    for (int c = c16; c < C; ++c) {
-                        int32_t acc = 0;
-                        for (int t = 0; t < n; ++t) {
-                            acc += (static_cast<int32_t>(xs[t][c]) - q.in_zp) *
-                                   static_cast<int32_t>(w[static_cast<size_t>(ts[t]) * C + c]);
-                        }
-                        if (bias) {
-                            acc += bias[c];
-                        }
-                        o[c] = fer_requantize_s8(acc, q.scale[c], q);
-                    }
+                    dw_s8_pixel(p, q, xs, ts, n, w, bias, o, c16);
                 }
             }
         }
