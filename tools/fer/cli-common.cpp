@@ -66,6 +66,14 @@ std::vector<std::string> split_list(const std::string & s) {
     return out;
 }
 
+ensemble_contexts::ensemble_contexts(const std::vector<const fer_model *> & models) {
+    for (const fer_model * m : models) {
+        owned.emplace_back(fer_context_new(m));
+        members.push_back(owned.back().get());
+        ok = ok && members.back() != nullptr;
+    }
+}
+
 std::vector<std::string> best_mode_members() {
     // models/ensemble.txt: one .tflite file of the models folder a line ('#'
     // starts a comment); absent while no ensemble is shipped.

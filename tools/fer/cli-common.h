@@ -25,6 +25,15 @@ model_ref resolve_model(const std::string & arg);
 std::string default_tflite_model_path();
 // "a,b,,c" -> {a, b, c}.
 std::vector<std::string> split_list(const std::string & s);
+// One thread's contexts for an ensemble: one per model (just --model without
+// one), in order, as fer_classify_ensemble takes them.
+struct ensemble_contexts {
+    std::vector<std::unique_ptr<fer_context, fer::context_deleter>> owned;
+    std::vector<fer_context *> members;
+    bool ok = true;  // false when a context could not get its memory
+    explicit ensemble_contexts(const std::vector<const fer_model *> & models);
+};
+
 // The shipped ensemble of the best mode beside the default model (paths of the
 // members listed in models/ensemble.txt); empty while none is shipped.
 std::vector<std::string> best_mode_members();

@@ -56,13 +56,13 @@ metrics evaluate_tflite(const std::vector<fer::model> & members, const dataset &
     std::vector<int> failed(static_cast<size_t>(threads), 0);
     std::atomic<int64_t> done{0};
     auto work = [&](int t) {
-        std::vector<fer::context> contexts;
-        std::vector<fer_context *> ctx;
+        std::vector<const fer_model *> models;
         for (const fer::model & m : members) {
-            contexts.emplace_back(m);
-            ctx.push_back(contexts.back().get());
+            models.push_back(m.get());
         }
-        const bool ok = std::all_of(ctx.begin(), ctx.end(), [](fer_context * c) { return c != nullptr; });
+        ensemble_contexts contexts(models);
+        const std::vector<fer_context *> & ctx = contexts.members;
+        const bool ok = contexts.ok;
         for (size_t i = static_cast<size_t>(t); i < n; i += static_cast<size_t>(threads)) {
             const uint8_t * face = d.pixels.data() + i * FER_INPUT_SIZE * FER_INPUT_SIZE;
             fer_result r;

@@ -76,20 +76,6 @@ int classify_whole(const std::vector<fer_context *> & members, const loaded_imag
     return st;
 }
 
-// One worker's contexts: one per model of the ensemble (just --model without one).
-struct worker_contexts {
-    std::vector<std::unique_ptr<fer_context, void (*)(fer_context *)>> owned;
-    std::vector<fer_context *> members;
-    bool ok = true;  // false when a context could not get its memory
-    explicit worker_contexts(const std::vector<const fer_model *> & models) {
-        for (const fer_model * m : models) {
-            owned.emplace_back(fer_context_new(m), fer_context_free);
-            members.push_back(owned.back().get());
-            ok = ok && members.back() != nullptr;
-        }
-    }
-};
-
 std::string annotated_path(const std::string & out_dir, const std::string & file, size_t index) {
     // The index keeps same-named pictures of different folders apart.
     char prefix[24];  // 20 digits of a size_t, '-', NUL
@@ -287,7 +273,7 @@ int cmd_predict(int argc, char ** argv) {
         fingerprint += "members=" + std::to_string(job.models.size()) + "\n";  // with the shipped ensemble
         shard_job sj = shard_job_from(a, "predict", format == output_format::csv ? "csv" : "jsonl",
                                       format == output_format::csv ? face_csv_header() : "", fingerprint, threads);
-        std::vector<worker_contexts> contexts;
+        std::vector<ensemble_contexts> contexts;
         for (int t = 0; t < threads; ++t) {
             contexts.emplace_back(job.models);
             if (!contexts.back().ok) {
@@ -314,7 +300,7 @@ int cmd_predict(int argc, char ** argv) {
     std::atomic<size_t> next{0};
     std::atomic<bool> ctx_failed{false};
     auto worker = [&] {
-        const worker_contexts ctx(job.models);
+        const ensemble_contexts ctx(job.models);
         for (size_t i; (i = next++) < files.size();) {
             picture_result r;
             if (!ctx.ok) {
