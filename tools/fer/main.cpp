@@ -111,7 +111,9 @@ int run_torch_helper(int argc, char ** argv, const std::string & what) {
 }  // namespace
 
 int main(int argc, char ** argv) {
+#ifdef FER_TORCH_COMMANDS
     fer::tune_allocator();
+#endif
     if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
         print_usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 1 : 0;
