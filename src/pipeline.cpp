@@ -1,11 +1,14 @@
 // The face pipeline of include/fer-pipeline.h: detect, crop like FER2013,
 // classify. The tracker (fer_tracker_*) lives in track.cpp.
 #include "fer-pipeline.h"
+#include "crop-source.h"
 #include "top-class.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <memory>
+#include <new>
 #include <vector>
 
 namespace {
@@ -235,14 +238,79 @@ int fer_crop_face(const uint8_t * grey, int32_t width, int32_t height, int32_t s
 
 }  // extern "C"
 
+namespace fer::pipeline {
+
+pixel_rect crop_source_rect(const fer_box & box, const fer_pipeline_params & p, int32_t width, int32_t height) {
+    double lo_x, lo_y, hi_x, hi_y;
+    float t[4];
+    if (box.n_landmarks == 5 && fer_landmark_transform(box.landmarks, p.align, t) == FER_OK) {
+        // the crop square's corners in the image (crop_with_transform's image_of)
+        const double a = t[0], b = t[1], det = a * a + b * b;
+        lo_x = lo_y = HUGE_VAL;
+        hi_x = hi_y = -HUGE_VAL;
+        for (const double u : {0.0, double(FER_INPUT_SIZE)}) {
+            for (const double v : {0.0, double(FER_INPUT_SIZE)}) {
+                const double x = (a * (u - t[2]) + b * (v - t[3])) / det;
+                const double y = (-b * (u - t[2]) + a * (v - t[3])) / det;
+                lo_x = std::min(lo_x, x);
+                hi_x = std::max(hi_x, x);
+                lo_y = std::min(lo_y, y);
+                hi_y = std::max(hi_y, y);
+            }
+        }
+    } else {
+        int32_t x, y, size;
+        crop_square(box, p, &x, &y, &size);
+        lo_x = x;
+        lo_y = y;
+        hi_x = double(x) + size;
+        hi_y = double(y) + size;
+    }
+    // Taps beyond the image read its edge (replicated border), so the
+    // rectangle always keeps at least the nearest row and column.
+    auto clamp = [](double v, int32_t lo, int32_t hi) {
+        return static_cast<int32_t>(v < lo ? lo : (v > hi ? hi : v));
+    };
+    return {clamp(std::floor(lo_x) - 2, 0, width - 1), clamp(std::floor(lo_y) - 2, 0, height - 1),
+            clamp(std::ceil(hi_x) + 2, 1, width), clamp(std::ceil(hi_y) + 2, 1, height)};
+}
+
+}  // namespace fer::pipeline
+
 namespace {
+
+using fer::pipeline::crop_source_rect;
+using fer::pipeline::pixel_rect;
+
+// Where the crops' grey pixels come from: a grey image (given, or converted
+// whole for the cascade), or a colour image converted rectangle by rectangle
+// into `grey` as faces need them (a 12 MP photo with a few faces converts a
+// few of its megapixels).
+struct grey_source {
+    uint8_t * lazy = nullptr;            // full-size buffer, filled on demand; null: `grey` is complete
+    const uint8_t * colour = nullptr;    // the caller's pixels (when lazy)
+    int32_t colour_stride = 0;
+    fer_pixel_format format = FER_PIXEL_BGR;
+
+    void prepare(const pixel_rect & r, int32_t grey_stride) const {
+        if (!lazy || r.x1 <= r.x0 || r.y1 <= r.y0) {
+            return;
+        }
+        const int bpp = format == FER_PIXEL_BGR ? 3 : 4;
+        const uint8_t * src = colour + static_cast<size_t>(r.y0) * static_cast<size_t>(colour_stride) +
+                              static_cast<size_t>(r.x0) * static_cast<size_t>(bpp);
+        uint8_t * dst = lazy + static_cast<size_t>(r.y0) * static_cast<size_t>(grey_stride) + static_cast<size_t>(r.x0);
+        (format == FER_PIXEL_BGR ? fer_bgr_to_grey : fer_rgba_to_grey)(src, r.x1 - r.x0, r.y1 - r.y0, colour_stride,
+                                                                      dst, grey_stride);
+    }
+};
 
 // fer_analyze and fer_analyze_image: detection on the caller's pixels (grey or
 // colour), crops from the grey image.
 int analyze(fer_context * const * members, int32_t n_members, const fer_detector * det, const uint8_t * pixels, fer_pixel_format format,
             const uint8_t * grey, int32_t width, int32_t height, int32_t stride, int32_t grey_stride,
             const fer_pipeline_params * params, fer_face * faces, int32_t max_out, int32_t * n_faces,
-            fer_detect_status * detect_status) {
+            fer_detect_status * detect_status, const grey_source & source = grey_source()) {
     if (detect_status) {
         *detect_status = FER_DETECT_OK;
     }
@@ -298,6 +366,7 @@ int analyze(fer_context * const * members, int32_t n_members, const fer_detector
         fer_face & f = faces[i];
         std::memset(&f, 0, sizeof f);
         f.box = box;
+        source.prepare(crop_source_rect(f.box, *params, width, height), grey_stride);
         int st = fer_crop_face(grey, width, height, grey_stride, &f.box, params, crop, &f.crop_x, &f.crop_y,
                                &f.crop_size);
         if (st == FER_OK) {
@@ -356,14 +425,23 @@ int fer_analyze_image_ensemble(fer_context * const * members, int32_t n_members,
         return analyze(members, n_members, det, pixels, format, nullptr, width, height, stride, width, params, faces,
                        max_out, n_faces, detect_status);
     }
-    std::vector<uint8_t> grey(static_cast<size_t>(width) * static_cast<size_t>(height));
-    if (format == FER_PIXEL_BGR) {
-        fer_bgr_to_grey(pixels, width, height, stride, grey.data(), width);
-    } else {
-        fer_rgba_to_grey(pixels, width, height, stride, grey.data(), width);
+    // Not value-initialised: pages no face reads are never touched.
+    std::unique_ptr<uint8_t[]> grey(new (std::nothrow) uint8_t[static_cast<size_t>(width) * static_cast<size_t>(height)]);
+    if (!grey) {
+        return FER_ERR_MEMORY;
     }
-    return analyze(members, n_members, det, pixels, format, grey.data(), width, height, stride, width, params, faces,
-                   max_out, n_faces, detect_status);
+    grey_source source;
+    if (fer_detector_get_kind(det) == FER_DETECTOR_HAAR) {
+        // the cascade scans the whole grey image
+        (format == FER_PIXEL_BGR ? fer_bgr_to_grey : fer_rgba_to_grey)(pixels, width, height, stride, grey.get(), width);
+    } else {
+        source.lazy = grey.get();
+        source.colour = pixels;
+        source.colour_stride = stride;
+        source.format = format;
+    }
+    return analyze(members, n_members, det, pixels, format, grey.get(), width, height, stride, width, params, faces,
+                   max_out, n_faces, detect_status, source);
 }
 
 void fer_bgr_to_grey(const uint8_t * bgr, int32_t width, int32_t height, int32_t stride, uint8_t * grey,

@@ -5,6 +5,8 @@
 #include "fer-pipeline.h"
 #include "sample-faces.h"
 
+#include "../src/crop-source.h"
+
 #include <gtest/gtest.h>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -163,6 +165,59 @@ TEST(Crop, RejectsBadArguments) {
     EXPECT_EQ(fer_crop_face(img, 4, 4, 4, &box, &p, out, nullptr, nullptr, nullptr), FER_ERR_INVALID_ARGUMENT);
 }
 
+// A colour frame is converted to grey only inside crop_source_rect of each
+// face (src/crop-source.h). Every pixel the crop reads must lie there: a
+// grey image whose pixels outside the rectangle are replaced by another
+// value gives the same crop as the whole image, for box-rule and landmark
+// crops (tilted up to 180 degrees, scaled, cut by the image's edges).
+TEST(Crop, ReadsOnlyItsSourceRectangle) {
+    const int w = 160, h = 120;
+    const cv::Mat grey = random_image(h, w, CV_8U, 7);
+    std::mt19937 rng(11);
+    std::uniform_real_distribution<float> pos(-40.0f, 200.0f), size(4.0f, 150.0f), angle(-3.1416f, 3.1416f);
+    int checked = 0;
+    for (int trial = 0; trial < 400; ++trial) {
+        fer_pipeline_params p = fer_pipeline_default_params();
+        p.align = trial % 3 != 0;
+        fer_box box{};
+        const float cx = pos(rng), cy = pos(rng) * 0.75f, side = size(rng);
+        box.x = static_cast<int32_t>(cx - side / 2);
+        box.y = static_cast<int32_t>(cy - side / 2);
+        box.width = box.height = std::max(1, static_cast<int32_t>(side));
+        if (trial % 4 != 0) {
+            // the canonical landmarks, scaled to the box, turned about its centre
+            const float a = angle(rng), c = std::cos(a), sn = std::sin(a);
+            box.n_landmarks = 5;
+            for (int k = 0; k < 5; ++k) {
+                const float u = (FER_CANONICAL_LANDMARKS[2 * k] / FER_INPUT_SIZE - 0.5f) * side;
+                const float v = (FER_CANONICAL_LANDMARKS[2 * k + 1] / FER_INPUT_SIZE - 0.5f) * side;
+                box.landmarks[2 * k] = cx + c * u - sn * v;
+                box.landmarks[2 * k + 1] = cy + sn * u + c * v;
+            }
+        }
+        const fer::pipeline::pixel_rect r = fer::pipeline::crop_source_rect(box, p, w, h);
+        ASSERT_LE(0, r.x0);
+        ASSERT_LE(r.x1, w);
+        ASSERT_LE(0, r.y0);
+        ASSERT_LE(r.y1, h);
+        uint8_t want[FER_INPUT_SIZE * FER_INPUT_SIZE], got[FER_INPUT_SIZE * FER_INPUT_SIZE];
+        ASSERT_EQ(fer_crop_face(grey.data, w, h, w, &box, &p, want, nullptr, nullptr, nullptr), FER_OK);
+        for (const uint8_t outside : {uint8_t(0), uint8_t(255)}) {
+            cv::Mat masked(h, w, CV_8U, cv::Scalar(outside));
+            ASSERT_LT(r.x0, r.x1);
+            ASSERT_LT(r.y0, r.y1);
+            const cv::Rect inside(r.x0, r.y0, r.x1 - r.x0, r.y1 - r.y0);
+            grey(inside).copyTo(masked(inside));
+            ASSERT_EQ(fer_crop_face(masked.data, w, h, w, &box, &p, got, nullptr, nullptr, nullptr), FER_OK);
+            ASSERT_EQ(std::memcmp(want, got, sizeof want), 0)
+                << "trial " << trial << ": the crop reads outside [" << r.x0 << "," << r.x1 << ") x [" << r.y0 << ","
+                << r.y1 << ")";
+        }
+        ++checked;
+    }
+    EXPECT_EQ(checked, 400);
+}
+
 // Loaded cascade and model, or a reason to skip.
 struct pipeline_fixture {
     fer_detector * det = nullptr;
@@ -262,6 +317,57 @@ TEST_F(AnalyzeGroup, OneResultPerFaceEqualToClassifyingTheCrop) {
     }
     // The clearest expression of the three survives detection + crop.
     EXPECT_EQ(faces[0].result.top_class, FER_HAPPY);
+}
+
+// With YuNet a colour frame is converted to grey only where the faces are
+// (crop_source_rect); every face's result must equal classifying its crop
+// from the whole frame in grey: tilted faces, one cut by the frame's edge,
+// BGR and RGBA.
+TEST(Analyze, ColourFramesGiveTheCropsOfTheWholeGreyFrame) {
+    const std::string yunet = k_source_dir + "/models/yunet-int8.tflite";
+    if (!std::filesystem::exists(yunet) || !std::filesystem::exists(k_model)) {
+        GTEST_SKIP() << yunet << " or " << k_model << " is missing";
+    }
+    fer_detector * det = fer_detector_load_from_file(yunet.c_str(), nullptr, nullptr, 0);
+    fer_model * model = fer_model_load_from_file(k_model.c_str(), fer_model_default_params());
+    fer_context * ctx = model ? fer_context_new(model) : nullptr;
+    ASSERT_TRUE(det && ctx);
+    cv::Mat canvas(480, 640, CV_8UC3, cv::Scalar(70, 120, 160));
+    ASSERT_TRUE(fer_test::paste_sample_faces(
+        canvas, {"happy-PublicTest_10245799.jpg", "surprise-PublicTest_10780425.jpg", "neutral-PublicTest_10549803.jpg"},
+        {cv::Rect(40, 60, 200, 200), cv::Rect(300, 120, 170, 170), cv::Rect(488, 328, 150, 150)}));
+    cv::Mat tilted;
+    cv::warpAffine(canvas, tilted, cv::getRotationMatrix2D(cv::Point2f(320, 240), 18, 1.0), canvas.size(),
+                   cv::INTER_LINEAR, cv::BORDER_REPLICATE);
+    cv::Mat grey, rgba;
+    cv::cvtColor(tilted, grey, cv::COLOR_BGR2GRAY);
+    cv::cvtColor(tilted, rgba, cv::COLOR_BGR2RGBA);
+    fer_pipeline_params p = fer_pipeline_default_params();
+    p.detect.score_threshold = 0.5f;
+    for (const auto & [img, format] : {std::pair<const cv::Mat *, fer_pixel_format>{&tilted, FER_PIXEL_BGR},
+                                       std::pair<const cv::Mat *, fer_pixel_format>{&rgba, FER_PIXEL_RGBA}}) {
+        fer_face faces[8];
+        int32_t n = 0;
+        ASSERT_EQ(fer_analyze_image(ctx, det, img->data, img->cols, img->rows, static_cast<int32_t>(img->step), format,
+                                    &p, faces, 8, &n, nullptr),
+                  FER_OK);
+        ASSERT_GE(n, 2) << "format " << format;
+        for (int i = 0; i < n; ++i) {
+            EXPECT_EQ(faces[i].box.n_landmarks, 5);
+            uint8_t crop[FER_INPUT_SIZE * FER_INPUT_SIZE];
+            ASSERT_EQ(fer_crop_face(grey.data, grey.cols, grey.rows, static_cast<int32_t>(grey.step), &faces[i].box, &p,
+                                    crop, nullptr, nullptr, nullptr),
+                      FER_OK);
+            fer_result want;
+            ASSERT_EQ(fer_classify(ctx, crop, FER_INPUT_SIZE, &want), FER_OK);
+            for (int c = 0; c < FER_N_CLASSES; ++c) {
+                EXPECT_EQ(faces[i].result.probabilities[c], want.probabilities[c]) << "format " << format << " face " << i;
+            }
+        }
+    }
+    fer_context_free(ctx);
+    fer_model_free(model);
+    fer_detector_free(det);
 }
 
 TEST(Analyze, NoFaceGivesNothingAndLimitsAreKept) {

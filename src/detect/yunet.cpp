@@ -69,7 +69,9 @@ taps make_taps(int n_out, int n_src, double scale) {
 }
 
 // Fills the [1, input_h, input_w, 3] BGR float input (0..255): the image
-// scaled into the top-left corner, zeros elsewhere.
+// scaled into the top-left corner, zeros elsewhere. Separable: each output
+// row first sums its source rows (a contiguous, vectorised pass over the
+// bytes), then resamples that one row horizontally.
 void prepare_input(const uint8_t * px, int width, int height, size_t stride, pixel_format format,
                    const yunet_geometry & g, std::vector<float> & input) {
     input.assign(static_cast<size_t>(g.input_w) * static_cast<size_t>(g.input_h) * 3, 0.0f);
@@ -77,35 +79,54 @@ void prepare_input(const uint8_t * px, int width, int height, size_t stride, pix
     const int ch = std::min(g.input_h, std::max(1, static_cast<int>(std::lround(height * g.scale))));
     const double sx = static_cast<double>(cw) / width, sy = static_cast<double>(ch) / height;
     const taps tx = make_taps(cw, width, sx), ty = make_taps(ch, height, sy);
-    const int bpp = format == pixel_format::grey ? 1 : (format == pixel_format::bgr ? 3 : 4);
-    // channel offsets of B, G, R in a source pixel
-    const int off[3] = {format == pixel_format::rgba ? 2 : 0, format == pixel_format::grey ? 0 : 1,
-                        format == pixel_format::bgr ? 2 : 0};
-    std::vector<float> row(static_cast<size_t>(cw) * 3);  // one source row resampled horizontally
+    const size_t n = static_cast<size_t>(width) * 3;
+    std::vector<float> column_sum(n);  // B, G, R of every source column, summed over the output row's source rows
+    std::vector<float> bgr;            // a source row as B, G, R (formats other than BGR)
+    if (format != pixel_format::bgr) {
+        bgr.resize(n);
+    }
     for (int y = 0; y < ch; ++y) {
-        float * dst = input.data() + static_cast<size_t>(y) * static_cast<size_t>(g.input_w) * 3;
         for (int k = 0; k < ty.count[static_cast<size_t>(y)]; ++k) {
             const size_t tk = static_cast<size_t>(ty.start[static_cast<size_t>(y)] + k);
             const uint8_t * src = px + static_cast<size_t>(ty.index[tk]) * stride;
             const float wy = ty.weight[tk];
-            std::fill(row.begin(), row.end(), 0.0f);
-            for (int x = 0; x < cw; ++x) {
-                float b = 0, gr = 0, r = 0;
-                for (int j = 0; j < tx.count[static_cast<size_t>(x)]; ++j) {
-                    const size_t tj = static_cast<size_t>(tx.start[static_cast<size_t>(x)] + j);
-                    const uint8_t * p = src + static_cast<size_t>(tx.index[tj]) * static_cast<size_t>(bpp);
-                    const float wx = tx.weight[tj];
-                    b += wx * p[off[0]];
-                    gr += wx * p[off[1]];
-                    r += wx * p[off[2]];
+            float * sum = column_sum.data();
+            if (format == pixel_format::bgr) {
+                if (k == 0) {
+                    for (size_t i = 0; i < n; ++i) sum[i] = wy * static_cast<float>(src[i]);
+                } else {
+                    for (size_t i = 0; i < n; ++i) sum[i] += wy * static_cast<float>(src[i]);
                 }
-                row[static_cast<size_t>(x) * 3] = b;
-                row[static_cast<size_t>(x) * 3 + 1] = gr;
-                row[static_cast<size_t>(x) * 3 + 2] = r;
+                continue;
             }
-            for (size_t i = 0; i < row.size(); ++i) {
-                dst[i] += wy * row[i];
+            for (int x = 0; x < width; ++x) {
+                const uint8_t * p = format == pixel_format::grey ? src + x : src + static_cast<size_t>(x) * 4;
+                const size_t o = static_cast<size_t>(x) * 3;
+                // RGBA's red is byte 0, blue byte 2; grey gives all three
+                bgr[o] = p[format == pixel_format::rgba ? 2 : 0];
+                bgr[o + 1] = p[format == pixel_format::rgba ? 1 : 0];
+                bgr[o + 2] = p[0];
             }
+            if (k == 0) {
+                for (size_t i = 0; i < n; ++i) sum[i] = wy * bgr[i];
+            } else {
+                for (size_t i = 0; i < n; ++i) sum[i] += wy * bgr[i];
+            }
+        }
+        float * dst = input.data() + static_cast<size_t>(y) * static_cast<size_t>(g.input_w) * 3;
+        for (int x = 0; x < cw; ++x) {
+            float b = 0, gr = 0, r = 0;
+            const int begin = tx.start[static_cast<size_t>(x)], end = begin + tx.count[static_cast<size_t>(x)];
+            for (int j = begin; j < end; ++j) {
+                const float * p = column_sum.data() + static_cast<size_t>(tx.index[static_cast<size_t>(j)]) * 3;
+                const float wx = tx.weight[static_cast<size_t>(j)];
+                b += wx * p[0];
+                gr += wx * p[1];
+                r += wx * p[2];
+            }
+            dst[static_cast<size_t>(x) * 3] = b;
+            dst[static_cast<size_t>(x) * 3 + 1] = gr;
+            dst[static_cast<size_t>(x) * 3 + 2] = r;
         }
     }
 }
