@@ -10,9 +10,11 @@
 #   scripts/train-teachers.sh [RUNS_DIR [NAME...]]   (default /work/runs, every teacher in turn)
 #   FER=path/to/fer THREADS=1 DATA=data/fer2013 scripts/train-teachers.sh
 #
-# Both cores: two copies, each with its own teachers, e.g.
-#   scripts/train-teachers.sh /work/runs t1-fernet-s101 t3-fernet-s103-cutmix &
-#   scripts/train-teachers.sh /work/runs t2-fernet-s102 &
+# Both cores: two lanes, each a teacher and then a student
+# (scripts/train-students.sh waits for both teachers, so no core idles):
+#   (scripts/train-teachers.sh /work/runs t1-fernet-s101 && scripts/train-students.sh /work/runs s1-fernet-kd) &
+#   (scripts/train-teachers.sh /work/runs t2-fernet-s102 && scripts/train-students.sh /work/runs s2-fernet-s-kd) &
+# The ensemble is t1, t2 and the shipped models/fernet.pt (three networks).
 # One thread per run: on a shared machine a two-thread run waits at every
 # operation for its descheduled thread (measured: 20 images/s with two threads,
 # 37-42 with one, same load).
@@ -37,7 +39,9 @@ threads="${THREADS:-1}"
 teachers=(
   "t1-fernet-s101|--arch fernet --seed 101 --epochs 40"
   "t2-fernet-s102|--arch fernet --seed 102 --epochs 40"
-  # also the A/B of CutMix against the plain recipe (t1, t2: their spread is the seed noise)
+  # CutMix at the teachers' budget (40 epochs): not in the default lanes any
+  # more, the machine's hours go to t1, t2 and the students; its A/B is a
+  # short trial instead (models/README.md, "Recipe trials").
   "t3-fernet-s103-cutmix|--arch fernet --seed 103 --epochs 40 --mix cutmix"
 )
 

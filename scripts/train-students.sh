@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# The distillation stage of issue 13 (models/README.md, "Distillation"), after
+# scripts/train-teachers.sh: waits until every teacher run has finished its
+# epochs, stores the ensemble's soft outputs over Training once (fer
+# distill-targets: the teachers' best.pt and the shipped models/fernet.pt,
+# each face as it is and mirrored), then trains the named students on them,
+# each resumed where it stopped. Students select epochs on the Training
+# holdout, like the teachers; PublicTest is touched only for the card.
+#
+#   scripts/train-students.sh [RUNS_DIR [NAME...]]   (default /work/runs, every student in turn)
+#
+# Both cores: each lane of train-teachers.sh continues with one student, so
+# the machine never idles between the stages:
+#   (scripts/train-teachers.sh /work/runs t1-fernet-s101 && scripts/train-students.sh /work/runs s1-fernet-kd) &
+#   (scripts/train-teachers.sh /work/runs t2-fernet-s102 && scripts/train-students.sh /work/runs s2-fernet-s-kd) &
+# The first lane to get there writes the targets (a lock folder keeps the
+# other waiting); a half-written file never exists (written atomically).
+# Env: FER (default build/tools/fer/fer), DATA (data/fer2013), THREADS (1),
+# TEACHERS (run folders or .pt files, comma-separated), EPOCHS (instead of the
+# table's, e.g. 1 for a quick rehearsal on a small data tree).
+set -euo pipefail
+
+main() {
+cd "$(dirname "$0")/.."
+runs="${1:-/work/runs}"
+shift || true
+only=("$@")
+fer_src="${FER:-build/tools/fer/fer}"
+data="${DATA:-data/fer2013}"
+threads="${THREADS:-1}"
+teachers="${TEACHERS:-$runs/t1-fernet-s101,$runs/t2-fernet-s102,models/fernet.pt}"
+targets="$runs/teachers-ensemble.bin"
+
+# name | options of a fresh run (the stored config.txt wins on resume)
+students=(
+  # the shipped size, distilled
+  "s1-fernet-kd|--arch fernet --seed 201 --epochs 40"
+  # the faster student: 58% of fernet's multiply-accumulates
+  "s2-fernet-s-kd|--arch fernet-s --seed 202 --epochs 40"
+)
+
+[[ -x "$fer_src" && -x "$(dirname "$fer_src")/fer-torch" ]] ||
+  { echo "train-students: $fer_src or fer-torch beside it not built (ninja -C build fer)" >&2; exit 2; }
+[[ -d "$data" ]] || { echo "train-students: no data at $data (see README.md)" >&2; exit 2; }
+mkdir -p "$runs/.bin-students"
+for exe in fer fer-torch; do
+  cp "$(dirname "$fer_src")/$exe" "$runs/.bin-students/$exe.tmp.$$" &&
+    mv "$runs/.bin-students/$exe.tmp.$$" "$runs/.bin-students/$exe"
+done
+fer="$runs/.bin-students/fer"
+
+# A teacher is ready when it is a .pt file, or a run folder whose metrics.csv
+# has as many epochs as its config.txt asks for.
+teacher_ready() {
+  local t=$1
+  [[ -f "$t" ]] && return 0
+  [[ -f "$t/config.txt" && -f "$t/metrics.csv" && -f "$t/best.pt" ]] || return 1
+  local want done_
+  want=$(sed -n 's/^epochs=//p' "$t/config.txt")
+  done_=$(($(wc -l <"$t/metrics.csv") - 1))
+  ((done_ >= want))
+}
+IFS=, read -r -a teacher_list <<<"$teachers"
+waited=0
+while :; do
+  pending=()
+  for t in "${teacher_list[@]}"; do
+    teacher_ready "$t" || pending+=("$t")
+  done
+  ((${#pending[@]} == 0)) && break
+  ((waited % 30 == 0)) && echo "train-students: $(date -u +%FT%TZ) waiting for ${pending[*]}"
+  waited=$((waited + 1))
+  sleep 60
+done
+
+if [[ ! -f "$targets" ]]; then
+  if mkdir "$targets.lock" 2>/dev/null; then
+    trap 'rmdir "$targets.lock" 2>/dev/null || true' EXIT
+    echo "train-students: $(date -u +%FT%TZ) distill-targets from $teachers"
+    nice -n 19 "$fer" distill-targets --model "$teachers" --data "$data" --out "$targets" --threads "$threads"
+    rmdir "$targets.lock"
+    trap - EXIT
+  else
+    echo "train-students: another lane is writing $targets; waiting"
+    while [[ -d "$targets.lock" && ! -f "$targets" ]]; do sleep 30; done
+    [[ -f "$targets" ]] || { echo "train-students: $targets was not written (see the other lane's log)" >&2; exit 1; }
+  fi
+fi
+
+for s in "${students[@]}"; do
+  name="${s%%|*}"
+  args="${s#*|}"
+  [[ -n "${EPOCHS:-}" ]] && args=$(sed "s/--epochs [0-9]*/--epochs $EPOCHS/" <<<"$args")
+  if ((${#only[@]})) && [[ " ${only[*]} " != *" $name "* ]]; then
+    continue
+  fi
+  dir="$runs/$name"
+  saved="runs-in-progress/$name"
+  if [[ ! -f "$dir/last.pt" && -f "$saved/last.pt" ]]; then
+    echo "train-students: restoring $dir from $saved"
+    mkdir -p "$dir"
+    cp "$saved"/* "$dir"/
+  fi
+  echo "train-students: $(date -u +%FT%TZ) $name"
+  if [[ -f "$dir/last.pt" ]]; then
+    nice -n 19 "$fer" train --out "$dir" --resume --threads "$threads"
+  else
+    # shellcheck disable=SC2086  # $args is a list of options
+    nice -n 19 "$fer" train --data "$data" --out "$dir" $args --teacher "$targets" --threads "$threads"
+  fi
+done
+echo "train-students: $(date -u +%FT%TZ) all student runs finished"
+}
+
+main "$@"; exit
