@@ -44,8 +44,8 @@ inline int32_t conv_s8_pair_word(const int8_t * x, int n, int zp) {
 // Row r, column c of the scratch hold input pixel (r - pad_top, c - pad_left);
 // pixels outside the image hold the zero point, as TFLite pads. The inner loop
 // then needs no bounds checks and no conversion.
-// The int16-pair layout with an even channel count: a row's pixels inside the
-// image are then one run of int16 (x - zero point), in order (a word holds
+// The int16-pair layout: with an even channel count a row's pixels inside the
+// image are one run of int16 (x - zero point), in order (a word holds
 // channel 2k in its low half, 2k + 1 in its high half: little-endian, as
 // every target is), written by a loop the compiler vectorises. Padding words
 // are 0 (the zero point minus itself).
@@ -67,9 +67,20 @@ inline void conv_s8_fill_pairs(const conv_params & p, int in_zp, const int8_t * 
                     static_cast<size_t>(cols - c1) * static_cast<size_t>(words) * sizeof(int32_t));
         const int8_t * x = in + (static_cast<size_t>(iy) * p.in_w + static_cast<size_t>(c0 - p.pad_left)) * p.in_c;
         conv_s8_i16_alias * d = reinterpret_cast<conv_s8_i16_alias *>(row + static_cast<size_t>(c0) * words);
-        const size_t n = static_cast<size_t>(c1 - c0) * static_cast<size_t>(p.in_c);
-        for (size_t j = 0; j < n; ++j) {
-            d[j] = static_cast<int16_t>(x[j] - in_zp);
+        if (p.in_c % 2 == 0) {
+            const size_t n = static_cast<size_t>(c1 - c0) * static_cast<size_t>(p.in_c);
+            for (size_t j = 0; j < n; ++j) {
+                d[j] = static_cast<int16_t>(x[j] - in_zp);
+            }
+            continue;
+        }
+        // An odd channel count (an RGB stem: 3): each pixel's values, then the
+        // 0 that completes its last word.
+        for (int c = c0; c < c1; ++c, x += p.in_c, d += 2 * words) {
+            for (int k = 0; k < p.in_c; ++k) {
+                d[k] = static_cast<int16_t>(x[k] - in_zp);
+            }
+            d[p.in_c] = 0;
         }
     }
 }
@@ -77,10 +88,8 @@ inline void conv_s8_fill_pairs(const conv_params & p, int in_zp, const int8_t * 
 template <class Isa>
 void conv_s8_fill(const conv_params & p, int in_zp, const int8_t * in, int rows, int cols, int words, int32_t * s) {
     if constexpr (Isa::k_per_word == 2) {  // the int16-pair policies (conv_s8_pair_word, pad word 0)
-        if (p.in_c % 2 == 0) {
-            conv_s8_fill_pairs(p, in_zp, in, rows, cols, words, s);
-            return;
-        }
+        conv_s8_fill_pairs(p, in_zp, in, rows, cols, words, s);
+        return;
     }
     const int32_t pad = Isa::pad_word(in_zp);
     for (int r = 0; r < rows; ++r) {

@@ -436,6 +436,59 @@ void fer_add_s8__avx2(size_t n, const add_params & p, const int8_t * a, const in
     fer_add_s8__ref(n - i, p, a + i, b + i, out + i);
 }
 
+// The reference's loops (channels innermost), 32 or 16 channels per instruction.
+void fer_maxpool2d_s8__avx2(const pool_params & p, int32_t act_min, int32_t act_max, const int8_t * in, int8_t * out) {
+    const size_t c_n = static_cast<size_t>(p.c);
+    const __m256i lo = _mm256_set1_epi8(static_cast<char>(act_min)), hi = _mm256_set1_epi8(static_cast<char>(act_max));
+    for (int b = 0; b < p.n; ++b) {
+        for (int oy = 0; oy < p.out_h; ++oy) {
+            const int y0 = oy * p.stride_h - p.pad_top;
+            const int iy0 = y0 < 0 ? 0 : y0, iy1 = y0 + p.f_h < p.in_h ? y0 + p.f_h : p.in_h;
+            for (int ox = 0; ox < p.out_w; ++ox) {
+                int8_t * o = out + ((static_cast<size_t>(b) * p.out_h + oy) * p.out_w + ox) * c_n;
+                const int x0 = ox * p.stride_w - p.pad_left;
+                const int ix0 = x0 < 0 ? 0 : x0, ix1 = x0 + p.f_w < p.in_w ? x0 + p.f_w : p.in_w;
+                size_t c = 0;
+                for (; c + 32 <= c_n; c += 32) {
+                    __m256i m = _mm256_set1_epi8(-128);
+                    for (int iy = iy0; iy < iy1; ++iy) {
+                        const int8_t * x = in + ((static_cast<size_t>(b) * p.in_h + iy) * p.in_w) * c_n + c;
+                        for (int ix = ix0; ix < ix1; ++ix) {
+                            m = _mm256_max_epi8(
+                                m, _mm256_loadu_si256(reinterpret_cast<const __m256i *>(x + static_cast<size_t>(ix) * c_n)));
+                        }
+                    }
+                    m = _mm256_min_epi8(_mm256_max_epi8(m, lo), hi);
+                    _mm256_storeu_si256(reinterpret_cast<__m256i *>(o + c), m);
+                }
+                for (; c + 16 <= c_n; c += 16) {  // YuNet's 16-channel stages
+                    __m128i m = _mm_set1_epi8(-128);
+                    for (int iy = iy0; iy < iy1; ++iy) {
+                        const int8_t * x = in + ((static_cast<size_t>(b) * p.in_h + iy) * p.in_w) * c_n + c;
+                        for (int ix = ix0; ix < ix1; ++ix) {
+                            m = _mm_max_epi8(
+                                m, _mm_loadu_si128(reinterpret_cast<const __m128i *>(x + static_cast<size_t>(ix) * c_n)));
+                        }
+                    }
+                    m = _mm_min_epi8(_mm_max_epi8(m, _mm256_castsi256_si128(lo)), _mm256_castsi256_si128(hi));
+                    _mm_storeu_si128(reinterpret_cast<__m128i *>(o + c), m);
+                }
+                for (; c < c_n; ++c) {
+                    int32_t m = -128;
+                    for (int iy = iy0; iy < iy1; ++iy) {
+                        for (int ix = ix0; ix < ix1; ++ix) {
+                            const int32_t v = in[((static_cast<size_t>(b) * p.in_h + iy) * p.in_w + ix) * c_n + c];
+                            m = v > m ? v : m;
+                        }
+                    }
+                    m = m < act_min ? act_min : (m > act_max ? act_max : m);
+                    o[c] = static_cast<int8_t>(m);
+                }
+            }
+        }
+    }
+}
+
 void fer_quantize_s8__avx2(size_t n, float scale, int32_t zp, const float * in, int8_t * out) {
     const __m256 vscale = _mm256_set1_ps(scale);
     const __m256 lo = _mm256_set1_ps(static_cast<float>(-128 - zp)), hi = _mm256_set1_ps(static_cast<float>(127 - zp));

@@ -215,6 +215,7 @@ void fer_add_s8__ref(size_t n, const add_params & p, const int8_t * a, const int
 // AVX2 twins of ADD and QUANTIZE (kernels-avx2.cpp), bit-identical to the
 // references: the same fixed-point arithmetic and the same rounding on 8 lanes.
 void fer_add_s8__avx2(size_t n, const add_params & p, const int8_t * a, const int8_t * b, int8_t * out);
+void fer_maxpool2d_s8__avx2(const pool_params & p, int32_t act_min, int32_t act_max, const int8_t * in, int8_t * out);
 void fer_quantize_s8__avx2(size_t n, float scale, int32_t zp, const float * in, int8_t * out);
 
 }  // namespace fer_rt

@@ -180,11 +180,11 @@ size_t fer_model_arena_size(const fer_model * model) {
 const char * fer_model_kernels(const fer_model * model) {
     const kernel_set * ks = model ? &model->kernels : nullptr;
     if (ks && ks->vnni) {
-        return "avx2+fma (float32 conv, depthwise and fully connected, int8 depthwise, add and quantize), "
+        return "avx2+fma (float32 conv, depthwise and fully connected, int8 depthwise, add, max pooling and quantize), "
                "avx-vnni (int8 conv), reference (others)";
     }
     if (ks && ks->avx2) {
-        return "avx2+fma (float32 conv, depthwise and fully connected, int8 conv, depthwise, add and quantize), "
+        return "avx2+fma (float32 conv, depthwise and fully connected, int8 conv, depthwise, add, max pooling and quantize), "
                "reference (others)";
     }
     if (ks && ks->neon) {

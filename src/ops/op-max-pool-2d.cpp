@@ -53,8 +53,25 @@ void eval_s8(fer_context * c, const rt_op & op) {
     fer_maxpool2d_s8__ref(op.pool, op.act_min, op.act_max, c->p8(op.in[0]), c->p8(op.out));
 }
 
+#ifdef FER_HAVE_AVX2
+void eval_s8_avx2(fer_context * c, const rt_op & op) {
+    fer_maxpool2d_s8__avx2(op.pool, op.act_min, op.act_max, c->p8(op.in[0]), c->p8(op.out));
+}
+#endif
+
+void select(fer_model & m, rt_op & op) {
+#ifdef FER_HAVE_AVX2
+    if (m.kernels.avx2 && op.q8) {
+        op.eval = eval_s8_avx2;
+    }
+#else
+    (void)m;
+    (void)op;
+#endif
+}
+
 }  // namespace
 
-const op_def op_max_pool_2d = {tfl_max_pool_2d, "MAX_POOL_2D", 3, prepare_pool, eval_f32, eval_s8, nullptr};
+const op_def op_max_pool_2d = {tfl_max_pool_2d, "MAX_POOL_2D", 3, prepare_pool, eval_f32, eval_s8, select};
 
 }  // namespace fer_rt
