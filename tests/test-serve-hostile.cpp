@@ -409,9 +409,10 @@ TEST(ServeHostile, ConnectionCapAnswers503AtOnce) {
 // Heavy requests fill the workers; the next complete request gets 503 with
 // Retry-After at once, and the probes still answer quickly meanwhile.
 TEST(ServeHostile, FullWorkersAnswer503AndProbesStayQuick) {
-    server s({"--site", "none", "--threads", "1", "--queue", "0", "--workers", "1", "--quiet"});
+    // The Haar cascade: on 4000x4000 pixels of smooth gradient (a small PNG) it
+    // scans for seconds, where YuNet (the default) needs a fraction of one.
+    server s({"--site", "none", "--threads", "1", "--queue", "0", "--workers", "1", "--quiet", "--detector", "haar"});
     START(s);
-    // 4000x4000 pixels of smooth gradient: a small PNG, seconds of face detection.
     cv::Mat big(4000, 4000, CV_8UC3);
     for (int y = 0; y < big.rows; ++y) {
         big.row(y).setTo(cv::Scalar(y % 256, (y / 16) % 256, 128));
@@ -441,7 +442,8 @@ TEST(ServeHostile, FullWorkersAnswer503AndProbesStayQuick) {
 // (/healthz, /healthz/live) does not, and readiness returns once they drain:
 // what a Kubernetes readiness probe acts on (deploy/kubernetes/).
 TEST(ServeHostile, ReadinessFailsWhileTheQueueIsFullAndReturns) {
-    server s({"--site", "none", "--threads", "1", "--queue", "1", "--workers", "1", "--quiet"});
+    // Requests that last seconds: the Haar cascade on a large gradient (above).
+    server s({"--site", "none", "--threads", "1", "--queue", "1", "--workers", "1", "--quiet", "--detector", "haar"});
     START(s);
     auto status_of = [&](const std::string & path) {
         const std::string r = raw_exchange(s.port(), "GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
