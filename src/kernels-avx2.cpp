@@ -264,21 +264,6 @@ void dw_s8_pixel(const conv_params & p, const quant_params & q, const int8_t * c
     }
 }
 
-// The outputs [lo, hi) along one axis whose window lies wholly inside [0, in).
-void dw_full_range(int out, int in, int k, int stride, int dil, int pad, int * lo, int * hi) {
-    *lo = out;
-    *hi = out;
-    for (int o = 0; o < out; ++o) {
-        const int first = o * stride - pad, last = first + (k - 1) * dil;
-        if (first >= 0 && last < in) {
-            *lo = o < *lo ? o : *lo;
-            *hi = o + 1;
-        }
-    }
-    if (*lo > *hi) {
-        *lo = *hi;
-    }
-}
 
 // Working memory of the fast path, on the stack (a kernel allocates nothing):
 // interleaved weights and folded biases of up to this many int16 / int32.

@@ -1,4 +1,5 @@
-// WebAssembly SIMD128 variant of the int8 convolution, for the web app's SIMD
+// WebAssembly SIMD128 variants of the int8 convolution and depthwise
+// convolution, for the web app's SIMD
 // build (web/build.sh compiles every src/*.cpp but the x86 kernels; without
 // -msimd128 this file is empty). The twin of fer_conv2d_s8__avx2 at half the
 // width: the same loops (conv-s8-tiles.h: the input rewritten once into the
@@ -56,7 +57,119 @@ struct isa_wasm128 {
     }
 };
 
+// Working memory of the depthwise fast path, on the stack (a kernel allocates
+// nothing): interleaved weights and folded biases (as in kernels-avx2.cpp).
+constexpr int k_dw_weight_words = 8192;
+constexpr int k_dw_max_channels = 1024;
+
+// One output pixel's channels [c_begin, C), the reference's arithmetic: the
+// taps inside the input, the zero point subtracted per tap (image borders,
+// the channels beyond the last block of 8).
+void dw_s8_pixel(const conv_params & p, const quant_params & q, const int8_t * in, const int8_t * w,
+                 const int32_t * bias, int b, int oy, int ox, int c_begin, int8_t * o) {
+    const int C = p.out_c;
+    for (int c = c_begin; c < C; ++c) {
+        int32_t acc = 0;
+        for (int ky = 0; ky < p.k_h; ++ky) {
+            const int iy = oy * p.stride_h - p.pad_top + ky * p.dil_h;
+            if (iy < 0 || iy >= p.in_h) {
+                continue;
+            }
+            for (int kx = 0; kx < p.k_w; ++kx) {
+                const int ix = ox * p.stride_w - p.pad_left + kx * p.dil_w;
+                if (ix < 0 || ix >= p.in_w) {
+                    continue;
+                }
+                const int8_t x = in[((static_cast<size_t>(b) * p.in_h + iy) * p.in_w + ix) * C + c];
+                acc += (static_cast<int32_t>(x) - q.in_zp) *
+                       static_cast<int32_t>(w[static_cast<size_t>(ky * p.k_w + kx) * C + c]);
+            }
+        }
+        if (bias) {
+            acc += bias[c];
+        }
+        o[c] = fer_requantize_s8(acc, q.scale[c], q);
+    }
+}
+
 }  // namespace
+
+// Interior pixels, 8 channels at a time: the raw int8 inputs of two taps
+// interleaved as int16 pairs against the two taps' interleaved weights
+// (i32x4.dot_i16x8_s), the zero point's share folded into the bias once per
+// call (exact integer arithmetic), then the reference's requantisation.
+void fer_dwconv2d_s8__wasm128(const conv_params & p, const quant_params & q, const int8_t * in, const int8_t * w,
+                              const int32_t * bias, int8_t * out) {
+    const int C = p.out_c, c8 = C / 8 * 8, taps = p.k_h * p.k_w, pairs = (taps + 1) / 2;
+    alignas(16) int16_t wi[k_dw_weight_words];
+    alignas(16) int32_t folded[k_dw_max_channels];
+    const bool fast = c8 > 0 && pairs * 2 * c8 <= k_dw_weight_words && C <= k_dw_max_channels;
+    if (fast) {
+        // pair j, block c: two vectors, channels c..c+3 and c+4..c+7, each
+        // lane (tap 2j, tap 2j + 1) of one channel (a missing tap is 0)
+        for (int j = 0; j < pairs; ++j) {
+            for (int c = 0; c < c8; c += 8) {
+                const v128_t wa = wasm_i16x8_load8x8(w + static_cast<size_t>(2 * j) * C + c);
+                const v128_t wb = 2 * j + 1 < taps ? wasm_i16x8_load8x8(w + static_cast<size_t>(2 * j + 1) * C + c)
+                                                   : wasm_i16x8_splat(0);
+                int16_t * d = wi + (static_cast<size_t>(j) * c8 + c) * 2;
+                wasm_v128_store(d, wasm_i16x8_shuffle(wa, wb, 0, 8, 1, 9, 2, 10, 3, 11));
+                wasm_v128_store(d + 8, wasm_i16x8_shuffle(wa, wb, 4, 12, 5, 13, 6, 14, 7, 15));
+            }
+        }
+        for (int c = 0; c < C; ++c) {
+            int32_t sum_w = 0;
+            for (int t = 0; t < taps; ++t) {
+                sum_w += w[static_cast<size_t>(t) * C + c];
+            }
+            folded[c] = (bias ? bias[c] : 0) - q.in_zp * sum_w;
+        }
+    }
+    int y_lo = 0, y_hi = 0, x_lo = 0, x_hi = 0;
+    dw_full_range(p.out_h, p.in_h, p.k_h, p.stride_h, p.dil_h, p.pad_top, &y_lo, &y_hi);
+    dw_full_range(p.out_w, p.in_w, p.k_w, p.stride_w, p.dil_w, p.pad_left, &x_lo, &x_hi);
+    int offset[k_dw_max_taps];  // of each tap from the window's first pixel, in elements
+    for (int ky = 0; ky < p.k_h; ++ky) {
+        for (int kx = 0; kx < p.k_w; ++kx) {
+            offset[ky * p.k_w + kx] = (ky * p.dil_h * p.in_w + kx * p.dil_w) * C;
+        }
+    }
+    const float lo = static_cast<float>(q.act_min - q.out_zp), hi = static_cast<float>(q.act_max - q.out_zp);
+    const v128_t zero = wasm_i16x8_splat(0);
+    for (int b = 0; b < p.n; ++b) {
+        for (int oy = 0; oy < p.out_h; ++oy) {
+            const bool row_full = fast && oy >= y_lo && oy < y_hi;
+            for (int ox = 0; ox < p.out_w; ++ox) {
+                int8_t * o = out + ((static_cast<size_t>(b) * p.out_h + oy) * p.out_w + ox) * C;
+                if (!row_full || ox < x_lo || ox >= x_hi) {
+                    dw_s8_pixel(p, q, in, w, bias, b, oy, ox, 0, o);
+                    continue;
+                }
+                const int8_t * x0 = in + ((static_cast<size_t>(b) * p.in_h + (oy * p.stride_h - p.pad_top)) * p.in_w +
+                                          (ox * p.stride_w - p.pad_left)) * C;
+                for (int c = 0; c < c8; c += 8) {
+                    v128_t acc_lo = wasm_v128_load(folded + c), acc_hi = wasm_v128_load(folded + c + 4);
+                    const int16_t * wp = wi + static_cast<size_t>(c) * 2;
+                    for (int j = 0; j < pairs; ++j, wp += 2 * c8) {
+                        const v128_t xa = wasm_i16x8_load8x8(x0 + offset[2 * j] + c);
+                        const v128_t xb = 2 * j + 1 < taps ? wasm_i16x8_load8x8(x0 + offset[2 * j + 1] + c) : zero;
+                        acc_lo = wasm_i32x4_add(acc_lo, wasm_i32x4_dot_i16x8(
+                                                            wasm_i16x8_shuffle(xa, xb, 0, 8, 1, 9, 2, 10, 3, 11),
+                                                            wasm_v128_load(wp)));
+                        acc_hi = wasm_i32x4_add(acc_hi, wasm_i32x4_dot_i16x8(
+                                                            wasm_i16x8_shuffle(xa, xb, 4, 12, 5, 13, 6, 14, 7, 15),
+                                                            wasm_v128_load(wp + 8)));
+                    }
+                    isa_wasm128::requantize_store(acc_lo, q.scale + c, lo, hi, q.out_zp, o + c, 4);
+                    isa_wasm128::requantize_store(acc_hi, q.scale + c + 4, lo, hi, q.out_zp, o + c + 4, 4);
+                }
+                if (c8 < C) {
+                    dw_s8_pixel(p, q, in, w, bias, b, oy, ox, c8, o);
+                }
+            }
+        }
+    }
+}
 
 void fer_conv2d_s8__wasm128(const conv_params & p, const quant_params & q, const int8_t * in, const int16_t * w_packed,
                             const int32_t * bias_padded, const float * scale_padded, int8_t * out, int32_t * scratch) {

@@ -101,6 +101,22 @@ void fer_conv2d_f32__avx2(const conv_params & p, const float * in, const float *
 // taps: channels innermost, 8 per vector. Float: the reference's sums with
 // FMA; int8 (kernels-avx2.cpp too): bit-identical to fer_dwconv2d_s8__ref.
 constexpr int k_dw_max_taps = 64;
+// The outputs [lo, hi) along one axis whose window lies wholly inside [0, in):
+// where the SIMD depthwise kernels take their fast path.
+inline void dw_full_range(int out, int in, int k, int stride, int dil, int pad, int * lo, int * hi) {
+    *lo = out;
+    *hi = out;
+    for (int o = 0; o < out; ++o) {
+        const int first = o * stride - pad, last = first + (k - 1) * dil;
+        if (first >= 0 && last < in) {
+            *lo = o < *lo ? o : *lo;
+            *hi = o + 1;
+        }
+    }
+    if (*lo > *hi) {
+        *lo = *hi;
+    }
+}
 void fer_dwconv2d_f32__avx2(const conv_params & p, const float * in, const float * w, const float * bias, float * out);
 struct quant_params;
 void fer_dwconv2d_s8__avx2(const conv_params & p, const quant_params & q, const int8_t * in, const int8_t * w,
@@ -146,6 +162,10 @@ bool fer_cpu_has_avx2_fma();
 // no run-time check.
 void fer_conv2d_s8__wasm128(const conv_params & p, const quant_params & q, const int8_t * in, const int16_t * w_packed,
                             const int32_t * bias_padded, const float * scale_padded, int8_t * out, int32_t * scratch);
+// fer_dwconv2d_s8__avx2 at 128 bits (depth multiplier 1, at most
+// k_dw_max_taps taps): bit-identical to fer_dwconv2d_s8__ref.
+void fer_dwconv2d_s8__wasm128(const conv_params & p, const quant_params & q, const int8_t * in, const int8_t * w,
+                              const int32_t * bias, int8_t * out);
 
 // ---- ARM NEON variant (src/kernels-neon.cpp; AArch64 only) ----
 

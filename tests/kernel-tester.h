@@ -1,5 +1,5 @@
 // One tester for the optimised int8 convolution kernels against their
-// reference twin (fer_conv2d_s8__ref), header-only and dependency-free so the
+// reference twins (fer_conv2d_s8__ref, and fer_dwconv2d_s8__ref below), header-only and dependency-free so the
 // very same cases run natively (AVX2, AVX-VNNI: tests/test-runtime-c.cpp),
 // under Node for WebAssembly SIMD128 (tests/wasm/kernels-wasm-twin.cpp) and
 // under qemu-aarch64 for NEON (tests/arm/kernels-neon-twin.cpp).
@@ -147,6 +147,77 @@ inline int check_conv_s8(const conv_s8_variant & v) {
         }
     }
     std::printf("[ %s ] %d int8 conv cases, %d differ from the reference\n", v.name, n_cases, n_failed);
+    return n_failed;
+}
+
+// ---- int8 depthwise convolution (depth multiplier 1) ----
+
+typedef void (*dw_s8_kernel)(const fer_rt::conv_params &, const fer_rt::quant_params &, const int8_t *, const int8_t *,
+                             const int32_t *, int8_t *);
+
+// Shapes around the SIMD kernels' 8- and 16-channel blocks and their tails
+// (1 ... 64 channels), windows 1x1 (an unpaired tap), 3x3, 5x5 (odd tap
+// count), strides 1-2, dilation 2, SAME/VALID, ReLU/ReLU6 clamps; zero points
+// at both ends of the range (the fast paths fold them into the bias), with and
+// without bias; a canary past the output. Returns the number of cases that
+// differ from fer_dwconv2d_s8__ref and prints a summary line.
+inline int check_dw_s8(const char * name, dw_s8_kernel kernel) {
+    struct shape { int h, w, c, k, stride, dil; bool same; int act; };
+    const shape cases[] = {{17, 13, 16, 3, 1, 1, true, fer_rt::act_relu}, {20, 20, 64, 3, 2, 1, true, fer_rt::act_none},
+                           {9, 11, 13, 3, 1, 1, false, fer_rt::act_relu6}, {12, 10, 10, 5, 1, 2, true, fer_rt::act_none},
+                           {7, 7, 1, 3, 1, 1, true, fer_rt::act_relu}, {15, 14, 40, 3, 1, 1, true, fer_rt::act_relu6},
+                           {11, 9, 35, 3, 1, 1, true, fer_rt::act_none}, {10, 9, 32, 1, 1, 1, false, fer_rt::act_none},
+                           {16, 16, 48, 3, 2, 1, false, fer_rt::act_relu}, {13, 12, 16, 5, 1, 1, true, fer_rt::act_none},
+                           {9, 8, 8, 3, 1, 1, true, fer_rt::act_relu}, {8, 10, 12, 3, 1, 1, true, fer_rt::act_none},
+                           {6, 7, 24, 3, 2, 1, true, fer_rt::act_relu6}, {5, 5, 7, 3, 1, 1, true, fer_rt::act_none}};
+    uint32_t seed = 7;
+    auto rnd = [&]() { seed = seed * 1664525u + 1013904223u; return static_cast<int>(seed >> 24); };  // 0..255
+    int n_cases = 0, n_failed = 0;
+    for (const shape & s : cases) {
+        fer_rt::conv_params p;
+        p.in_h = s.h;
+        p.in_w = s.w;
+        p.in_c = p.out_c = s.c;
+        p.k_h = p.k_w = s.k;
+        p.stride_h = p.stride_w = s.stride;
+        p.dil_h = p.dil_w = s.dil;
+        p.act = s.act;
+        fer_rt::fer_window_geometry(s.h, s.k, s.stride, s.dil, s.same, &p.out_h, &p.pad_top);
+        fer_rt::fer_window_geometry(s.w, s.k, s.stride, s.dil, s.same, &p.out_w, &p.pad_left);
+        const size_t n_in = static_cast<size_t>(s.h) * s.w * s.c, n_w = static_cast<size_t>(s.k) * s.k * s.c;
+        const size_t n_out = static_cast<size_t>(p.out_h) * p.out_w * s.c;
+        std::vector<int8_t> x(n_in), w(n_w);
+        std::vector<int32_t> b(static_cast<size_t>(s.c));
+        std::vector<float> scale(static_cast<size_t>(s.c));
+        for (int8_t & v : x) v = static_cast<int8_t>(rnd() - 128);
+        for (int8_t & v : w) v = static_cast<int8_t>(rnd() - 128);
+        for (size_t c = 0; c < b.size(); ++c) {
+            b[c] = (rnd() - 128) * 50;
+            scale[c] = 0.0005f + 0.0001f * static_cast<float>(c % 7);
+        }
+        for (const int in_zp : {-3, -128, 127}) {
+            for (const bool with_bias : {true, false}) {
+                fer_rt::quant_params q;
+                q.in_zp = in_zp;
+                q.out_zp = 5;
+                q.act_min = s.act == fer_rt::act_relu ? 5 : -128;
+                q.act_max = s.act == fer_rt::act_relu6 ? 100 : 127;
+                q.scale = scale.data();
+                const int32_t * bias = with_bias ? b.data() : nullptr;
+                std::vector<int8_t> ref(n_out + k_canary_len, k_out_canary), got(n_out + k_canary_len, k_out_canary);
+                fer_rt::fer_dwconv2d_s8__ref(p, q, x.data(), w.data(), bias, ref.data());
+                kernel(p, q, x.data(), w.data(), bias, got.data());
+                ++n_cases;
+                if (ref != got) {
+                    ++n_failed;
+                    std::printf("FAIL %s depthwise: c %d k %d stride %d dil %d %s in %dx%d in_zp %d%s\n", name, s.c,
+                                s.k, s.stride, s.dil, s.same ? "SAME" : "VALID", s.h, s.w, in_zp,
+                                with_bias ? "" : " no bias");
+                }
+            }
+        }
+    }
+    std::printf("[ %s ] %d int8 depthwise cases, %d differ from the reference\n", name, n_cases, n_failed);
     return n_failed;
 }
 

@@ -9,6 +9,7 @@
 #include "fer-pipeline.h"
 #include "kernels.h"
 #include "fer.h"
+#include "kernel-tester.h"
 
 #include <gtest/gtest.h>
 
@@ -355,32 +356,9 @@ TEST(DepthwiseKernels, Avx2MatchesReference) {
         for (size_t i = 0; i < n_out; ++i) {
             ASSERT_NEAR(got[i], ref[i], 1e-5 * (1 + std::fabs(ref[i]))) << "float case c=" << s.c << " at " << i;
         }
-        // int8: bit-identical
-        std::vector<int8_t> x8(n_in), w8(n_w), ref8(n_out), got8(n_out);
-        std::vector<int32_t> b32(static_cast<size_t>(s.c));
-        std::vector<float> scale(static_cast<size_t>(s.c));
-        for (int8_t & v : x8) v = static_cast<int8_t>(rnd() - 128);
-        for (int8_t & v : w8) v = static_cast<int8_t>(rnd() - 128);
-        for (size_t c = 0; c < b32.size(); ++c) {
-            b32[c] = (rnd() - 128) * 50;
-            scale[c] = 0.0005f + 0.0001f * static_cast<float>(c % 7);
-        }
-        // zero points at both ends of the range (the fast path folds them into the bias), with and without bias
-        for (const int in_zp : {-3, -128, 127}) {
-            for (const bool with_bias : {true, false}) {
-                fer_rt::quant_params q;
-                q.in_zp = in_zp;
-                q.out_zp = 5;
-                q.act_min = s.act == fer_rt::act_relu ? 5 : -128;
-                q.scale = scale.data();
-                const int32_t * bias = with_bias ? b32.data() : nullptr;
-                fer_rt::fer_dwconv2d_s8__ref(p, q, x8.data(), w8.data(), bias, ref8.data());
-                fer_rt::fer_dwconv2d_s8__avx2(p, q, x8.data(), w8.data(), bias, got8.data());
-                ASSERT_EQ(ref8, got8) << "int8 case c=" << s.c << " k=" << s.k << " in_zp=" << in_zp
-                                      << (with_bias ? "" : " no bias");
-            }
-        }
     }
+    // int8: bit-identical, on the cases every target shares (tests/kernel-tester.h)
+    EXPECT_EQ(fer_kernel_test::check_dw_s8("avx2", fer_rt::fer_dwconv2d_s8__avx2), 0);
 #else
     GTEST_SKIP() << "built without the AVX2 kernels";
 #endif

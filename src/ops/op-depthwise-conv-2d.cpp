@@ -29,16 +29,28 @@ void eval_s8_avx2(fer_context * c, const rt_op & op) {
                           c->p8(op.out));
 }
 #endif
+#ifdef __wasm_simd128__
+void eval_s8_wasm128(fer_context * c, const rt_op & op) {
+    fer_dwconv2d_s8__wasm128(op.conv, op_quant(op), c->p8(op.in[0]), c->p8(op.in[1]), c->opt_s32(op.in[2]),
+                             c->p8(op.out));
+}
+#endif
 
 void select(fer_model & m, rt_op & op) {
+    const bool simd_shape = op.conv.depth_multiplier == 1 && op.conv.k_h * op.conv.k_w <= k_dw_max_taps;
 #ifdef FER_HAVE_AVX2
-    if (m.kernels.avx2 && op.conv.depth_multiplier == 1 && op.conv.k_h * op.conv.k_w <= k_dw_max_taps) {
+    if (m.kernels.avx2 && simd_shape) {
         op.eval = op.q8 ? eval_s8_avx2 : eval_f32_avx2;
     }
-#else
+#endif
+#ifdef __wasm_simd128__
+    if (m.kernels.wasm128 && simd_shape && op.q8) {
+        op.eval = eval_s8_wasm128;
+    }
+#endif
     (void)m;
     (void)op;
-#endif
+    (void)simd_shape;
 }
 
 }  // namespace

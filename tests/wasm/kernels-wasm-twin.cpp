@@ -1,4 +1,4 @@
-// The WebAssembly SIMD128 int8 convolution against its reference twin,
+// The WebAssembly SIMD128 int8 convolution and depthwise convolution against their reference twins,
 // compiled with em++ -msimd128 and run under Node (tests/CMakeLists.txt, test
 // Wasm.KernelsSimd128MatchReference): the cases of tests/kernel-tester.h, the
 // same as natively and under qemu-aarch64. Exit 0 when every case is
@@ -12,5 +12,7 @@
 int main() {
     const fer_kernel_test::conv_s8_variant wasm = {
         "wasm128", 2, fer_kernel_test::run_int16_pairs<fer_rt::fer_conv2d_s8__wasm128>};
-    return fer_kernel_test::check_conv_s8(wasm) ? 1 : 0;
+    const int conv_failed = fer_kernel_test::check_conv_s8(wasm);
+    const int dw_failed = fer_kernel_test::check_dw_s8("wasm128", fer_rt::fer_dwconv2d_s8__wasm128);
+    return conv_failed || dw_failed ? 1 : 0;
 }
