@@ -171,6 +171,46 @@ void fer_dwconv2d_s8__wasm128(const conv_params & p, const quant_params & q, con
     }
 }
 
+// The reference's loops (channels innermost), 16 channels per instruction.
+void fer_maxpool2d_s8__wasm128(const pool_params & p, int32_t act_min, int32_t act_max, const int8_t * in,
+                               int8_t * out) {
+    const size_t c_n = static_cast<size_t>(p.c);
+    const v128_t lo = wasm_i8x16_splat(static_cast<int8_t>(act_min)), hi = wasm_i8x16_splat(static_cast<int8_t>(act_max));
+    for (int b = 0; b < p.n; ++b) {
+        for (int oy = 0; oy < p.out_h; ++oy) {
+            const int y0 = oy * p.stride_h - p.pad_top;
+            const int iy0 = y0 < 0 ? 0 : y0, iy1 = y0 + p.f_h < p.in_h ? y0 + p.f_h : p.in_h;
+            for (int ox = 0; ox < p.out_w; ++ox) {
+                int8_t * o = out + ((static_cast<size_t>(b) * p.out_h + oy) * p.out_w + ox) * c_n;
+                const int x0 = ox * p.stride_w - p.pad_left;
+                const int ix0 = x0 < 0 ? 0 : x0, ix1 = x0 + p.f_w < p.in_w ? x0 + p.f_w : p.in_w;
+                size_t c = 0;
+                for (; c + 16 <= c_n; c += 16) {
+                    v128_t m = wasm_i8x16_splat(-128);
+                    for (int iy = iy0; iy < iy1; ++iy) {
+                        const int8_t * x = in + ((static_cast<size_t>(b) * p.in_h + iy) * p.in_w) * c_n + c;
+                        for (int ix = ix0; ix < ix1; ++ix) {
+                            m = wasm_i8x16_max(m, wasm_v128_load(x + static_cast<size_t>(ix) * c_n));
+                        }
+                    }
+                    wasm_v128_store(o + c, wasm_i8x16_min(wasm_i8x16_max(m, lo), hi));
+                }
+                for (; c < c_n; ++c) {
+                    int32_t m = -128;
+                    for (int iy = iy0; iy < iy1; ++iy) {
+                        for (int ix = ix0; ix < ix1; ++ix) {
+                            const int32_t v = in[((static_cast<size_t>(b) * p.in_h + iy) * p.in_w + ix) * c_n + c];
+                            m = v > m ? v : m;
+                        }
+                    }
+                    m = m < act_min ? act_min : (m > act_max ? act_max : m);
+                    o[c] = static_cast<int8_t>(m);
+                }
+            }
+        }
+    }
+}
+
 void fer_conv2d_s8__wasm128(const conv_params & p, const quant_params & q, const int8_t * in, const int16_t * w_packed,
                             const int32_t * bias_padded, const float * scale_padded, int8_t * out, int32_t * scratch) {
     conv_s8<isa_wasm128>(p, q, in, reinterpret_cast<const int32_t *>(w_packed), bias_padded, scale_padded, out,

@@ -1,5 +1,6 @@
 // One tester for the optimised int8 convolution kernels against their
-// reference twins (fer_conv2d_s8__ref, and fer_dwconv2d_s8__ref below), header-only and dependency-free so the
+// reference twins (fer_conv2d_s8__ref; fer_dwconv2d_s8__ref and
+// fer_maxpool2d_s8__ref below), header-only and dependency-free so the
 // very same cases run natively (AVX2, AVX-VNNI: tests/test-runtime-c.cpp),
 // under Node for WebAssembly SIMD128 (tests/wasm/kernels-wasm-twin.cpp) and
 // under qemu-aarch64 for NEON (tests/arm/kernels-neon-twin.cpp).
@@ -218,6 +219,56 @@ inline int check_dw_s8(const char * name, dw_s8_kernel kernel) {
         }
     }
     std::printf("[ %s ] %d int8 depthwise cases, %d differ from the reference\n", name, n_cases, n_failed);
+    return n_failed;
+}
+
+// ---- int8 max pooling ----
+
+typedef void (*maxpool_s8_kernel)(const fer_rt::pool_params &, int32_t, int32_t, const int8_t *, int8_t *);
+
+// Channel counts around 16- and 32-lane blocks, windows cut by SAME padding,
+// strides 1-2, a clamp inside the int8 range; a canary past the output.
+// Returns the number of cases that differ from fer_maxpool2d_s8__ref.
+inline int check_maxpool_s8(const char * name, maxpool_s8_kernel kernel) {
+    std::mt19937 rng(5);
+    std::uniform_int_distribution<int> byte(-128, 127);
+    int n_cases = 0, n_failed = 0;
+    for (const int c : {1, 7, 16, 31, 32, 33, 64, 70}) {
+        for (const int f : {2, 3}) {
+            for (const int stride : {1, 2}) {
+                fer_rt::pool_params p;
+                p.n = 2;
+                p.in_h = 9;
+                p.in_w = 11;
+                p.c = c;
+                p.f_h = p.f_w = f;
+                p.stride_h = p.stride_w = stride;
+                p.out_h = (p.in_h + stride - 1) / stride;  // SAME
+                p.out_w = (p.in_w + stride - 1) / stride;
+                const int pad_h = (p.out_h - 1) * stride + f - p.in_h, pad_w = (p.out_w - 1) * stride + f - p.in_w;
+                p.pad_top = pad_h > 0 ? pad_h / 2 : 0;
+                p.pad_left = pad_w > 0 ? pad_w / 2 : 0;
+                std::vector<int8_t> in(static_cast<size_t>(p.n) * p.in_h * p.in_w * c);
+                for (int8_t & v : in) {
+                    v = static_cast<int8_t>(byte(rng));
+                }
+                const size_t n_out = static_cast<size_t>(p.n) * p.out_h * p.out_w * c;
+                for (const int lo : {-128, -20}) {
+                    const int hi = lo == -128 ? 127 : 60;
+                    std::vector<int8_t> ref(n_out + k_canary_len, k_out_canary), got(n_out + k_canary_len, k_out_canary);
+                    fer_rt::fer_maxpool2d_s8__ref(p, lo, hi, in.data(), ref.data());
+                    kernel(p, lo, hi, in.data(), got.data());
+                    ++n_cases;
+                    if (ref != got) {
+                        ++n_failed;
+                        std::printf("FAIL %s max pooling: channels %d filter %d stride %d range [%d, %d]\n", name, c, f,
+                                    stride, lo, hi);
+                    }
+                }
+            }
+        }
+    }
+    std::printf("[ %s ] %d int8 max pooling cases, %d differ from the reference\n", name, n_cases, n_failed);
     return n_failed;
 }
 

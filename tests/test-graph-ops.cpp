@@ -454,43 +454,10 @@ TEST(ElementwiseKernels, Avx2MatchesReference) {
 #endif
 }
 
-// The AVX2 int8 max pooling against the reference: channel counts around its
-// 32-lane blocks, windows cut by SAME padding, strides, a fused ReLU6 range.
+// The AVX2 int8 max pooling against the reference (tests/kernel-tester.h's cases).
 TEST(PoolKernels, MaxPoolAvx2MatchesReference) {
 #ifdef FER_HAVE_AVX2
-    std::mt19937 rng(5);
-    std::uniform_int_distribution<int> byte(-128, 127);
-    int checked = 0;
-    for (const int c : {1, 7, 16, 31, 32, 33, 64, 70}) {
-        for (const int f : {2, 3}) {
-            for (const int stride : {1, 2}) {
-                fer_rt::pool_params p;
-                p.n = 2;
-                p.in_h = 9;
-                p.in_w = 11;
-                p.c = c;
-                p.f_h = p.f_w = f;
-                p.stride_h = p.stride_w = stride;
-                p.out_h = (p.in_h + stride - 1) / stride;  // SAME
-                p.out_w = (p.in_w + stride - 1) / stride;
-                p.pad_top = std::max(0, ((p.out_h - 1) * stride + f - p.in_h) / 2);
-                p.pad_left = std::max(0, ((p.out_w - 1) * stride + f - p.in_w) / 2);
-                std::vector<int8_t> in(static_cast<size_t>(p.n) * p.in_h * p.in_w * c);
-                for (int8_t & v : in) {
-                    v = static_cast<int8_t>(byte(rng));
-                }
-                const size_t n_out = static_cast<size_t>(p.n) * p.out_h * p.out_w * c;
-                for (const auto & range : {std::pair<int, int>{-128, 127}, std::pair<int, int>{-20, 60}}) {
-                    std::vector<int8_t> ref(n_out, 1), got(n_out, 2);
-                    fer_rt::fer_maxpool2d_s8__ref(p, range.first, range.second, in.data(), ref.data());
-                    fer_rt::fer_maxpool2d_s8__avx2(p, range.first, range.second, in.data(), got.data());
-                    ASSERT_EQ(ref, got) << "channels " << c << " filter " << f << " stride " << stride;
-                    ++checked;
-                }
-            }
-        }
-    }
-    EXPECT_EQ(checked, 64);
+    EXPECT_EQ(fer_kernel_test::check_maxpool_s8("avx2", fer_rt::fer_maxpool2d_s8__avx2), 0);
 #else
     GTEST_SKIP() << "built without the AVX2 kernels";
 #endif

@@ -59,15 +59,25 @@ void eval_s8_avx2(fer_context * c, const rt_op & op) {
 }
 #endif
 
+#ifdef __wasm_simd128__
+void eval_s8_wasm128(fer_context * c, const rt_op & op) {
+    fer_maxpool2d_s8__wasm128(op.pool, op.act_min, op.act_max, c->p8(op.in[0]), c->p8(op.out));
+}
+#endif
+
 void select(fer_model & m, rt_op & op) {
 #ifdef FER_HAVE_AVX2
     if (m.kernels.avx2 && op.q8) {
         op.eval = eval_s8_avx2;
     }
-#else
+#endif
+#ifdef __wasm_simd128__
+    if (m.kernels.wasm128 && op.q8) {
+        op.eval = eval_s8_wasm128;
+    }
+#endif
     (void)m;
     (void)op;
-#endif
 }
 
 }  // namespace

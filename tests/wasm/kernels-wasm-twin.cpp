@@ -14,5 +14,6 @@ int main() {
         "wasm128", 2, fer_kernel_test::run_int16_pairs<fer_rt::fer_conv2d_s8__wasm128>};
     const int conv_failed = fer_kernel_test::check_conv_s8(wasm);
     const int dw_failed = fer_kernel_test::check_dw_s8("wasm128", fer_rt::fer_dwconv2d_s8__wasm128);
-    return conv_failed || dw_failed ? 1 : 0;
+    const int pool_failed = fer_kernel_test::check_maxpool_s8("wasm128", fer_rt::fer_maxpool2d_s8__wasm128);
+    return conv_failed || dw_failed || pool_failed ? 1 : 0;
 }
