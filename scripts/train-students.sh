@@ -87,28 +87,14 @@ if [[ ! -f "$targets" ]]; then
   fi
 fi
 
+table=()
 for s in "${students[@]}"; do
-  name="${s%%|*}"
-  args="${s#*|}"
-  [[ -n "${EPOCHS:-}" ]] && args=$(sed "s/--epochs [0-9]*/--epochs $EPOCHS/" <<<"$args")
-  if ((${#only[@]})) && [[ " ${only[*]} " != *" $name "* ]]; then
-    continue
-  fi
-  dir="$runs/$name"
-  saved="runs-in-progress/$name"
-  if [[ ! -f "$dir/last.pt" && -f "$saved/last.pt" ]]; then
-    echo "train-students: restoring $dir from $saved"
-    mkdir -p "$dir"
-    cp "$saved"/* "$dir"/
-  fi
-  echo "train-students: $(date -u +%FT%TZ) $name"
-  if [[ -f "$dir/last.pt" ]]; then
-    nice -n 19 "$fer" train --out "$dir" --resume --threads "$threads"
-  else
-    # shellcheck disable=SC2086  # $args is a list of options
-    nice -n 19 "$fer" train --data "$data" --out "$dir" $args --teacher "$targets" --threads "$threads"
-  fi
+  [[ -n "${EPOCHS:-}" ]] && s=$(sed "s/--epochs [0-9]*/--epochs $EPOCHS/" <<<"$s")
+  table+=("$s --teacher $targets")
 done
+# shellcheck source=scripts/train-table.sh
+source scripts/train-table.sh
+train_table train-students "${table[@]}"
 echo "train-students: $(date -u +%FT%TZ) all student runs finished"
 }
 

@@ -55,31 +55,9 @@ for exe in fer fer-torch; do
 done
 fer="$runs/.bin/fer"
 
-for t in "${teachers[@]}"; do
-  name="${t%%|*}"
-  args="${t#*|}"
-  if ((${#only[@]})) && [[ " ${only[*]} " != *" $name "* ]]; then
-    continue
-  fi
-  dir="$runs/$name"
-  saved="runs-in-progress/$name"
-  if [[ ! -f "$dir/last.pt" && -f "$saved/last.pt" ]]; then
-    echo "train-teachers: restoring $dir from $saved"
-    mkdir -p "$dir"
-    cp "$saved"/* "$dir"/
-  fi
-  echo "train-teachers: $(date -u +%FT%TZ) $name"
-  if [[ -f "$dir/last.pt" ]]; then
-    # The table's epoch count wins over the stored one, so a schedule changed
-    # here reaches runs already under way (the rest of the one-cycle is stretched
-    # or shrunk from the epoch reached; fer train --resume --epochs).
-    epochs=$(sed -n 's/.*--epochs \([0-9]*\).*/\1/p' <<<"$args")
-    nice -n 19 "$fer" train --out "$dir" --resume --threads "$threads" ${epochs:+--epochs "$epochs"}
-  else
-    # shellcheck disable=SC2086  # $args is a list of options
-    nice -n 19 "$fer" train --data "$data" --out "$dir" $args --threads "$threads"
-  fi
-done
+# shellcheck source=scripts/train-table.sh
+source scripts/train-table.sh
+train_table train-teachers "${teachers[@]}"
 echo "train-teachers: $(date -u +%FT%TZ) all teacher runs finished"
 }
 

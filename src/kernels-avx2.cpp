@@ -281,6 +281,7 @@ void fer_dwconv2d_s8__avx2(const conv_params & p, const quant_params & q, const 
     // unpacklo and unpackhi of taps 2j and 2j + 1 (zeros for a missing tap).
     alignas(32) int16_t wi[k_dw_s8_weight_words];
     alignas(32) int32_t folded[k_dw_s8_max_channels];
+    int offset[k_dw_max_taps];
     const bool fast = c16 > 0 && pairs * 2 * c16 <= k_dw_s8_weight_words && C <= k_dw_s8_max_channels;
     if (fast) {
         for (int j = 0; j < pairs; ++j) {
@@ -296,24 +297,11 @@ void fer_dwconv2d_s8__avx2(const conv_params & p, const quant_params & q, const 
                 _mm256_store_si256(d + 1, _mm256_unpackhi_epi16(wa, wb));
             }
         }
-        for (int c = 0; c < C; ++c) {
-            int32_t sum_w = 0;
-            for (int t = 0; t < taps; ++t) {
-                sum_w += w[static_cast<size_t>(t) * C + c];
-            }
-            folded[c] = (bias ? bias[c] : 0) - q.in_zp * sum_w;
-        }
+        dw_s8_fold_and_offsets(p, q.in_zp, w, bias, folded, offset);
     }
     int y_lo = 0, y_hi = 0, x_lo = 0, x_hi = 0;
     dw_full_range(p.out_h, p.in_h, p.k_h, p.stride_h, p.dil_h, p.pad_top, &y_lo, &y_hi);
     dw_full_range(p.out_w, p.in_w, p.k_w, p.stride_w, p.dil_w, p.pad_left, &x_lo, &x_hi);
-    // Offsets of the taps from the window's first pixel, in elements.
-    int offset[k_dw_max_taps];
-    for (int ky = 0; ky < p.k_h; ++ky) {
-        for (int kx = 0; kx < p.k_w; ++kx) {
-            offset[ky * p.k_w + kx] = (ky * p.dil_h * p.in_w + kx * p.dil_w) * C;
-        }
-    }
     const __m256i ozp = _mm256_set1_epi32(q.out_zp);
     const __m256 vlo = _mm256_set1_ps(static_cast<float>(q.act_min - q.out_zp));
     const __m256 vhi = _mm256_set1_ps(static_cast<float>(q.act_max - q.out_zp));
@@ -421,57 +409,36 @@ void fer_add_s8__avx2(size_t n, const add_params & p, const int8_t * a, const in
     fer_add_s8__ref(n - i, p, a + i, b + i, out + i);
 }
 
-// The reference's loops (channels innermost), 32 or 16 channels per instruction.
+// 32 or 16 channels per instruction (maxpool_s8_walk: the reference's loops).
 void fer_maxpool2d_s8__avx2(const pool_params & p, int32_t act_min, int32_t act_max, const int8_t * in, int8_t * out) {
-    const size_t c_n = static_cast<size_t>(p.c);
     const __m256i lo = _mm256_set1_epi8(static_cast<char>(act_min)), hi = _mm256_set1_epi8(static_cast<char>(act_max));
-    for (int b = 0; b < p.n; ++b) {
-        for (int oy = 0; oy < p.out_h; ++oy) {
-            const int y0 = oy * p.stride_h - p.pad_top;
-            const int iy0 = y0 < 0 ? 0 : y0, iy1 = y0 + p.f_h < p.in_h ? y0 + p.f_h : p.in_h;
-            for (int ox = 0; ox < p.out_w; ++ox) {
-                int8_t * o = out + ((static_cast<size_t>(b) * p.out_h + oy) * p.out_w + ox) * c_n;
-                const int x0 = ox * p.stride_w - p.pad_left;
-                const int ix0 = x0 < 0 ? 0 : x0, ix1 = x0 + p.f_w < p.in_w ? x0 + p.f_w : p.in_w;
-                size_t c = 0;
-                for (; c + 32 <= c_n; c += 32) {
-                    __m256i m = _mm256_set1_epi8(-128);
-                    for (int iy = iy0; iy < iy1; ++iy) {
-                        const int8_t * x = in + ((static_cast<size_t>(b) * p.in_h + iy) * p.in_w) * c_n + c;
-                        for (int ix = ix0; ix < ix1; ++ix) {
-                            m = _mm256_max_epi8(
-                                m, _mm256_loadu_si256(reinterpret_cast<const __m256i *>(x + static_cast<size_t>(ix) * c_n)));
+    maxpool_s8_walk(p, act_min, act_max, in, out,
+                    [&](const int8_t * rows, size_t c_n, int iy0, int iy1, int ix0, int ix1, int8_t * o) {
+                        auto at = [&](int iy, int ix, size_t c) {
+                            return rows + (static_cast<size_t>(iy) * p.in_w + ix) * c_n + c;
+                        };
+                        size_t c = 0;
+                        for (; c + 32 <= c_n; c += 32) {
+                            __m256i m = _mm256_set1_epi8(-128);
+                            for (int iy = iy0; iy < iy1; ++iy) {
+                                for (int ix = ix0; ix < ix1; ++ix) {
+                                    m = _mm256_max_epi8(m, _mm256_loadu_si256(reinterpret_cast<const __m256i *>(at(iy, ix, c))));
+                                }
+                            }
+                            _mm256_storeu_si256(reinterpret_cast<__m256i *>(o + c), _mm256_min_epi8(_mm256_max_epi8(m, lo), hi));
                         }
-                    }
-                    m = _mm256_min_epi8(_mm256_max_epi8(m, lo), hi);
-                    _mm256_storeu_si256(reinterpret_cast<__m256i *>(o + c), m);
-                }
-                for (; c + 16 <= c_n; c += 16) {  // YuNet's 16-channel stages
-                    __m128i m = _mm_set1_epi8(-128);
-                    for (int iy = iy0; iy < iy1; ++iy) {
-                        const int8_t * x = in + ((static_cast<size_t>(b) * p.in_h + iy) * p.in_w) * c_n + c;
-                        for (int ix = ix0; ix < ix1; ++ix) {
-                            m = _mm_max_epi8(
-                                m, _mm_loadu_si128(reinterpret_cast<const __m128i *>(x + static_cast<size_t>(ix) * c_n)));
+                        for (; c + 16 <= c_n; c += 16) {  // YuNet's 16-channel stages
+                            __m128i m = _mm_set1_epi8(-128);
+                            for (int iy = iy0; iy < iy1; ++iy) {
+                                for (int ix = ix0; ix < ix1; ++ix) {
+                                    m = _mm_max_epi8(m, _mm_loadu_si128(reinterpret_cast<const __m128i *>(at(iy, ix, c))));
+                                }
+                            }
+                            m = _mm_min_epi8(_mm_max_epi8(m, _mm256_castsi256_si128(lo)), _mm256_castsi256_si128(hi));
+                            _mm_storeu_si128(reinterpret_cast<__m128i *>(o + c), m);
                         }
-                    }
-                    m = _mm_min_epi8(_mm_max_epi8(m, _mm256_castsi256_si128(lo)), _mm256_castsi256_si128(hi));
-                    _mm_storeu_si128(reinterpret_cast<__m128i *>(o + c), m);
-                }
-                for (; c < c_n; ++c) {
-                    int32_t m = -128;
-                    for (int iy = iy0; iy < iy1; ++iy) {
-                        for (int ix = ix0; ix < ix1; ++ix) {
-                            const int32_t v = in[((static_cast<size_t>(b) * p.in_h + iy) * p.in_w + ix) * c_n + c];
-                            m = v > m ? v : m;
-                        }
-                    }
-                    m = m < act_min ? act_min : (m > act_max ? act_max : m);
-                    o[c] = static_cast<int8_t>(m);
-                }
-            }
-        }
-    }
+                        return c;
+                    });
 }
 
 void fer_quantize_s8__avx2(size_t n, float scale, int32_t zp, const float * in, int8_t * out) {

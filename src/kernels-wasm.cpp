@@ -70,21 +70,9 @@ void dw_s8_pixel(const conv_params & p, const quant_params & q, const int8_t * i
     const int C = p.out_c;
     for (int c = c_begin; c < C; ++c) {
         int32_t acc = 0;
-        for (int ky = 0; ky < p.k_h; ++ky) {
-            const int iy = oy * p.stride_h - p.pad_top + ky * p.dil_h;
-            if (iy < 0 || iy >= p.in_h) {
-                continue;
-            }
-            for (int kx = 0; kx < p.k_w; ++kx) {
-                const int ix = ox * p.stride_w - p.pad_left + kx * p.dil_w;
-                if (ix < 0 || ix >= p.in_w) {
-                    continue;
-                }
-                const int8_t x = in[((static_cast<size_t>(b) * p.in_h + iy) * p.in_w + ix) * C + c];
-                acc += (static_cast<int32_t>(x) - q.in_zp) *
-                       static_cast<int32_t>(w[static_cast<size_t>(ky * p.k_w + kx) * C + c]);
-            }
-        }
+        for_each_window_tap(p, in, b, oy, ox, [&](const int8_t * x, int t) {
+            acc += (static_cast<int32_t>(x[c]) - q.in_zp) * static_cast<int32_t>(w[static_cast<size_t>(t) * C + c]);
+        });
         if (bias) {
             acc += bias[c];
         }
@@ -103,6 +91,7 @@ void fer_dwconv2d_s8__wasm128(const conv_params & p, const quant_params & q, con
     const int C = p.out_c, c8 = C / 8 * 8, taps = p.k_h * p.k_w, pairs = (taps + 1) / 2;
     alignas(16) int16_t wi[k_dw_weight_words];
     alignas(16) int32_t folded[k_dw_max_channels];
+    int offset[k_dw_max_taps];
     const bool fast = c8 > 0 && pairs * 2 * c8 <= k_dw_weight_words && C <= k_dw_max_channels;
     if (fast) {
         // pair j, block c: two vectors, channels c..c+3 and c+4..c+7, each
@@ -117,23 +106,11 @@ void fer_dwconv2d_s8__wasm128(const conv_params & p, const quant_params & q, con
                 wasm_v128_store(d + 8, wasm_i16x8_shuffle(wa, wb, 4, 12, 5, 13, 6, 14, 7, 15));
             }
         }
-        for (int c = 0; c < C; ++c) {
-            int32_t sum_w = 0;
-            for (int t = 0; t < taps; ++t) {
-                sum_w += w[static_cast<size_t>(t) * C + c];
-            }
-            folded[c] = (bias ? bias[c] : 0) - q.in_zp * sum_w;
-        }
+        dw_s8_fold_and_offsets(p, q.in_zp, w, bias, folded, offset);
     }
     int y_lo = 0, y_hi = 0, x_lo = 0, x_hi = 0;
     dw_full_range(p.out_h, p.in_h, p.k_h, p.stride_h, p.dil_h, p.pad_top, &y_lo, &y_hi);
     dw_full_range(p.out_w, p.in_w, p.k_w, p.stride_w, p.dil_w, p.pad_left, &x_lo, &x_hi);
-    int offset[k_dw_max_taps];  // of each tap from the window's first pixel, in elements
-    for (int ky = 0; ky < p.k_h; ++ky) {
-        for (int kx = 0; kx < p.k_w; ++kx) {
-            offset[ky * p.k_w + kx] = (ky * p.dil_h * p.in_w + kx * p.dil_w) * C;
-        }
-    }
     const float lo = static_cast<float>(q.act_min - q.out_zp), hi = static_cast<float>(q.act_max - q.out_zp);
     const v128_t zero = wasm_i16x8_splat(0);
     for (int b = 0; b < p.n; ++b) {
@@ -171,44 +148,24 @@ void fer_dwconv2d_s8__wasm128(const conv_params & p, const quant_params & q, con
     }
 }
 
-// The reference's loops (channels innermost), 16 channels per instruction.
+// 16 channels per instruction (maxpool_s8_walk: the reference's loops).
 void fer_maxpool2d_s8__wasm128(const pool_params & p, int32_t act_min, int32_t act_max, const int8_t * in,
                                int8_t * out) {
-    const size_t c_n = static_cast<size_t>(p.c);
     const v128_t lo = wasm_i8x16_splat(static_cast<int8_t>(act_min)), hi = wasm_i8x16_splat(static_cast<int8_t>(act_max));
-    for (int b = 0; b < p.n; ++b) {
-        for (int oy = 0; oy < p.out_h; ++oy) {
-            const int y0 = oy * p.stride_h - p.pad_top;
-            const int iy0 = y0 < 0 ? 0 : y0, iy1 = y0 + p.f_h < p.in_h ? y0 + p.f_h : p.in_h;
-            for (int ox = 0; ox < p.out_w; ++ox) {
-                int8_t * o = out + ((static_cast<size_t>(b) * p.out_h + oy) * p.out_w + ox) * c_n;
-                const int x0 = ox * p.stride_w - p.pad_left;
-                const int ix0 = x0 < 0 ? 0 : x0, ix1 = x0 + p.f_w < p.in_w ? x0 + p.f_w : p.in_w;
-                size_t c = 0;
-                for (; c + 16 <= c_n; c += 16) {
-                    v128_t m = wasm_i8x16_splat(-128);
-                    for (int iy = iy0; iy < iy1; ++iy) {
-                        const int8_t * x = in + ((static_cast<size_t>(b) * p.in_h + iy) * p.in_w) * c_n + c;
-                        for (int ix = ix0; ix < ix1; ++ix) {
-                            m = wasm_i8x16_max(m, wasm_v128_load(x + static_cast<size_t>(ix) * c_n));
+    maxpool_s8_walk(p, act_min, act_max, in, out,
+                    [&](const int8_t * rows, size_t c_n, int iy0, int iy1, int ix0, int ix1, int8_t * o) {
+                        size_t c = 0;
+                        for (; c + 16 <= c_n; c += 16) {
+                            v128_t m = wasm_i8x16_splat(-128);
+                            for (int iy = iy0; iy < iy1; ++iy) {
+                                for (int ix = ix0; ix < ix1; ++ix) {
+                                    m = wasm_i8x16_max(m, wasm_v128_load(rows + (static_cast<size_t>(iy) * p.in_w + ix) * c_n + c));
+                                }
+                            }
+                            wasm_v128_store(o + c, wasm_i8x16_min(wasm_i8x16_max(m, lo), hi));
                         }
-                    }
-                    wasm_v128_store(o + c, wasm_i8x16_min(wasm_i8x16_max(m, lo), hi));
-                }
-                for (; c < c_n; ++c) {
-                    int32_t m = -128;
-                    for (int iy = iy0; iy < iy1; ++iy) {
-                        for (int ix = ix0; ix < ix1; ++ix) {
-                            const int32_t v = in[((static_cast<size_t>(b) * p.in_h + iy) * p.in_w + ix) * c_n + c];
-                            m = v > m ? v : m;
-                        }
-                    }
-                    m = m < act_min ? act_min : (m > act_max ? act_max : m);
-                    o[c] = static_cast<int8_t>(m);
-                }
-            }
-        }
-    }
+                        return c;
+                    });
 }
 
 void fer_conv2d_s8__wasm128(const conv_params & p, const quant_params & q, const int8_t * in, const int16_t * w_packed,

@@ -118,6 +118,26 @@ inline void dw_full_range(int out, int in, int k, int stride, int dil, int pad, 
     }
 }
 void fer_dwconv2d_f32__avx2(const conv_params & p, const float * in, const float * w, const float * bias, float * out);
+// The SIMD int8 depthwise kernels' set-up: each channel's bias with the input
+// zero point's share folded in (bias - in_zp * sum of its weights; the
+// kernels then multiply raw inputs, exact integer arithmetic) and each tap's
+// offset from its window's first pixel, in elements (depth multiplier 1).
+inline void dw_s8_fold_and_offsets(const conv_params & p, int32_t in_zp, const int8_t * w, const int32_t * bias,
+                                   int32_t * folded, int * offset) {
+    const int C = p.out_c, taps = p.k_h * p.k_w;
+    for (int c = 0; c < C; ++c) {
+        int32_t sum_w = 0;
+        for (int t = 0; t < taps; ++t) {
+            sum_w += w[static_cast<size_t>(t) * C + c];
+        }
+        folded[c] = (bias ? bias[c] : 0) - in_zp * sum_w;
+    }
+    for (int ky = 0; ky < p.k_h; ++ky) {
+        for (int kx = 0; kx < p.k_w; ++kx) {
+            offset[ky * p.k_w + kx] = (ky * p.dil_h * p.in_w + kx * p.dil_w) * C;
+        }
+    }
+}
 struct quant_params;
 void fer_dwconv2d_s8__avx2(const conv_params & p, const quant_params & q, const int8_t * in, const int8_t * w,
                            const int32_t * bias, int8_t * out);
@@ -215,6 +235,38 @@ void fer_fc_s8__ref(int batch, int n_in, int n_out, const quant_params & q, cons
                     const int32_t * bias, int8_t * out);
 // input and output share scale and zero point
 void fer_maxpool2d_s8__ref(const pool_params & p, int32_t act_min, int32_t act_max, const int8_t * in, int8_t * out);
+// The int8 max pooling's loops for the SIMD kernels (channels innermost):
+// for every output pixel o, blocks(rows, c_n, iy0, iy1, ix0, ix1, o) takes the
+// channels it can in whole vectors (rows: the batch item's first input pixel)
+// and returns how many; the rest go through the reference's scalar loop.
+template <class Blocks>
+void maxpool_s8_walk(const pool_params & p, int32_t act_min, int32_t act_max, const int8_t * in, int8_t * out,
+                     Blocks && blocks) {
+    const size_t c_n = static_cast<size_t>(p.c);
+    for (int b = 0; b < p.n; ++b) {
+        const int8_t * rows = in + static_cast<size_t>(b) * p.in_h * p.in_w * c_n;
+        for (int oy = 0; oy < p.out_h; ++oy) {
+            const int y0 = oy * p.stride_h - p.pad_top;
+            const int iy0 = y0 < 0 ? 0 : y0, iy1 = y0 + p.f_h < p.in_h ? y0 + p.f_h : p.in_h;
+            for (int ox = 0; ox < p.out_w; ++ox) {
+                int8_t * o = out + ((static_cast<size_t>(b) * p.out_h + oy) * p.out_w + ox) * c_n;
+                const int x0 = ox * p.stride_w - p.pad_left;
+                const int ix0 = x0 < 0 ? 0 : x0, ix1 = x0 + p.f_w < p.in_w ? x0 + p.f_w : p.in_w;
+                for (size_t c = blocks(rows, c_n, iy0, iy1, ix0, ix1, o); c < c_n; ++c) {
+                    int32_t m = -128;
+                    for (int iy = iy0; iy < iy1; ++iy) {
+                        for (int ix = ix0; ix < ix1; ++ix) {
+                            const int32_t v = rows[(static_cast<size_t>(iy) * p.in_w + ix) * c_n + c];
+                            m = v > m ? v : m;
+                        }
+                    }
+                    m = m < act_min ? act_min : (m > act_max ? act_max : m);
+                    o[c] = static_cast<int8_t>(m);
+                }
+            }
+        }
+    }
+}
 // rounds half away from zero (TFLite)
 void fer_avgpool2d_s8__ref(const pool_params & p, int32_t act_min, int32_t act_max, const int8_t * in, int8_t * out);
 // out = round_half_even(float(sum(q - in_zp)) * scale) + out_zp with

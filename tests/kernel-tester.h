@@ -162,29 +162,44 @@ typedef void (*dw_s8_kernel)(const fer_rt::conv_params &, const fer_rt::quant_pa
 // at both ends of the range (the fast paths fold them into the bias), with and
 // without bias; a canary past the output. Returns the number of cases that
 // differ from fer_dwconv2d_s8__ref and prints a summary line.
+struct dw_shape {
+    int h, w, c, k, stride, dil;
+    bool same;
+    int act;
+};
+
+// The depthwise cases every target shares (the float AVX2 test uses them too).
+inline std::vector<dw_shape> dw_shapes() {
+    return {{17, 13, 16, 3, 1, 1, true, fer_rt::act_relu}, {20, 20, 64, 3, 2, 1, true, fer_rt::act_none},
+            {9, 11, 13, 3, 1, 1, false, fer_rt::act_relu6}, {12, 10, 10, 5, 1, 2, true, fer_rt::act_none},
+            {7, 7, 1, 3, 1, 1, true, fer_rt::act_relu}, {15, 14, 40, 3, 1, 1, true, fer_rt::act_relu6},
+            {11, 9, 35, 3, 1, 1, true, fer_rt::act_none}, {10, 9, 32, 1, 1, 1, false, fer_rt::act_none},
+            {16, 16, 48, 3, 2, 1, false, fer_rt::act_relu}, {13, 12, 16, 5, 1, 1, true, fer_rt::act_none},
+            {9, 8, 8, 3, 1, 1, true, fer_rt::act_relu}, {8, 10, 12, 3, 1, 1, true, fer_rt::act_none},
+            {6, 7, 24, 3, 2, 1, true, fer_rt::act_relu6}, {5, 5, 7, 3, 1, 1, true, fer_rt::act_none}};
+}
+
+// The convolution parameters of a case (TFLite's SAME/VALID geometry).
+inline fer_rt::conv_params dw_params(const dw_shape & s) {
+    fer_rt::conv_params p;
+    p.in_h = s.h;
+    p.in_w = s.w;
+    p.in_c = p.out_c = s.c;
+    p.k_h = p.k_w = s.k;
+    p.stride_h = p.stride_w = s.stride;
+    p.dil_h = p.dil_w = s.dil;
+    p.act = s.act;
+    fer_rt::fer_window_geometry(s.h, s.k, s.stride, s.dil, s.same, &p.out_h, &p.pad_top);
+    fer_rt::fer_window_geometry(s.w, s.k, s.stride, s.dil, s.same, &p.out_w, &p.pad_left);
+    return p;
+}
+
 inline int check_dw_s8(const char * name, dw_s8_kernel kernel) {
-    struct shape { int h, w, c, k, stride, dil; bool same; int act; };
-    const shape cases[] = {{17, 13, 16, 3, 1, 1, true, fer_rt::act_relu}, {20, 20, 64, 3, 2, 1, true, fer_rt::act_none},
-                           {9, 11, 13, 3, 1, 1, false, fer_rt::act_relu6}, {12, 10, 10, 5, 1, 2, true, fer_rt::act_none},
-                           {7, 7, 1, 3, 1, 1, true, fer_rt::act_relu}, {15, 14, 40, 3, 1, 1, true, fer_rt::act_relu6},
-                           {11, 9, 35, 3, 1, 1, true, fer_rt::act_none}, {10, 9, 32, 1, 1, 1, false, fer_rt::act_none},
-                           {16, 16, 48, 3, 2, 1, false, fer_rt::act_relu}, {13, 12, 16, 5, 1, 1, true, fer_rt::act_none},
-                           {9, 8, 8, 3, 1, 1, true, fer_rt::act_relu}, {8, 10, 12, 3, 1, 1, true, fer_rt::act_none},
-                           {6, 7, 24, 3, 2, 1, true, fer_rt::act_relu6}, {5, 5, 7, 3, 1, 1, true, fer_rt::act_none}};
     uint32_t seed = 7;
     auto rnd = [&]() { seed = seed * 1664525u + 1013904223u; return static_cast<int>(seed >> 24); };  // 0..255
     int n_cases = 0, n_failed = 0;
-    for (const shape & s : cases) {
-        fer_rt::conv_params p;
-        p.in_h = s.h;
-        p.in_w = s.w;
-        p.in_c = p.out_c = s.c;
-        p.k_h = p.k_w = s.k;
-        p.stride_h = p.stride_w = s.stride;
-        p.dil_h = p.dil_w = s.dil;
-        p.act = s.act;
-        fer_rt::fer_window_geometry(s.h, s.k, s.stride, s.dil, s.same, &p.out_h, &p.pad_top);
-        fer_rt::fer_window_geometry(s.w, s.k, s.stride, s.dil, s.same, &p.out_w, &p.pad_left);
+    for (const dw_shape & s : dw_shapes()) {
+        const fer_rt::conv_params p = dw_params(s);
         const size_t n_in = static_cast<size_t>(s.h) * s.w * s.c, n_w = static_cast<size_t>(s.k) * s.k * s.c;
         const size_t n_out = static_cast<size_t>(p.out_h) * p.out_w * s.c;
         std::vector<int8_t> x(n_in), w(n_w);

@@ -322,28 +322,10 @@ namespace {
 
 TEST(DepthwiseKernels, Avx2MatchesReference) {
 #ifdef FER_HAVE_AVX2
-    struct shape { int h, w, c, k, stride, dil; bool same; int act; };
-    const shape cases[] = {{17, 13, 16, 3, 1, 1, true, fer_rt::act_relu}, {20, 20, 64, 3, 2, 1, true, fer_rt::act_none},
-                           {9, 11, 13, 3, 1, 1, false, fer_rt::act_relu6}, {12, 10, 10, 5, 1, 2, true, fer_rt::act_none},
-                           {7, 7, 1, 3, 1, 1, true, fer_rt::act_relu},
-                           // the fast path's 16-channel blocks with 8- and 3-channel tails, a 1x1 window
-                           // (one tap: an unpaired tap), VALID stride 2, a 5x5 window (odd tap count)
-                           {15, 14, 40, 3, 1, 1, true, fer_rt::act_relu6}, {11, 9, 35, 3, 1, 1, true, fer_rt::act_none},
-                           {10, 9, 32, 1, 1, 1, false, fer_rt::act_none}, {16, 16, 48, 3, 2, 1, false, fer_rt::act_relu},
-                           {13, 12, 16, 5, 1, 1, true, fer_rt::act_none}};
     uint32_t seed = 7;
     auto rnd = [&]() { seed = seed * 1664525u + 1013904223u; return static_cast<int>(seed >> 24); };  // 0..255
-    for (const shape & s : cases) {
-        fer_rt::conv_params p;
-        p.in_h = s.h;
-        p.in_w = s.w;
-        p.in_c = p.out_c = s.c;
-        p.k_h = p.k_w = s.k;
-        p.stride_h = p.stride_w = s.stride;
-        p.dil_h = p.dil_w = s.dil;
-        p.act = s.act;
-        fer_rt::fer_window_geometry(s.h, s.k, s.stride, s.dil, s.same, &p.out_h, &p.pad_top);
-        fer_rt::fer_window_geometry(s.w, s.k, s.stride, s.dil, s.same, &p.out_w, &p.pad_left);
+    for (const fer_kernel_test::dw_shape & s : fer_kernel_test::dw_shapes()) {
+        const fer_rt::conv_params p = fer_kernel_test::dw_params(s);
         const size_t n_in = static_cast<size_t>(s.h) * s.w * s.c, n_w = static_cast<size_t>(s.k) * s.k * s.c;
         const size_t n_out = static_cast<size_t>(p.out_h) * p.out_w * s.c;
         // float: the same sums up to FMA rounding

@@ -1,0 +1,38 @@
+# Sourced by scripts/train-teachers.sh and scripts/train-students.sh: trains
+# the runs of a table in turn.
+#
+# train_table TAG ENTRY...: each ENTRY is "name|options of a fresh run". A run
+# folder $runs/<name> with a last.pt is resumed (fer train --resume; an
+# --epochs N in the options wins over the stored count, so a schedule changed
+# in the table reaches runs under way: the rest of the one-cycle is recomputed
+# from the epoch reached); one that is gone but saved under
+# runs-in-progress/<name>/ is restored from there first; otherwise the run
+# starts. Uses $fer, $runs, $data, $threads, and $only (names; empty: all).
+# Runs under nice -n 19, so builds and tests on the same machine win the CPU.
+train_table() {
+  local tag=$1
+  shift
+  local entry name args dir saved epochs
+  for entry in "$@"; do
+    name="${entry%%|*}"
+    args="${entry#*|}"
+    if ((${#only[@]})) && [[ " ${only[*]} " != *" $name "* ]]; then
+      continue
+    fi
+    dir="$runs/$name"
+    saved="runs-in-progress/$name"
+    if [[ ! -f "$dir/last.pt" && -f "$saved/last.pt" ]]; then
+      echo "$tag: restoring $dir from $saved"
+      mkdir -p "$dir"
+      cp "$saved"/* "$dir"/
+    fi
+    echo "$tag: $(date -u +%FT%TZ) $name"
+    if [[ -f "$dir/last.pt" ]]; then
+      epochs=$(sed -n 's/.*--epochs \([0-9]*\).*/\1/p' <<<"$args")
+      nice -n 19 "$fer" train --out "$dir" --resume --threads "$threads" ${epochs:+--epochs "$epochs"}
+    else
+      # shellcheck disable=SC2086  # $args is a list of options
+      nice -n 19 "$fer" train --data "$data" --out "$dir" $args --threads "$threads"
+    fi
+  done
+}
