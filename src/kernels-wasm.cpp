@@ -148,6 +148,33 @@ void fer_dwconv2d_s8__wasm128(const conv_params & p, const quant_params & q, con
     }
 }
 
+// 16 values a step: divide, round half away from zero (truncate, then one step
+// away from zero when the exact fraction is at least a half), NaN to 0, clamp
+// to the int8 range, add the zero point.
+void fer_quantize_s8__wasm128(size_t n, float scale, int32_t zp, const float * in, int8_t * out) {
+    const v128_t vscale = wasm_f32x4_splat(scale);
+    const v128_t lo = wasm_f32x4_splat(static_cast<float>(-128 - zp)), hi = wasm_f32x4_splat(static_cast<float>(127 - zp));
+    const v128_t half = wasm_f32x4_splat(0.5f), one = wasm_f32x4_splat(1.0f), sign_bit = wasm_f32x4_splat(-0.0f);
+    const v128_t vzp = wasm_i32x4_splat(zp);
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        v128_t q[4];
+        for (int k = 0; k < 4; ++k) {
+            const v128_t v = wasm_f32x4_div(wasm_v128_load(in + i + 4 * k), vscale);
+            const v128_t t = wasm_f32x4_trunc(v);
+            const v128_t frac = wasm_f32x4_abs(wasm_f32x4_sub(v, t));
+            const v128_t step = wasm_v128_and(wasm_f32x4_ge(frac, half), wasm_v128_or(one, wasm_v128_and(sign_bit, v)));
+            v128_t r = wasm_v128_and(wasm_f32x4_add(t, step), wasm_f32x4_eq(v, v));  // NaN -> 0
+            r = wasm_f32x4_min(wasm_f32x4_max(r, lo), hi);
+            q[k] = wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(r), vzp);
+        }
+        // in int8 range after the clamp: the saturating narrows change nothing
+        wasm_v128_store(out + i, wasm_i8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(q[0], q[1]),
+                                                         wasm_i16x8_narrow_i32x4(q[2], q[3])));
+    }
+    fer_quantize_s8__ref(n - i, scale, zp, in + i, out + i);
+}
+
 // 16 channels per instruction (maxpool_s8_walk: the reference's loops).
 void fer_maxpool2d_s8__wasm128(const pool_params & p, int32_t act_min, int32_t act_max, const int8_t * in,
                                int8_t * out) {

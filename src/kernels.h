@@ -186,6 +186,8 @@ void fer_conv2d_s8__wasm128(const conv_params & p, const quant_params & q, const
 // k_dw_max_taps taps): bit-identical to fer_dwconv2d_s8__ref.
 void fer_dwconv2d_s8__wasm128(const conv_params & p, const quant_params & q, const int8_t * in, const int8_t * w,
                               const int32_t * bias, int8_t * out);
+// Bit-identical to fer_quantize_s8__ref (round half away from zero, NaN -> 0).
+void fer_quantize_s8__wasm128(size_t n, float scale, int32_t zp, const float * in, int8_t * out);
 // Bit-identical to fer_maxpool2d_s8__ref, 16 channels per instruction.
 void fer_maxpool2d_s8__wasm128(const pool_params & p, int32_t act_min, int32_t act_max, const int8_t * in,
                                int8_t * out);

@@ -16,6 +16,7 @@
 
 #include "kernels.h"
 
+#include <cmath>
 #include <cstdio>
 #include <random>
 #include <vector>
@@ -284,6 +285,41 @@ inline int check_maxpool_s8(const char * name, maxpool_s8_kernel kernel) {
         }
     }
     std::printf("[ %s ] %d int8 max pooling cases, %d differ from the reference\n", name, n_cases, n_failed);
+    return n_failed;
+}
+
+// ---- QUANTIZE (float32 -> int8) ----
+
+typedef void (*quantize_s8_kernel)(size_t, float, int32_t, const float *, int8_t *);
+
+// Ties at every .5, values just below a half, large and infinite values, NaN,
+// -0, a scalar tail; four scales and zero points at both ends. Returns the
+// number of (scale, zero point) pairs that differ from fer_quantize_s8__ref.
+inline int check_quantize_s8(const char * name, quantize_s8_kernel kernel) {
+    std::vector<float> x;
+    for (int i = -2000; i <= 2000; ++i) {
+        x.push_back(static_cast<float>(i) * 0.25f);  // ties at every .5
+        x.push_back(std::nextafter(static_cast<float>(i) + 0.5f, 0.0f));
+        x.push_back(static_cast<float>(i) * 0.0371f);
+    }
+    for (const float v : {1e30f, -1e30f, 3e9f, -3e9f, INFINITY, -INFINITY, NAN, -0.0f, 0.49999997f, -0.49999997f}) {
+        x.push_back(v);
+    }
+    x.push_back(1.5f);  // a scalar tail
+    int n_cases = 0, n_failed = 0;
+    for (const float scale : {1.0f, 0.1f, 0.0371f, 7.5f}) {
+        for (const int32_t zp : {0, -128, 127, 13}) {
+            std::vector<int8_t> ref(x.size() + k_canary_len, k_out_canary), got(x.size() + k_canary_len, k_out_canary);
+            fer_rt::fer_quantize_s8__ref(x.size(), scale, zp, x.data(), ref.data());
+            kernel(x.size(), scale, zp, x.data(), got.data());
+            ++n_cases;
+            if (ref != got) {
+                ++n_failed;
+                std::printf("FAIL %s quantize: scale %g zero point %d\n", name, static_cast<double>(scale), zp);
+            }
+        }
+    }
+    std::printf("[ %s ] %d quantize cases, %d differ from the reference\n", name, n_cases, n_failed);
     return n_failed;
 }
 

@@ -39,15 +39,25 @@ void eval_avx2(fer_context * c, const rt_op & op) {
 }
 #endif
 
+#ifdef __wasm_simd128__
+void eval_wasm128(fer_context * c, const rt_op & op) {
+    fer_quantize_s8__wasm128(c->model->tensor(op.out).n, op.qscale, op.qzp, c->cptr(op.in[0]), c->p8(op.out));
+}
+#endif
+
 void select(fer_model & m, rt_op & op) {
 #ifdef FER_HAVE_AVX2
     if (m.kernels.avx2) {
         op.eval = eval_avx2;
     }
-#else
+#endif
+#ifdef __wasm_simd128__
+    if (m.kernels.wasm128) {
+        op.eval = eval_wasm128;
+    }
+#endif
     (void)m;
     (void)op;
-#endif
 }
 
 }  // namespace

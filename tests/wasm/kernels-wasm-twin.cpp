@@ -15,5 +15,6 @@ int main() {
     const int conv_failed = fer_kernel_test::check_conv_s8(wasm);
     const int dw_failed = fer_kernel_test::check_dw_s8("wasm128", fer_rt::fer_dwconv2d_s8__wasm128);
     const int pool_failed = fer_kernel_test::check_maxpool_s8("wasm128", fer_rt::fer_maxpool2d_s8__wasm128);
-    return conv_failed || dw_failed || pool_failed ? 1 : 0;
+    const int quantize_failed = fer_kernel_test::check_quantize_s8("wasm128", fer_rt::fer_quantize_s8__wasm128);
+    return conv_failed || dw_failed || pool_failed || quantize_failed ? 1 : 0;
 }
