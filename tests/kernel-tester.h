@@ -288,6 +288,51 @@ inline int check_maxpool_s8(const char * name, maxpool_s8_kernel kernel) {
     return n_failed;
 }
 
+// ---- ADD (int8, TFLite's fixed-point arithmetic) ----
+
+typedef void (*add_s8_kernel)(size_t, const fer_rt::add_params &, const int8_t *, const int8_t *, int8_t *);
+
+// Every (a, b) pair of int8 values once, then a scalar tail; five scale
+// triples (multipliers with left and right shifts), two clamps. Returns the
+// number of cases that differ from fer_add_s8__ref.
+inline int check_add_s8(const char * name, add_s8_kernel kernel) {
+    std::vector<int8_t> a(65536 + 5), b(a.size());
+    for (size_t i = 0; i < a.size(); ++i) {
+        a[i] = static_cast<int8_t>(i & 0xff);
+        b[i] = static_cast<int8_t>((i >> 8) & 0xff);
+    }
+    const double scales[][3] = {{0.05, 0.07, 0.09}, {0.5, 0.002, 0.01}, {0.001, 0.9, 2.5}, {0.02, 0.02, 0.004},
+                                {1.0, 1.0, 0.5}};
+    int n_cases = 0, n_failed = 0;
+    for (const auto & sc : scales) {
+        for (const int act_min : {-128, -7}) {
+            fer_rt::add_params p;
+            fer_rt::fer_add_params_init(sc[0], sc[1], sc[2], &p);
+            p.in1_zp = 3;
+            p.in2_zp = -20;
+            p.out_zp = -5;
+            p.act_min = act_min;
+            std::vector<int8_t> ref(a.size() + k_canary_len, k_out_canary), got(a.size() + k_canary_len, k_out_canary);
+            fer_rt::fer_add_s8__ref(a.size(), p, a.data(), b.data(), ref.data());
+            kernel(a.size(), p, a.data(), b.data(), got.data());
+            ++n_cases;
+            bool seen[256] = {};
+            int distinct = 0;
+            for (size_t i = 0; i < a.size(); ++i) {
+                distinct += seen[ref[i] + 128] ? 0 : 1;
+                seen[ref[i] + 128] = true;
+            }
+            if (ref != got || distinct <= 16) {  // the outputs must vary for the comparison to mean anything
+                ++n_failed;
+                std::printf("FAIL %s add: scales %g %g %g act_min %d (%d distinct outputs)\n", name, sc[0], sc[1],
+                            sc[2], act_min, distinct);
+            }
+        }
+    }
+    std::printf("[ %s ] %d add cases, %d differ from the reference\n", name, n_cases, n_failed);
+    return n_failed;
+}
+
 // ---- QUANTIZE (float32 -> int8) ----
 
 typedef void (*quantize_s8_kernel)(size_t, float, int32_t, const float *, int8_t *);
