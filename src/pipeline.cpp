@@ -77,19 +77,21 @@ void to_grey(const uint8_t * src, int32_t width, int32_t height, int32_t stride,
 
 // Samples the 48x48 crop through the inverse of a landmark transform:
 // bilinear, border replicated, weights in fixed point as the box crop.
+// The image point of crop point (u, v) under a landmark transform t (the
+// inverse of the similarity: [a b; -b a] (u - tx, v - ty) / (a^2 + b^2)).
+void image_of(const float t[4], double u, double v, double * x, double * y) {
+    const double a = t[0], b = t[1], det = a * a + b * b;
+    *x = (a * (u - t[2]) + b * (v - t[3])) / det;
+    *y = (-b * (u - t[2]) + a * (v - t[3])) / det;
+}
+
 void crop_with_transform(const uint8_t * grey, int32_t width, int32_t height, int32_t stride, const float t[4],
                          uint8_t * out, int32_t * crop_x, int32_t * crop_y, int32_t * crop_size) {
-    const double a = t[0], b = t[1], tx = t[2], ty = t[3];
-    const double det = a * a + b * b;
-    // image point of crop point (u, v): [a b; -b a] (u - tx, v - ty) / det
-    auto image_of = [&](double u, double v, double * x, double * y) {
-        *x = (a * (u - tx) + b * (v - ty)) / det;
-        *y = (-b * (u - tx) + a * (v - ty)) / det;
-    };
+    const double det = double(t[0]) * t[0] + double(t[1]) * t[1];
     for (int dy = 0; dy < FER_INPUT_SIZE; ++dy) {
         for (int dx = 0; dx < FER_INPUT_SIZE; ++dx) {
             double x, y;
-            image_of(dx + 0.5, dy + 0.5, &x, &y);
+            image_of(t, dx + 0.5, dy + 0.5, &x, &y);
             const double sx = x - 0.5, sy = y - 0.5;  // in pixel-index space
             const double fx = std::floor(sx), fy = std::floor(sy);
             const int32_t wx1 = static_cast<int32_t>(std::floor((sx - fx) * k_weight_one + 0.5));
@@ -110,7 +112,7 @@ void crop_with_transform(const uint8_t * grey, int32_t width, int32_t height, in
         }
     }
     double cx, cy;
-    image_of(FER_INPUT_SIZE * 0.5, FER_INPUT_SIZE * 0.5, &cx, &cy);
+    image_of(t, FER_INPUT_SIZE * 0.5, FER_INPUT_SIZE * 0.5, &cx, &cy);
     const double side = FER_INPUT_SIZE / std::sqrt(det);
     if (crop_size) {
         *crop_size = static_cast<int32_t>(std::floor(side + 0.5));
@@ -244,14 +246,13 @@ pixel_rect crop_source_rect(const fer_box & box, const fer_pipeline_params & p, 
     double lo_x, lo_y, hi_x, hi_y;
     float t[4];
     if (box.n_landmarks == 5 && fer_landmark_transform(box.landmarks, p.align, t) == FER_OK) {
-        // the crop square's corners in the image (crop_with_transform's image_of)
-        const double a = t[0], b = t[1], det = a * a + b * b;
+        // the crop square's corners in the image
         lo_x = lo_y = HUGE_VAL;
         hi_x = hi_y = -HUGE_VAL;
         for (const double u : {0.0, double(FER_INPUT_SIZE)}) {
             for (const double v : {0.0, double(FER_INPUT_SIZE)}) {
-                const double x = (a * (u - t[2]) + b * (v - t[3])) / det;
-                const double y = (-b * (u - t[2]) + a * (v - t[3])) / det;
+                double x, y;
+                image_of(t, u, v, &x, &y);
                 lo_x = std::min(lo_x, x);
                 hi_x = std::max(hi_x, x);
                 lo_y = std::min(lo_y, y);
@@ -282,35 +283,21 @@ namespace {
 using fer::pipeline::crop_source_rect;
 using fer::pipeline::pixel_rect;
 
-// Where the crops' grey pixels come from: a grey image (given, or converted
-// whole for the cascade), or a colour image converted rectangle by rectangle
-// into `grey` as faces need them (a 12 MP photo with a few faces converts a
-// few of its megapixels).
-struct grey_source {
-    uint8_t * lazy = nullptr;            // full-size buffer, filled on demand; null: `grey` is complete
-    const uint8_t * colour = nullptr;    // the caller's pixels (when lazy)
-    int32_t colour_stride = 0;
-    fer_pixel_format format = FER_PIXEL_BGR;
 
-    void prepare(const pixel_rect & r, int32_t grey_stride) const {
-        if (!lazy || r.x1 <= r.x0 || r.y1 <= r.y0) {
-            return;
-        }
-        const int bpp = format == FER_PIXEL_BGR ? 3 : 4;
-        const uint8_t * src = colour + static_cast<size_t>(r.y0) * static_cast<size_t>(colour_stride) +
-                              static_cast<size_t>(r.x0) * static_cast<size_t>(bpp);
-        uint8_t * dst = lazy + static_cast<size_t>(r.y0) * static_cast<size_t>(grey_stride) + static_cast<size_t>(r.x0);
-        (format == FER_PIXEL_BGR ? fer_bgr_to_grey : fer_rgba_to_grey)(src, r.x1 - r.x0, r.y1 - r.y0, colour_stride,
-                                                                      dst, grey_stride);
-    }
-};
+// fer_bgr_to_grey or fer_rgba_to_grey, for a colour format.
+decltype(&fer_bgr_to_grey) colour_to_grey(fer_pixel_format format) {
+    return format == FER_PIXEL_BGR ? fer_bgr_to_grey : fer_rgba_to_grey;
+}
 
 // fer_analyze and fer_analyze_image: detection on the caller's pixels (grey or
-// colour), crops from the grey image.
+// colour), crops from the grey image. With lazy_grey (the buffer behind
+// `grey`), the colour pixels are converted into it only inside each face's
+// crop_source_rect, as the faces need them: a 12 MP photo with a few faces
+// converts a few of its megapixels.
 int analyze(fer_context * const * members, int32_t n_members, const fer_detector * det, const uint8_t * pixels, fer_pixel_format format,
             const uint8_t * grey, int32_t width, int32_t height, int32_t stride, int32_t grey_stride,
             const fer_pipeline_params * params, fer_face * faces, int32_t max_out, int32_t * n_faces,
-            fer_detect_status * detect_status, const grey_source & source = grey_source()) {
+            fer_detect_status * detect_status, uint8_t * lazy_grey = nullptr) {
     if (detect_status) {
         *detect_status = FER_DETECT_OK;
     }
@@ -366,7 +353,16 @@ int analyze(fer_context * const * members, int32_t n_members, const fer_detector
         fer_face & f = faces[i];
         std::memset(&f, 0, sizeof f);
         f.box = box;
-        source.prepare(crop_source_rect(f.box, *params, width, height), grey_stride);
+        if (lazy_grey) {
+            const pixel_rect r = crop_source_rect(f.box, *params, width, height);
+            const int bpp = format == FER_PIXEL_BGR ? 3 : 4;
+            colour_to_grey(format)(pixels + static_cast<size_t>(r.y0) * static_cast<size_t>(stride) +
+                                       static_cast<size_t>(r.x0) * static_cast<size_t>(bpp),
+                                   r.x1 - r.x0, r.y1 - r.y0, stride,
+                                   lazy_grey + static_cast<size_t>(r.y0) * static_cast<size_t>(grey_stride) +
+                                       static_cast<size_t>(r.x0),
+                                   grey_stride);
+        }
         int st = fer_crop_face(grey, width, height, grey_stride, &f.box, params, crop, &f.crop_x, &f.crop_y,
                                &f.crop_size);
         if (st == FER_OK) {
@@ -430,18 +426,12 @@ int fer_analyze_image_ensemble(fer_context * const * members, int32_t n_members,
     if (!grey) {
         return FER_ERR_MEMORY;
     }
-    grey_source source;
-    if (fer_detector_get_kind(det) == FER_DETECTOR_HAAR) {
-        // the cascade scans the whole grey image
-        (format == FER_PIXEL_BGR ? fer_bgr_to_grey : fer_rgba_to_grey)(pixels, width, height, stride, grey.get(), width);
-    } else {
-        source.lazy = grey.get();
-        source.colour = pixels;
-        source.colour_stride = stride;
-        source.format = format;
+    const bool whole = fer_detector_get_kind(det) == FER_DETECTOR_HAAR;  // the cascade scans the whole grey image
+    if (whole) {
+        colour_to_grey(format)(pixels, width, height, stride, grey.get(), width);
     }
     return analyze(members, n_members, det, pixels, format, grey.get(), width, height, stride, width, params, faces,
-                   max_out, n_faces, detect_status, source);
+                   max_out, n_faces, detect_status, whole ? nullptr : grey.get());
 }
 
 void fer_bgr_to_grey(const uint8_t * bgr, int32_t width, int32_t height, int32_t stride, uint8_t * grey,

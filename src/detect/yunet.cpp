@@ -81,36 +81,31 @@ void prepare_input(const uint8_t * px, int width, int height, size_t stride, pix
     const taps tx = make_taps(cw, width, sx), ty = make_taps(ch, height, sy);
     const size_t n = static_cast<size_t>(width) * 3;
     std::vector<float> column_sum(n);  // B, G, R of every source column, summed over the output row's source rows
-    std::vector<float> bgr;            // a source row as B, G, R (formats other than BGR)
+    std::vector<uint8_t> bgr;          // a source row as B, G, R (formats other than BGR)
     if (format != pixel_format::bgr) {
         bgr.resize(n);
     }
     for (int y = 0; y < ch; ++y) {
         for (int k = 0; k < ty.count[static_cast<size_t>(y)]; ++k) {
             const size_t tk = static_cast<size_t>(ty.start[static_cast<size_t>(y)] + k);
-            const uint8_t * src = px + static_cast<size_t>(ty.index[tk]) * stride;
+            const uint8_t * row = px + static_cast<size_t>(ty.index[tk]) * stride;
+            if (format != pixel_format::bgr) {
+                for (int x = 0; x < width; ++x) {
+                    const uint8_t * p = format == pixel_format::grey ? row + x : row + static_cast<size_t>(x) * 4;
+                    const size_t o = static_cast<size_t>(x) * 3;
+                    // RGBA's red is byte 0, blue byte 2; grey gives all three
+                    bgr[o] = p[format == pixel_format::rgba ? 2 : 0];
+                    bgr[o + 1] = p[format == pixel_format::rgba ? 1 : 0];
+                    bgr[o + 2] = p[0];
+                }
+                row = bgr.data();
+            }
             const float wy = ty.weight[tk];
             float * sum = column_sum.data();
-            if (format == pixel_format::bgr) {
-                if (k == 0) {
-                    for (size_t i = 0; i < n; ++i) sum[i] = wy * static_cast<float>(src[i]);
-                } else {
-                    for (size_t i = 0; i < n; ++i) sum[i] += wy * static_cast<float>(src[i]);
-                }
-                continue;
-            }
-            for (int x = 0; x < width; ++x) {
-                const uint8_t * p = format == pixel_format::grey ? src + x : src + static_cast<size_t>(x) * 4;
-                const size_t o = static_cast<size_t>(x) * 3;
-                // RGBA's red is byte 0, blue byte 2; grey gives all three
-                bgr[o] = p[format == pixel_format::rgba ? 2 : 0];
-                bgr[o + 1] = p[format == pixel_format::rgba ? 1 : 0];
-                bgr[o + 2] = p[0];
-            }
             if (k == 0) {
-                for (size_t i = 0; i < n; ++i) sum[i] = wy * bgr[i];
+                for (size_t i = 0; i < n; ++i) sum[i] = wy * static_cast<float>(row[i]);
             } else {
-                for (size_t i = 0; i < n; ++i) sum[i] += wy * bgr[i];
+                for (size_t i = 0; i < n; ++i) sum[i] += wy * static_cast<float>(row[i]);
             }
         }
         float * dst = input.data() + static_cast<size_t>(y) * static_cast<size_t>(g.input_w) * 3;
