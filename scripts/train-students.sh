@@ -39,15 +39,9 @@ students=(
   "s2-fernet-s-kd|--arch fernet-s --seed 202 --epochs 40"
 )
 
-[[ -x "$fer_src" && -x "$(dirname "$fer_src")/fer-torch" ]] ||
-  { echo "train-students: $fer_src or fer-torch beside it not built (ninja -C build fer)" >&2; exit 2; }
-[[ -d "$data" ]] || { echo "train-students: no data at $data (see README.md)" >&2; exit 2; }
-mkdir -p "$runs/.bin-students"
-for exe in fer fer-torch; do
-  cp "$(dirname "$fer_src")/$exe" "$runs/.bin-students/$exe.tmp.$$" &&
-    mv "$runs/.bin-students/$exe.tmp.$$" "$runs/.bin-students/$exe"
-done
-fer="$runs/.bin-students/fer"
+# shellcheck source=scripts/train-table.sh
+source scripts/train-table.sh
+prepare_binaries train-students "$runs/.bin-students"
 
 # A teacher is ready when it is a .pt file, or a run folder whose metrics.csv
 # has as many epochs as its config.txt asks for.
@@ -92,8 +86,6 @@ for s in "${students[@]}"; do
   [[ -n "${EPOCHS:-}" ]] && s=$(sed "s/--epochs [0-9]*/--epochs $EPOCHS/" <<<"$s")
   table+=("$s --teacher $targets")
 done
-# shellcheck source=scripts/train-table.sh
-source scripts/train-table.sh
 train_table train-students "${table[@]}"
 echo "train-students: $(date -u +%FT%TZ) all student runs finished"
 }

@@ -1,5 +1,21 @@
-# Sourced by scripts/train-teachers.sh and scripts/train-students.sh: trains
-# the runs of a table in turn.
+# Sourced by scripts/train-teachers.sh and scripts/train-students.sh: checks
+# and copies the binaries, then trains the runs of a table in turn.
+#
+# prepare_binaries TAG BIN_DIR: checks $fer_src (and fer-torch beside it, which
+# runs `fer train`) and $data, copies both binaries to BIN_DIR (a rebuild of
+# the checkout then does not change the program under a running job) and sets
+# $fer to the copy.
+prepare_binaries() {
+  local tag=$1 bin=$2 exe
+  [[ -x "$fer_src" && -x "$(dirname "$fer_src")/fer-torch" ]] ||
+    { echo "$tag: $fer_src or fer-torch beside it not built (ninja -C build fer)" >&2; exit 2; }
+  [[ -d "$data" ]] || { echo "$tag: no data at $data (see README.md)" >&2; exit 2; }
+  mkdir -p "$bin"
+  for exe in fer fer-torch; do
+    cp "$(dirname "$fer_src")/$exe" "$bin/$exe.tmp.$$" && mv "$bin/$exe.tmp.$$" "$bin/$exe"
+  done
+  fer="$bin/fer"
+}
 #
 # train_table TAG ENTRY...: each ENTRY is "name|options of a fresh run". A run
 # folder $runs/<name> with a last.pt is resumed (fer train --resume; an

@@ -45,18 +45,9 @@ teachers=(
   "t3-fernet-s103-cutmix|--arch fernet --seed 103 --epochs 40 --mix cutmix"
 )
 
-[[ -x "$fer_src" ]] || { echo "train-teachers: $fer_src not built (ninja -C build fer)" >&2; exit 2; }
-[[ -d "$data" ]] || { echo "train-teachers: no data at $data (see README.md)" >&2; exit 2; }
-mkdir -p "$runs/.bin"
-# fer runs `fer train` in its libtorch helper fer-torch, found beside it: copy both.
-[[ -x "$(dirname "$fer_src")/fer-torch" ]] || { echo "train-teachers: fer-torch not built beside $fer_src" >&2; exit 2; }
-for exe in fer fer-torch; do
-  cp "$(dirname "$fer_src")/$exe" "$runs/.bin/$exe.tmp.$$" && mv "$runs/.bin/$exe.tmp.$$" "$runs/.bin/$exe"
-done
-fer="$runs/.bin/fer"
-
 # shellcheck source=scripts/train-table.sh
 source scripts/train-table.sh
+prepare_binaries train-teachers "$runs/.bin"
 train_table train-teachers "${teachers[@]}"
 echo "train-teachers: $(date -u +%FT%TZ) all teacher runs finished"
 }
