@@ -9,6 +9,7 @@
 #include <immintrin.h>
 
 #include <cmath>
+#include <cstring>
 
 namespace fer_rt {
 
@@ -195,12 +196,13 @@ void fer_dwconv2d_f32__avx2(const conv_params & p, const float * in, const float
 // reference's requantisation (float product without FMA, clamp, round half
 // to even): bit-identical to fer_dwconv2d_s8__ref.
 //
-// Output pixels whose whole window lies inside the input (all but a thin
-// border) take the fast path: 16 channels at a time, taps in pairs through
+// Every output pixel, 16 channels at a time: taps in pairs through
 // _mm256_madd_epi16 on (x, weight) int16 pairs whose weights were interleaved
 // once per call, and the zero point folded into the bias once per call
-// (sum (x - zp) w = sum x w - zp sum w: exact in integers, and only true when
-// no tap is padding). The border keeps the general per-tap path.
+// (sum (x - zp) w = sum x w - zp sum w: exact in integers). A border pixel's
+// taps in the padding read a row of zero points (dw_s8_tap_rows), which adds
+// nothing, as the reference's skipped taps. Channels beyond the last 16 take
+// the general per-tap path.
 namespace {
 
 // 16 int32 sums, in two vectors holding channels {0-3, 8-11} and {4-7, 12-15}
@@ -302,37 +304,51 @@ void fer_dwconv2d_s8__avx2(const conv_params & p, const quant_params & q, const 
     int y_lo = 0, y_hi = 0, x_lo = 0, x_hi = 0;
     dw_full_range(p.out_h, p.in_h, p.k_h, p.stride_h, p.dil_h, p.pad_top, &y_lo, &y_hi);
     dw_full_range(p.out_w, p.in_w, p.k_w, p.stride_w, p.dil_w, p.pad_left, &x_lo, &x_hi);
+    alignas(32) int8_t zp_row[k_dw_s8_max_channels];
+    if (fast) {
+        std::memset(zp_row, static_cast<int8_t>(q.in_zp), static_cast<size_t>(C));
+    }
+    const int8_t * tap[k_dw_max_taps];
     const __m256i ozp = _mm256_set1_epi32(q.out_zp);
     const __m256 vlo = _mm256_set1_ps(static_cast<float>(q.act_min - q.out_zp));
     const __m256 vhi = _mm256_set1_ps(static_cast<float>(q.act_max - q.out_zp));
     for (int b = 0; b < p.n; ++b) {
         for (int oy = 0; oy < p.out_h; ++oy) {
-            const bool row_full = fast && oy >= y_lo && oy < y_hi;
+            const bool row_full = oy >= y_lo && oy < y_hi;
             for (int ox = 0; ox < p.out_w; ++ox) {
                 int8_t * o = out + ((static_cast<size_t>(b) * p.out_h + oy) * p.out_w + ox) * C;
-                if (!row_full || ox < x_lo || ox >= x_hi) {
+                if (!fast) {
                     const int n = window_taps(p, in, b, oy, ox, xs, ts);
                     dw_s8_pixel(p, q, xs, ts, n, w, bias, o);
                     continue;
                 }
-                const int8_t * x0 = in + ((static_cast<size_t>(b) * p.in_h + (oy * p.stride_h - p.pad_top)) * p.in_w +
-                                          (ox * p.stride_w - p.pad_left)) * C;
-                for (int c = 0; c < c16; c += 16) {
-                    __m256i acc_a = _mm256_setzero_si256(), acc_b = _mm256_setzero_si256();
-                    const __m256i * wp = reinterpret_cast<const __m256i *>(wi + static_cast<size_t>(c) * 2);
-                    for (int j = 0; j < pairs; ++j, wp += c16 / 8) {
-                        const __m256i xa = _mm256_cvtepi8_epi16(
-                            _mm_loadu_si128(reinterpret_cast<const __m128i *>(x0 + offset[2 * j] + c)));
-                        const __m256i xb = 2 * j + 1 < taps
-                                               ? _mm256_cvtepi8_epi16(_mm_loadu_si128(
-                                                     reinterpret_cast<const __m128i *>(x0 + offset[2 * j + 1] + c)))
-                                               : _mm256_setzero_si256();
-                        acc_a = _mm256_add_epi32(acc_a, _mm256_madd_epi16(_mm256_unpacklo_epi16(xa, xb),
-                                                                          _mm256_load_si256(wp)));
-                        acc_b = _mm256_add_epi32(acc_b, _mm256_madd_epi16(_mm256_unpackhi_epi16(xa, xb),
-                                                                          _mm256_load_si256(wp + 1)));
+                // tap t's channels from c: x0 + offset[t] + c inside, tap[t] + c on the border
+                auto channels16 = [&](auto && row) {
+                    for (int c = 0; c < c16; c += 16) {
+                        __m256i acc_a = _mm256_setzero_si256(), acc_b = _mm256_setzero_si256();
+                        const __m256i * wp = reinterpret_cast<const __m256i *>(wi + static_cast<size_t>(c) * 2);
+                        for (int j = 0; j < pairs; ++j, wp += c16 / 8) {
+                            const __m256i xa =
+                                _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(row(2 * j) + c)));
+                            const __m256i xb = 2 * j + 1 < taps
+                                                   ? _mm256_cvtepi8_epi16(_mm_loadu_si128(
+                                                         reinterpret_cast<const __m128i *>(row(2 * j + 1) + c)))
+                                                   : _mm256_setzero_si256();
+                            acc_a = _mm256_add_epi32(acc_a, _mm256_madd_epi16(_mm256_unpacklo_epi16(xa, xb),
+                                                                              _mm256_load_si256(wp)));
+                            acc_b = _mm256_add_epi32(acc_b, _mm256_madd_epi16(_mm256_unpackhi_epi16(xa, xb),
+                                                                              _mm256_load_si256(wp + 1)));
+                        }
+                        dw_s8_store16(acc_a, acc_b, folded + c, q.scale + c, vlo, vhi, ozp, o + c);
                     }
-                    dw_s8_store16(acc_a, acc_b, folded + c, q.scale + c, vlo, vhi, ozp, o + c);
+                };
+                if (row_full && ox >= x_lo && ox < x_hi) {
+                    const int8_t * x0 = in + ((static_cast<size_t>(b) * p.in_h + (oy * p.stride_h - p.pad_top)) *
+                                                  p.in_w + (ox * p.stride_w - p.pad_left)) * C;
+                    channels16([&](int t) { return x0 + offset[t]; });
+                } else {
+                    dw_s8_tap_rows(p, in, b, oy, ox, zp_row, tap);
+                    channels16([&](int t) { return tap[t]; });
                 }
                 if (c16 < C) {  // the last channels, general path
                     const int n = window_taps(p, in, b, oy, ox, xs, ts);

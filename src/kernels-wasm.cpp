@@ -15,6 +15,8 @@
 
 #include <wasm_simd128.h>
 
+#include <cstring>
+
 namespace fer_rt {
 
 namespace {
@@ -82,7 +84,8 @@ void dw_s8_pixel(const conv_params & p, const quant_params & q, const int8_t * i
 
 }  // namespace
 
-// Interior pixels, 8 channels at a time: the raw int8 inputs of two taps
+// Every pixel (the border's padding taps read a row of zero points:
+// dw_s8_tap_rows), 8 channels at a time: the raw int8 inputs of two taps
 // interleaved as int16 pairs against the two taps' interleaved weights
 // (i32x4.dot_i16x8_s), the zero point's share folded into the bias once per
 // call (exact integer arithmetic), then the reference's requantisation.
@@ -111,34 +114,48 @@ void fer_dwconv2d_s8__wasm128(const conv_params & p, const quant_params & q, con
     int y_lo = 0, y_hi = 0, x_lo = 0, x_hi = 0;
     dw_full_range(p.out_h, p.in_h, p.k_h, p.stride_h, p.dil_h, p.pad_top, &y_lo, &y_hi);
     dw_full_range(p.out_w, p.in_w, p.k_w, p.stride_w, p.dil_w, p.pad_left, &x_lo, &x_hi);
+    alignas(16) int8_t zp_row[k_dw_max_channels];
+    if (fast) {
+        std::memset(zp_row, static_cast<int8_t>(q.in_zp), static_cast<size_t>(C));
+    }
+    const int8_t * tap[k_dw_max_taps];
     const float lo = static_cast<float>(q.act_min - q.out_zp), hi = static_cast<float>(q.act_max - q.out_zp);
     const v128_t zero = wasm_i16x8_splat(0);
     for (int b = 0; b < p.n; ++b) {
         for (int oy = 0; oy < p.out_h; ++oy) {
-            const bool row_full = fast && oy >= y_lo && oy < y_hi;
+            const bool row_full = oy >= y_lo && oy < y_hi;
             for (int ox = 0; ox < p.out_w; ++ox) {
                 int8_t * o = out + ((static_cast<size_t>(b) * p.out_h + oy) * p.out_w + ox) * C;
-                if (!row_full || ox < x_lo || ox >= x_hi) {
+                if (!fast) {
                     dw_s8_pixel(p, q, in, w, bias, b, oy, ox, 0, o);
                     continue;
                 }
-                const int8_t * x0 = in + ((static_cast<size_t>(b) * p.in_h + (oy * p.stride_h - p.pad_top)) * p.in_w +
-                                          (ox * p.stride_w - p.pad_left)) * C;
-                for (int c = 0; c < c8; c += 8) {
-                    v128_t acc_lo = wasm_v128_load(folded + c), acc_hi = wasm_v128_load(folded + c + 4);
-                    const int16_t * wp = wi + static_cast<size_t>(c) * 2;
-                    for (int j = 0; j < pairs; ++j, wp += 2 * c8) {
-                        const v128_t xa = wasm_i16x8_load8x8(x0 + offset[2 * j] + c);
-                        const v128_t xb = 2 * j + 1 < taps ? wasm_i16x8_load8x8(x0 + offset[2 * j + 1] + c) : zero;
-                        acc_lo = wasm_i32x4_add(acc_lo, wasm_i32x4_dot_i16x8(
-                                                            wasm_i16x8_shuffle(xa, xb, 0, 8, 1, 9, 2, 10, 3, 11),
-                                                            wasm_v128_load(wp)));
-                        acc_hi = wasm_i32x4_add(acc_hi, wasm_i32x4_dot_i16x8(
-                                                            wasm_i16x8_shuffle(xa, xb, 4, 12, 5, 13, 6, 14, 7, 15),
-                                                            wasm_v128_load(wp + 8)));
+                // tap t's channels from c: x0 + offset[t] + c inside, tap[t] + c on the border
+                auto channels8 = [&](auto && row) {
+                    for (int c = 0; c < c8; c += 8) {
+                        v128_t acc_lo = wasm_v128_load(folded + c), acc_hi = wasm_v128_load(folded + c + 4);
+                        const int16_t * wp = wi + static_cast<size_t>(c) * 2;
+                        for (int j = 0; j < pairs; ++j, wp += 2 * c8) {
+                            const v128_t xa = wasm_i16x8_load8x8(row(2 * j) + c);
+                            const v128_t xb = 2 * j + 1 < taps ? wasm_i16x8_load8x8(row(2 * j + 1) + c) : zero;
+                            acc_lo = wasm_i32x4_add(acc_lo, wasm_i32x4_dot_i16x8(
+                                                                wasm_i16x8_shuffle(xa, xb, 0, 8, 1, 9, 2, 10, 3, 11),
+                                                                wasm_v128_load(wp)));
+                            acc_hi = wasm_i32x4_add(acc_hi, wasm_i32x4_dot_i16x8(
+                                                                wasm_i16x8_shuffle(xa, xb, 4, 12, 5, 13, 6, 14, 7, 15),
+                                                                wasm_v128_load(wp + 8)));
+                        }
+                        isa_wasm128::requantize_store(acc_lo, q.scale + c, lo, hi, q.out_zp, o + c, 4);
+                        isa_wasm128::requantize_store(acc_hi, q.scale + c + 4, lo, hi, q.out_zp, o + c + 4, 4);
                     }
-                    isa_wasm128::requantize_store(acc_lo, q.scale + c, lo, hi, q.out_zp, o + c, 4);
-                    isa_wasm128::requantize_store(acc_hi, q.scale + c + 4, lo, hi, q.out_zp, o + c + 4, 4);
+                };
+                if (row_full && ox >= x_lo && ox < x_hi) {
+                    const int8_t * x0 = in + ((static_cast<size_t>(b) * p.in_h + (oy * p.stride_h - p.pad_top)) *
+                                                  p.in_w + (ox * p.stride_w - p.pad_left)) * C;
+                    channels8([&](int t) { return x0 + offset[t]; });
+                } else {
+                    dw_s8_tap_rows(p, in, b, oy, ox, zp_row, tap);
+                    channels8([&](int t) { return tap[t]; });
                 }
                 if (c8 < C) {
                     dw_s8_pixel(p, q, in, w, bias, b, oy, ox, c8, o);

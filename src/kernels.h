@@ -138,6 +138,25 @@ inline void dw_s8_fold_and_offsets(const conv_params & p, int32_t in_zp, const i
         }
     }
 }
+// Every tap's input pixel for output pixel (b, oy, ox) of a depthwise
+// convolution, channels innermost: tap[t] for t = ky * k_w + kx. A tap outside
+// the input points at zp_row (C copies of the input zero point): with the zero
+// point folded into the bias (above), such a tap adds zp * w - zp * w = 0,
+// exactly the reference's skipped tap, so the SIMD kernels run border pixels
+// through the same vector loop as interior ones (which use the offsets).
+inline void dw_s8_tap_rows(const conv_params & p, const int8_t * in, int b, int oy, int ox, const int8_t * zp_row,
+                           const int8_t ** tap) {
+    const int iy0 = oy * p.stride_h - p.pad_top, ix0 = ox * p.stride_w - p.pad_left;
+    for (int ky = 0; ky < p.k_h; ++ky) {
+        const int iy = iy0 + ky * p.dil_h;
+        for (int kx = 0; kx < p.k_w; ++kx) {
+            const int ix = ix0 + kx * p.dil_w;
+            const bool inside = iy >= 0 && iy < p.in_h && ix >= 0 && ix < p.in_w;
+            tap[ky * p.k_w + kx] =
+                inside ? in + ((static_cast<size_t>(b) * p.in_h + iy) * p.in_w + ix) * p.in_c : zp_row;
+        }
+    }
+}
 struct quant_params;
 void fer_dwconv2d_s8__avx2(const conv_params & p, const quant_params & q, const int8_t * in, const int8_t * w,
                            const int32_t * bias, int8_t * out);
@@ -289,6 +308,10 @@ struct add_params {
 };
 void fer_add_params_init(double s1, double s2, double s_out, add_params * p);
 void fer_add_s8__ref(size_t n, const add_params & p, const int8_t * a, const int8_t * b, int8_t * out);
+// The reference's arithmetic with each input's rescaling looked up in a
+// 256-entry table built per call: bit-identical, a third of the multiplies.
+// Portable: the ADD kernel of the sets without an AVX2 one (WebAssembly, NEON).
+void fer_add_s8__lut(size_t n, const add_params & p, const int8_t * a, const int8_t * b, int8_t * out);
 // AVX2 twins of ADD and QUANTIZE (kernels-avx2.cpp), bit-identical to the
 // references: the same fixed-point arithmetic and the same rounding on 8 lanes.
 void fer_add_s8__avx2(size_t n, const add_params & p, const int8_t * a, const int8_t * b, int8_t * out);

@@ -385,6 +385,10 @@ TEST(ElementwiseKernels, PadPlacesEveryElement) {
 // give left and right shifts, every int8 pair of inputs, fused ReLU ranges,
 // lengths with a scalar tail; quantisation of ties (x.5 both signs), values
 // just below a half, huge values, infinities and NaN.
+TEST(ElementwiseKernels, AddLookupTablesMatchReference) {
+    EXPECT_EQ(fer_kernel_test::check_add_s8("lut", fer_rt::fer_add_s8__lut), 0);
+}
+
 TEST(ElementwiseKernels, Avx2MatchesReference) {
 #ifdef FER_HAVE_AVX2
     EXPECT_EQ(fer_kernel_test::check_add_s8("avx2", fer_rt::fer_add_s8__avx2), 0);

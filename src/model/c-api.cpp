@@ -188,9 +188,11 @@ const char * fer_model_kernels(const fer_model * model) {
                "reference (others)";
     }
     if (ks && ks->neon) {
-        return "neon (int8 conv), reference (others)";
+        return "neon (int8 conv), lookup tables (int8 add), reference (others)";
     }
-    return ks && ks->wasm128 ? "wasm simd128 (int8 conv, depthwise, max pooling and quantize), reference (others)" : "reference";
+    return ks && ks->wasm128
+               ? "wasm simd128 (int8 conv, depthwise, max pooling and quantize), lookup tables (int8 add), reference (others)"
+               : "reference";
 }
 
 int fer_model_kernel_set(const fer_model * model) { return model ? model->kernels.id : FER_KERNELS_REFERENCE; }

@@ -64,14 +64,21 @@ void eval_s8_avx2(fer_context * c, const rt_op & op) {
 }
 #endif
 
+void eval_s8_lut(fer_context * c, const rt_op & op) {
+    fer_add_s8__lut(c->model->tensor(op.out).n, op.add, c->p8(op.in[0]), c->p8(op.in[1]), c->p8(op.out));
+}
+
 void select(fer_model & m, rt_op & op) {
+    if (!op.q8) {
+        return;
+    }
+    if (m.kernels.wasm128 || m.kernels.neon) {
+        op.eval = eval_s8_lut;
+    }
 #ifdef FER_HAVE_AVX2
-    if (m.kernels.avx2 && op.q8) {
+    if (m.kernels.avx2) {
         op.eval = eval_s8_avx2;
     }
-#else
-    (void)m;
-    (void)op;
 #endif
 }
 
