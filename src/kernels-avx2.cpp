@@ -24,15 +24,6 @@ inline __m256 activate8(__m256 v, int act) {
     }
 }
 
-inline float activate1(float v, int act) {
-    switch (act) {
-    case act_relu: return v < 0.0f ? 0.0f : v;
-    case act_relu6: return v < 0.0f ? 0.0f : (v > 6.0f ? 6.0f : v);
-    case act_relu_n1_to_1: return v < -1.0f ? -1.0f : (v > 1.0f ? 1.0f : v);
-    default: return v;
-    }
-}
-
 // One block of NV x 8 output channels for every output pixel.
 template <int NV>
 void conv_block(const conv_params & p, int oc_pad, int oc0, const float * in, const float * w, const float * bias,
@@ -138,7 +129,7 @@ void fer_fc_f32__avx2(int batch, int n_in, int n_out, const float * in, const fl
             for (; i < n_in; ++i) {
                 acc += x[i] * k[i];
             }
-            out[static_cast<size_t>(b) * n_out + o] = activate1(acc, act);
+            out[static_cast<size_t>(b) * n_out + o] = activate_f32(acc, act);
         }
     }
 }
@@ -185,7 +176,7 @@ void fer_dwconv2d_f32__avx2(const conv_params & p, const float * in, const float
                     for (int t = 0; t < n; ++t) {
                         acc = std::fma(xs[t][c], w[static_cast<size_t>(ts[t]) * C + c], acc);
                     }
-                    o[c] = activate1(acc, p.act);
+                    o[c] = activate_f32(acc, p.act);
                 }
             }
         }

@@ -8,15 +8,6 @@ namespace fer_rt {
 
 namespace {
 
-inline float activate(float v, int act) {
-    switch (act) {
-    case act_relu: return v < 0.0f ? 0.0f : v;
-    case act_relu6: return v < 0.0f ? 0.0f : (v > 6.0f ? 6.0f : v);
-    case act_relu_n1_to_1: return v < -1.0f ? -1.0f : (v > 1.0f ? 1.0f : v);
-    default: return v;
-    }
-}
-
 // Every (output pixel, output channel) of a convolution in NHWC order, each
 // with its kernel taps that fall inside the input (padding contributes
 // nothing), in the order ky, kx. visit(o_index, oc, taps) is called once per
@@ -84,7 +75,7 @@ void fer_conv2d_f32__ref(const conv_params & p, const float * in, const float * 
                 acc += x[ic] * k[ic];
             }
         });
-        out[o] = activate(acc, p.act);
+        out[o] = activate_f32(acc, p.act);
     });
 }
 
@@ -93,7 +84,7 @@ void fer_dwconv2d_f32__ref(const conv_params & p, const float * in, const float 
         const int ic = oc / p.depth_multiplier;
         float acc = bias ? bias[oc] : 0.0f;
         taps([&](const float * x, int t) { acc += x[ic] * w[static_cast<size_t>(t) * p.out_c + oc]; });
-        out[o] = activate(acc, p.act);
+        out[o] = activate_f32(acc, p.act);
     });
 }
 
@@ -115,7 +106,7 @@ void pool(const pool_params & p, const float * in, float * out) {
         if (!is_max) {
             acc = count ? acc / static_cast<float>(count) : 0.0f;
         }
-        out[o] = activate(acc, p.act);
+        out[o] = activate_f32(acc, p.act);
     });
 }
 
@@ -259,7 +250,7 @@ void fer_mean_f32__ref(const int * dims, int rank, unsigned axes_mask, const flo
 
 void fer_add_f32__ref(size_t n, const float * a, const float * b, int act, float * out) {
     for (size_t i = 0; i < n; ++i) {
-        out[i] = activate(a[i] + b[i], act);
+        out[i] = activate_f32(a[i] + b[i], act);
     }
 }
 
@@ -273,7 +264,7 @@ void fer_fc_f32__ref(int batch, int n_in, int n_out, const float * in, const flo
             for (int i = 0; i < n_in; ++i) {
                 acc += x[i] * k[i];
             }
-            out[static_cast<size_t>(b) * n_out + o] = activate(acc, act);
+            out[static_cast<size_t>(b) * n_out + o] = activate_f32(acc, act);
         }
     }
 }

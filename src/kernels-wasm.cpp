@@ -212,6 +212,43 @@ void fer_maxpool2d_s8__wasm128(const pool_params & p, int32_t act_min, int32_t a
                     });
 }
 
+// float32 convolution, 8 input channels a step (the file's OHWI weights as
+// they are: each tap's input channels are contiguous in both the input and
+// the weights), two accumulators per output value to halve the add chain.
+// For the networks' narrow layers (YuNet's head: 1-10 output channels from 64
+// inputs), where packing output channels into vectors would waste most lanes.
+// Differs from fer_conv2d_f32__ref by summation order only.
+void fer_conv2d_f32__wasm128(const conv_params & p, const float * in, const float * w, const float * bias,
+                             float * out) {
+    const int ic8 = p.in_c / 8 * 8, taps = p.k_h * p.k_w;
+    for (int b = 0; b < p.n; ++b) {
+        for (int oy = 0; oy < p.out_h; ++oy) {
+            for (int ox = 0; ox < p.out_w; ++ox) {
+                float * o = out + ((static_cast<size_t>(b) * p.out_h + oy) * p.out_w + ox) * p.out_c;
+                for (int oc = 0; oc < p.out_c; ++oc) {
+                    const float * k_oc = w + static_cast<size_t>(oc) * taps * p.in_c;
+                    v128_t a0 = wasm_f32x4_splat(0.0f), a1 = wasm_f32x4_splat(0.0f);
+                    float tail = 0.0f;
+                    for_each_window_tap(p, in, b, oy, ox, [&](const float * x, int t) {
+                        const float * k = k_oc + static_cast<size_t>(t) * p.in_c;
+                        for (int ic = 0; ic < ic8; ic += 8) {
+                            a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_v128_load(x + ic), wasm_v128_load(k + ic)));
+                            a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(wasm_v128_load(x + ic + 4), wasm_v128_load(k + ic + 4)));
+                        }
+                        for (int ic = ic8; ic < p.in_c; ++ic) {
+                            tail += x[ic] * k[ic];
+                        }
+                    });
+                    const v128_t s = wasm_f32x4_add(a0, a1);
+                    const float sum = (wasm_f32x4_extract_lane(s, 0) + wasm_f32x4_extract_lane(s, 1)) +
+                                      (wasm_f32x4_extract_lane(s, 2) + wasm_f32x4_extract_lane(s, 3)) + tail;
+                    o[oc] = activate_f32((bias ? bias[oc] : 0.0f) + sum, p.act);
+                }
+            }
+        }
+    }
+}
+
 void fer_conv2d_s8__wasm128(const conv_params & p, const quant_params & q, const int8_t * in, const int16_t * w_packed,
                             const int32_t * bias_padded, const float * scale_padded, int8_t * out, int32_t * scratch) {
     conv_s8<isa_wasm128>(p, q, in, reinterpret_cast<const int32_t *>(w_packed), bias_padded, scale_padded, out,

@@ -31,6 +31,16 @@ struct pool_params {
     int act = act_none;
 };
 
+// A fused activation (act_*) applied to one float.
+inline float activate_f32(float v, int act) {
+    switch (act) {
+    case act_relu: return v < 0.0f ? 0.0f : v;
+    case act_relu6: return v < 0.0f ? 0.0f : (v > 6.0f ? 6.0f : v);
+    case act_relu_n1_to_1: return v < -1.0f ? -1.0f : (v > 1.0f ? 1.0f : v);
+    default: return v;
+    }
+}
+
 // The kernel taps of output pixel (b, oy, ox) of a convolution that fall
 // inside the input (padding contributes nothing), in the order ky, kx:
 // tap(x, t) with x the input pixel's first channel and t = ky * k_w + kx.
@@ -195,10 +205,14 @@ bool fer_cpu_has_avx2_fma();
 
 // ---- WebAssembly SIMD128 variant (src/kernels-wasm.cpp; builds with -msimd128) ----
 
-// fer_conv2d_s8__avx2 at 128 bits: same packed weights and scratch
-// (fer_conv2d_s8_scratch(p, 2) words), bit-identical to fer_conv2d_s8__ref.
 // A SIMD128 module only instantiates where SIMD128 is supported, so there is
 // no run-time check.
+// float32 convolution vectorised over input channels, OHWI weights as in the
+// file; the reference's result up to summation order.
+void fer_conv2d_f32__wasm128(const conv_params & p, const float * in, const float * w, const float * bias,
+                             float * out);
+// fer_conv2d_s8__avx2 at 128 bits: same packed weights and scratch
+// (fer_conv2d_s8_scratch(p, 2) words), bit-identical to fer_conv2d_s8__ref.
 void fer_conv2d_s8__wasm128(const conv_params & p, const quant_params & q, const int8_t * in, const int16_t * w_packed,
                             const int32_t * bias_padded, const float * scale_padded, int8_t * out, int32_t * scratch);
 // fer_dwconv2d_s8__avx2 at 128 bits (depth multiplier 1, at most

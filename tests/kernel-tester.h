@@ -368,4 +368,66 @@ inline int check_quantize_s8(const char * name, quantize_s8_kernel kernel) {
     return n_failed;
 }
 
+// ---- float32 convolution (OHWI weights, the reference's signature) ----
+
+typedef void (*conv_f32_kernel)(const fer_rt::conv_params &, const float *, const float *, const float *, float *);
+
+// Output widths around the vector lengths, input channels with and without a
+// tail of 8, 1x1 to 5x5 windows, strides, dilation, SAME and VALID, every
+// fused activation, with and without bias: the kernel against
+// fer_conv2d_f32__ref, within float rounding of a sum of k*k*in_c products,
+// with a canary after the output.
+inline int check_conv_f32(const char * name, conv_f32_kernel kernel) {
+    uint32_t seed = 11;
+    auto rnd = [&]() {
+        seed = seed * 1664525u + 1013904223u;
+        return static_cast<float>(static_cast<int>(seed >> 16) - 32768) / 16384.0f;  // -2..2
+    };
+    int n_cases = 0, n_failed = 0;
+    for (int out_c : {1, 4, 7, 10, 33}) {
+        for (int in_c : {1, 3, 8, 17, 64}) {
+            for (int k : {1, 3, 5}) {
+                fer_rt::conv_params p;
+                const int stride = 1 + (out_c + in_c + k) % 2, dil = (k == 3 && in_c == 3) ? 2 : 1;
+                const bool same = (out_c + k) % 3 != 0;
+                p.in_h = 9 + out_c % 3;
+                p.in_w = 8 + in_c % 4;
+                p.in_c = in_c;
+                p.out_c = out_c;
+                p.k_h = p.k_w = k;
+                p.stride_h = p.stride_w = stride;
+                p.dil_h = p.dil_w = dil;
+                p.act = (out_c + in_c) % 4;
+                fer_rt::fer_window_geometry(p.in_h, k, stride, dil, same, &p.out_h, &p.pad_top);
+                fer_rt::fer_window_geometry(p.in_w, k, stride, dil, same, &p.out_w, &p.pad_left);
+                std::vector<float> x(static_cast<size_t>(p.in_h) * p.in_w * in_c);
+                std::vector<float> w(static_cast<size_t>(out_c) * k * k * in_c), b(static_cast<size_t>(out_c));
+                for (float & v : x) v = rnd();
+                for (float & v : w) v = rnd();
+                for (float & v : b) v = rnd();
+                const size_t n_out = static_cast<size_t>(p.out_h) * p.out_w * out_c;
+                const double tol = 1e-6 * std::sqrt(static_cast<double>(k * k * in_c)) * 4;
+                for (const bool with_bias : {true, false}) {
+                    std::vector<float> ref(n_out + 8, 123.0f), got(n_out + 8, 123.0f);
+                    fer_rt::fer_conv2d_f32__ref(p, x.data(), w.data(), with_bias ? b.data() : nullptr, ref.data());
+                    kernel(p, x.data(), w.data(), with_bias ? b.data() : nullptr, got.data());
+                    bool ok = true;
+                    for (size_t i = 0; i < ref.size(); ++i) {
+                        ok = ok && std::fabs(got[i] - ref[i]) <= tol * (std::fabs(ref[i]) + 1.0);
+                    }
+                    ++n_cases;
+                    if (!ok) {
+                        ++n_failed;
+                        std::printf("FAIL %s float conv: out_c %d in_c %d k %d stride %d dil %d %s%s\n", name, out_c,
+                                    in_c, k, stride, dil, same ? "SAME" : "VALID", with_bias ? "" : " no bias");
+                    }
+                }
+            }
+        }
+    }
+    std::printf("[ %s ] %d float32 conv cases, %d differ from the reference beyond rounding\n", name, n_cases,
+                n_failed);
+    return n_failed;
+}
+
 }  // namespace fer_kernel_test

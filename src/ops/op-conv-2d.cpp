@@ -120,6 +120,9 @@ void eval_s8_neon(fer_context * c, const rt_op & op) {
 }
 #endif
 #ifdef __wasm_simd128__
+void eval_f32_wasm128(fer_context * c, const rt_op & op) {
+    fer_conv2d_f32__wasm128(op.conv, c->cptr(op.in[0]), c->cptr(op.in[1]), c->opt_f32(op.in[2]), c->ptr(op.out));
+}
 void eval_s8_wasm128(fer_context * c, const rt_op & op) {
     fer_conv2d_s8__wasm128(op.conv, op_quant(op), c->p8(op.in[0]), op.packed8.data(), op.bias32_padded.data(),
                            op.scale_padded.data(), c->p8(op.out), c->scratch);
@@ -190,9 +193,13 @@ void select(fer_model & m, rt_op & op) {
                             op.bias_padded.data());
         op.eval = eval_f32_avx2;
     }
-#else
-    (void)m;
 #endif
+#ifdef __wasm_simd128__
+    if (m.kernels.wasm128) {
+        op.eval = eval_f32_wasm128;
+    }
+#endif
+    (void)m;
 }
 
 }  // namespace
