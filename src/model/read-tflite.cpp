@@ -20,6 +20,56 @@ using namespace fer_tflite;
 
 namespace {
 
+// A metadata number ("127.5", "-1", "2.5e2"): digits with an optional sign,
+// fraction and exponent, the whole string. Not std::strtof: its long double
+// arithmetic is 5 KB of the web app's first download (WebAssembly has no long
+// double), and locales play no part here. Exact for the integers and simple
+// fractions the exporter writes; within float rounding otherwise.
+bool parse_number(const char * s, float * out) {
+    const char * p = s;
+    const bool negative = *p == '-';
+    if (*p == '-' || *p == '+') {
+        ++p;
+    }
+    double v = 0.0, scale = 1.0;
+    int digits = 0;
+    for (; *p >= '0' && *p <= '9'; ++p, ++digits) {
+        v = v * 10.0 + (*p - '0');
+    }
+    if (*p == '.') {
+        for (++p; *p >= '0' && *p <= '9'; ++p, ++digits) {
+            v = v * 10.0 + (*p - '0');
+            scale *= 10.0;
+        }
+    }
+    if (digits == 0) {
+        return false;
+    }
+    v /= scale;
+    if (*p == 'e' || *p == 'E') {
+        ++p;
+        const bool neg_exp = *p == '-';
+        if (*p == '-' || *p == '+') {
+            ++p;
+        }
+        int e = 0, e_digits = 0;
+        for (; *p >= '0' && *p <= '9' && e < 1000; ++p, ++e_digits) {
+            e = e * 10 + (*p - '0');
+        }
+        if (e_digits == 0) {
+            return false;
+        }
+        for (; e > 0; --e) {
+            v = neg_exp ? v / 10.0 : v * 10.0;
+        }
+    }
+    if (*p != '\0') {
+        return false;
+    }
+    *out = static_cast<float>(negative ? -v : v);
+    return true;
+}
+
 struct buffer_ref {
     uint64_t data = 0;
     uint32_t size = 0;
@@ -476,10 +526,9 @@ bool tflite_reader::load_metadata(const fb_table & root) {
         return fail("metadata: a model whose task is not 'classifier' has no class labels ('fer.labels')");
     }
     for (const auto & kv : m->info) {
-        char * end = nullptr;
         if (kv.first == "pixel_mean" || kv.first == "pixel_std") {
-            const float v = std::strtof(kv.second.c_str(), &end);
-            if (end == kv.second.c_str() || !std::isfinite(v) || (kv.first == "pixel_std" && v <= 0.0f)) {
+            float v = 0.0f;
+            if (!parse_number(kv.second.c_str(), &v) || !std::isfinite(v) || (kv.first == "pixel_std" && v <= 0.0f)) {
                 return fail("metadata 'fer.info': %s=%s is not a usable number", kv.first.c_str(), kv.second.c_str());
             }
             (kv.first == "pixel_mean" ? m->pixel_mean : m->pixel_std) = v;
