@@ -212,6 +212,53 @@ void fer_maxpool2d_s8__wasm128(const pool_params & p, int32_t act_min, int32_t a
                     });
 }
 
+// float32 depthwise convolution (multiplier 1), 4 channels a step, the
+// channels past the last 4 one by one. The reference's operations in its
+// order (bias, then each tap inside the input, multiply then add: WebAssembly
+// has no fused multiply-add to contract into), and pmin/pmax are its clamps'
+// comparisons, so the result is bit-identical to fer_dwconv2d_f32__ref.
+void fer_dwconv2d_f32__wasm128(const conv_params & p, const float * in, const float * w, const float * bias,
+                               float * out) {
+    const int C = p.out_c, c4 = C / 4 * 4;
+    const float * xs[k_dw_max_taps];
+    int ts[k_dw_max_taps];
+    const v128_t zero = wasm_f32x4_splat(0.0f), six = wasm_f32x4_splat(6.0f);
+    const v128_t minus_one = wasm_f32x4_splat(-1.0f), one = wasm_f32x4_splat(1.0f);
+    for (int b = 0; b < p.n; ++b) {
+        for (int oy = 0; oy < p.out_h; ++oy) {
+            for (int ox = 0; ox < p.out_w; ++ox) {
+                int n = 0;
+                for_each_window_tap(p, in, b, oy, ox, [&](const float * x, int t) {
+                    xs[n] = x;
+                    ts[n++] = t;
+                });
+                float * o = out + ((static_cast<size_t>(b) * p.out_h + oy) * p.out_w + ox) * C;
+                for (int c = 0; c < c4; c += 4) {
+                    v128_t acc = bias ? wasm_v128_load(bias + c) : zero;
+                    for (int t = 0; t < n; ++t) {
+                        acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_v128_load(xs[t] + c),
+                                                                 wasm_v128_load(w + static_cast<size_t>(ts[t]) * C + c)));
+                    }
+                    switch (p.act) {  // activate_f32's comparisons: v < lo ? lo : v, then v > hi ? hi : v
+                    case act_relu: acc = wasm_f32x4_pmax(acc, zero); break;
+                    case act_relu6: acc = wasm_f32x4_pmin(wasm_f32x4_pmax(acc, zero), six); break;
+                    case act_relu_n1_to_1: acc = wasm_f32x4_pmin(wasm_f32x4_pmax(acc, minus_one), one); break;
+                    default: break;
+                    }
+                    wasm_v128_store(o + c, acc);
+                }
+                for (int c = c4; c < C; ++c) {
+                    float acc = bias ? bias[c] : 0.0f;
+                    for (int t = 0; t < n; ++t) {
+                        acc += xs[t][c] * w[static_cast<size_t>(ts[t]) * C + c];
+                    }
+                    o[c] = activate_f32(acc, p.act);
+                }
+            }
+        }
+    }
+}
+
 // float32 convolution, 8 input channels a step (the file's OHWI weights as
 // they are: each tap's input channels are contiguous in both the input and
 // the weights), two accumulators per output value to halve the add chain.

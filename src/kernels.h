@@ -211,6 +211,10 @@ bool fer_cpu_has_avx2_fma();
 // file; the reference's result up to summation order.
 void fer_conv2d_f32__wasm128(const conv_params & p, const float * in, const float * w, const float * bias,
                              float * out);
+// float32 depthwise (multiplier 1, at most k_dw_max_taps taps), 4 channels a
+// step: bit-identical to fer_dwconv2d_f32__ref (same operations, same order).
+void fer_dwconv2d_f32__wasm128(const conv_params & p, const float * in, const float * w, const float * bias,
+                               float * out);
 // fer_conv2d_s8__avx2 at 128 bits: same packed weights and scratch
 // (fer_conv2d_s8_scratch(p, 2) words), bit-identical to fer_conv2d_s8__ref.
 void fer_conv2d_s8__wasm128(const conv_params & p, const quant_params & q, const int8_t * in, const int16_t * w_packed,

@@ -430,4 +430,44 @@ inline int check_conv_f32(const char * name, conv_f32_kernel kernel) {
     return n_failed;
 }
 
+// The float32 depthwise kernels on dw_shapes(), bias and no bias, against
+// fer_dwconv2d_f32__ref: exact when `exact` (same operations in the same
+// order), else within float rounding of a k*k-term sum; a canary past the output.
+inline int check_dw_f32(const char * name, conv_f32_kernel kernel, bool exact) {
+    uint32_t seed = 13;
+    auto rnd = [&]() {
+        seed = seed * 1664525u + 1013904223u;
+        return static_cast<float>(static_cast<int>(seed >> 16) - 32768) / 16384.0f;  // -2..2
+    };
+    int n_cases = 0, n_failed = 0;
+    for (const dw_shape & s : dw_shapes()) {
+        const fer_rt::conv_params p = dw_params(s);
+        std::vector<float> x(static_cast<size_t>(s.h) * s.w * s.c), w(static_cast<size_t>(s.k) * s.k * s.c);
+        std::vector<float> b(static_cast<size_t>(s.c));
+        for (float & v : x) v = rnd();
+        for (float & v : w) v = rnd();
+        for (float & v : b) v = rnd();
+        const size_t n_out = static_cast<size_t>(p.out_h) * p.out_w * s.c;
+        const double tol = exact ? 0.0 : 1e-6 * s.k * 4;
+        for (const bool with_bias : {true, false}) {
+            std::vector<float> ref(n_out + 8, 123.0f), got(n_out + 8, 123.0f);
+            fer_rt::fer_dwconv2d_f32__ref(p, x.data(), w.data(), with_bias ? b.data() : nullptr, ref.data());
+            kernel(p, x.data(), w.data(), with_bias ? b.data() : nullptr, got.data());
+            bool ok = true;
+            for (size_t i = 0; i < ref.size(); ++i) {
+                ok = ok && std::fabs(got[i] - ref[i]) <= tol * (std::fabs(ref[i]) + 1.0);
+            }
+            ++n_cases;
+            if (!ok) {
+                ++n_failed;
+                std::printf("FAIL %s float depthwise: c %d k %d stride %d dil %d %s in %dx%d%s\n", name, s.c, s.k,
+                            s.stride, s.dil, s.same ? "SAME" : "VALID", s.h, s.w, with_bias ? "" : " no bias");
+            }
+        }
+    }
+    std::printf("[ %s ] %d float32 depthwise cases, %d differ from the reference%s\n", name, n_cases, n_failed,
+                exact ? "" : " beyond rounding");
+    return n_failed;
+}
+
 }  // namespace fer_kernel_test

@@ -30,6 +30,9 @@ void eval_s8_avx2(fer_context * c, const rt_op & op) {
 }
 #endif
 #ifdef __wasm_simd128__
+void eval_f32_wasm128(fer_context * c, const rt_op & op) {
+    fer_dwconv2d_f32__wasm128(op.conv, c->cptr(op.in[0]), c->cptr(op.in[1]), c->opt_f32(op.in[2]), c->ptr(op.out));
+}
 void eval_s8_wasm128(fer_context * c, const rt_op & op) {
     fer_dwconv2d_s8__wasm128(op.conv, op_quant(op), c->p8(op.in[0]), c->p8(op.in[1]), c->opt_s32(op.in[2]),
                              c->p8(op.out));
@@ -44,8 +47,8 @@ void select(fer_model & m, rt_op & op) {
     }
 #endif
 #ifdef __wasm_simd128__
-    if (m.kernels.wasm128 && simd_shape && op.q8) {
-        op.eval = eval_s8_wasm128;
+    if (m.kernels.wasm128 && simd_shape) {
+        op.eval = op.q8 ? eval_s8_wasm128 : eval_f32_wasm128;
     }
 #endif
     (void)m;

@@ -18,5 +18,9 @@ int main() {
     const int quantize_failed = fer_kernel_test::check_quantize_s8("wasm128", fer_rt::fer_quantize_s8__wasm128);
     const int add_failed = fer_kernel_test::check_add_s8("lut", fer_rt::fer_add_s8__lut);
     const int conv_f32_failed = fer_kernel_test::check_conv_f32("wasm128", fer_rt::fer_conv2d_f32__wasm128);
-    return conv_failed || dw_failed || pool_failed || quantize_failed || add_failed || conv_f32_failed ? 1 : 0;
+    const int dw_f32_failed = fer_kernel_test::check_dw_f32("wasm128", fer_rt::fer_dwconv2d_f32__wasm128, true);
+    return conv_failed || dw_failed || pool_failed || quantize_failed || add_failed || conv_f32_failed ||
+                   dw_f32_failed
+               ? 1
+               : 0;
 }
