@@ -107,6 +107,11 @@ void fer_conv2d_pack_f32(const conv_params & p, const float * w_ohwi, const floa
 // summation order) from packed weights.
 void fer_conv2d_f32__avx2(const conv_params & p, const float * in, const float * w_packed, const float * bias_padded,
                           float * out);
+// For layers with few output channels (fewer than 8): vectors over input
+// channels, OHWI weights as in the file; the reference's result up to float
+// rounding (FMA, summation order).
+void fer_conv2d_f32_narrow__avx2(const conv_params & p, const float * in, const float * w, const float * bias,
+                                 float * out);
 // Depthwise convolution with depth multiplier 1 and at most k_dw_max_taps
 // taps: channels innermost, 8 per vector. Float: the reference's sums with
 // FMA; int8 (kernels-avx2.cpp too): bit-identical to fer_dwconv2d_s8__ref.

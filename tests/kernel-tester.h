@@ -448,7 +448,7 @@ inline int check_dw_f32(const char * name, conv_f32_kernel kernel, bool exact) {
         for (float & v : w) v = rnd();
         for (float & v : b) v = rnd();
         const size_t n_out = static_cast<size_t>(p.out_h) * p.out_w * s.c;
-        const double tol = exact ? 0.0 : 1e-6 * s.k * 4;
+        const double tol = exact ? 0.0 : 4e-6 * s.k * s.k;
         for (const bool with_bias : {true, false}) {
             std::vector<float> ref(n_out + 8, 123.0f), got(n_out + 8, 123.0f);
             fer_rt::fer_dwconv2d_f32__ref(p, x.data(), w.data(), with_bias ? b.data() : nullptr, ref.data());

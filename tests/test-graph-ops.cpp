@@ -322,23 +322,8 @@ namespace {
 
 TEST(DepthwiseKernels, Avx2MatchesReference) {
 #ifdef FER_HAVE_AVX2
-    uint32_t seed = 7;
-    auto rnd = [&]() { seed = seed * 1664525u + 1013904223u; return static_cast<int>(seed >> 24); };  // 0..255
-    for (const fer_kernel_test::dw_shape & s : fer_kernel_test::dw_shapes()) {
-        const fer_rt::conv_params p = fer_kernel_test::dw_params(s);
-        const size_t n_in = static_cast<size_t>(s.h) * s.w * s.c, n_w = static_cast<size_t>(s.k) * s.k * s.c;
-        const size_t n_out = static_cast<size_t>(p.out_h) * p.out_w * s.c;
-        // float: the same sums up to FMA rounding
-        std::vector<float> x(n_in), w(n_w), b(static_cast<size_t>(s.c)), ref(n_out), got(n_out);
-        for (float & v : x) v = (rnd() - 128) / 32.0f;
-        for (float & v : w) v = (rnd() - 128) / 128.0f;
-        for (float & v : b) v = (rnd() - 128) / 64.0f;
-        fer_rt::fer_dwconv2d_f32__ref(p, x.data(), w.data(), b.data(), ref.data());
-        fer_rt::fer_dwconv2d_f32__avx2(p, x.data(), w.data(), b.data(), got.data());
-        for (size_t i = 0; i < n_out; ++i) {
-            ASSERT_NEAR(got[i], ref[i], 1e-5 * (1 + std::fabs(ref[i]))) << "float case c=" << s.c << " at " << i;
-        }
-    }
+    // float: the same sums up to FMA rounding
+    EXPECT_EQ(fer_kernel_test::check_dw_f32("avx2", fer_rt::fer_dwconv2d_f32__avx2, false), 0);
     // int8: bit-identical, on the cases every target shares (tests/kernel-tester.h)
     EXPECT_EQ(fer_kernel_test::check_dw_s8("avx2", fer_rt::fer_dwconv2d_s8__avx2), 0);
 #else
@@ -385,6 +370,16 @@ TEST(ElementwiseKernels, PadPlacesEveryElement) {
 // give left and right shifts, every int8 pair of inputs, fused ReLU ranges,
 // lengths with a scalar tail; quantisation of ties (x.5 both signs), values
 // just below a half, huge values, infinities and NaN.
+// The float convolution for narrow layers (vectors over input channels) on
+// the shared float cases, within float rounding of the reference.
+TEST(ConvKernels, Avx2NarrowMatchesReference) {
+#ifdef FER_HAVE_AVX2
+    EXPECT_EQ(fer_kernel_test::check_conv_f32("avx2 narrow", fer_rt::fer_conv2d_f32_narrow__avx2), 0);
+#else
+    GTEST_SKIP() << "built without the AVX2 kernels";
+#endif
+}
+
 TEST(ElementwiseKernels, AddLookupTablesMatchReference) {
     EXPECT_EQ(fer_kernel_test::check_add_s8("lut", fer_rt::fer_add_s8__lut), 0);
 }
