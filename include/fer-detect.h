@@ -74,11 +74,21 @@ typedef struct fer_detect_params {
     // when 0, scaled so that faces of min_size are 32 px (the coarsest pass that
     // still finds them), or to a 640 px long side when min_size is 0 too. Never enlarged.
     int32_t input_long_side;
+    // YuNet only: a face it sees smaller than FER_YUNET_SMALL_FACE_PX (its box's
+    // longer side in YuNet's input) is kept from this score; a larger one needs
+    // score_threshold. Few pixels lower a real face's score; a face seen large
+    // that still scores low is seldom a face (docs/face-detection.md). Set it
+    // to score_threshold or above for one threshold at every size.
+    float small_face_score_threshold;
 } fer_detect_params;
 
+// Twice the size min_size faces are scaled to in YuNet's input (32 px).
+#define FER_YUNET_SMALL_FACE_PX 64
+
 // scale_factor 1.1, min_neighbors 3, min_size 0, max_size 0 (OpenCV's defaults);
-// score_threshold 0.83 (no false face on the dog photo; docs/face-detection.md has the
-// recall/precision of other values), nms_threshold 0.3, input_long_side 0.
+// score_threshold 0.83 and small_face_score_threshold 0.6 (WIDER faces >= 64 px:
+// 87% recall at 98% precision, no false face on the dog photo;
+// docs/face-detection.md has other values), nms_threshold 0.3, input_long_side 0.
 fer_detect_params fer_detect_default_params(void);
 
 // How a detector is loaded: where the reason of a failure goes.

@@ -452,6 +452,14 @@ TEST(Detect, TinyZeroAndHugeImages) {
     fer_detect_params q = p;
     q.min_neighbors = -1;
     EXPECT_EQ(fer_detector_detect(d.d, px.data(), 64, 64, 64, &q, b, 4, &n), FER_DETECT_ERR_ARGUMENT);
+    for (float t : {-0.1f, 1.5f, std::nanf("")}) {  // either score threshold out of 0..1
+        q = p;
+        q.score_threshold = t;
+        EXPECT_EQ(fer_detector_detect(d.d, px.data(), 64, 64, 64, &q, b, 4, &n), FER_DETECT_ERR_ARGUMENT) << t;
+        q = p;
+        q.small_face_score_threshold = t;
+        EXPECT_EQ(fer_detector_detect(d.d, px.data(), 64, 64, 64, &q, b, 4, &n), FER_DETECT_ERR_ARGUMENT) << t;
+    }
     q = p;
     q.min_size = 100;  // larger than the image: no scale qualifies, no face (OpenCV would scan scale 1)
     EXPECT_EQ(fer_detector_detect(d.d, px.data(), 64, 64, 64, &q, b, 4, &n), FER_DETECT_OK);

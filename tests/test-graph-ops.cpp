@@ -287,6 +287,46 @@ TEST(YunetDecode, NmsKeepsTheBestOfOverlappingFaces) {
     ASSERT_EQ(all.size(), 1u);
 }
 
+// The size-aware thresholds: under FER_YUNET_SMALL_FACE_PX (the box's longer
+// side in YuNet's input) the smaller threshold, from it on score_threshold;
+// at or above score_threshold the small one changes nothing.
+TEST(YunetDecode, SmallFacesNeedTheSmallerThreshold) {
+    auto face = [](float w, float h, float s) {
+        detect::yunet_face f;
+        f.w = w;
+        f.h = h;
+        f.score = s;
+        return f;
+    };
+    const float edge = static_cast<float>(FER_YUNET_SMALL_FACE_PX);
+    fer_detect_params p = fer_detect_default_params();
+    ASSERT_FLOAT_EQ(p.score_threshold, 0.83f);
+    ASSERT_FLOAT_EQ(p.small_face_score_threshold, 0.6f);
+    std::vector<detect::yunet_face> faces = {
+        face(edge - 1, 10, 0.61f),   // small (longer side 63): kept from 0.6
+        face(10, edge - 1, 0.59f),   // small, below 0.6: dropped
+        face(edge, 10, 0.82f),       // longer side 64: needs 0.83, dropped
+        face(10, edge + 50, 0.83f),  // large, at 0.83: kept
+        face(200, 150, 0.75f),       // large and unsure (the dog photo's terriers score 0.75 and 0.82): dropped
+    };
+    std::vector<detect::yunet_face> kept = faces;
+    detect::yunet_apply_thresholds(kept, p);
+    ASSERT_EQ(kept.size(), 2u);
+    EXPECT_FLOAT_EQ(kept[0].score, 0.61f);
+    EXPECT_FLOAT_EQ(kept[1].score, 0.83f);
+    // one threshold at every size when the small one is not below it
+    p.small_face_score_threshold = 0.9f;
+    kept = faces;
+    detect::yunet_apply_thresholds(kept, p);
+    ASSERT_EQ(kept.size(), 1u);
+    EXPECT_FLOAT_EQ(kept[0].score, 0.83f);
+    // a lower score_threshold lowers both
+    p.score_threshold = 0.5f;
+    kept = faces;
+    detect::yunet_apply_thresholds(kept, p);
+    EXPECT_EQ(kept.size(), faces.size());
+}
+
 TEST(YunetDecode, InputGeometryPerImage) {
     fer_detect_params p = fer_detect_default_params();
     detect::yunet_geometry g = detect::yunet_choose_geometry(640, 480, p);

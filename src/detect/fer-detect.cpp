@@ -81,6 +81,7 @@ fer_detect_params fer_detect_default_params(void) {
     p.min_size = 0;
     p.max_size = 0;
     p.score_threshold = 0.83f;
+    p.small_face_score_threshold = 0.6f;
     p.nms_threshold = 0.3f;
     p.input_long_side = 0;
     return p;
@@ -208,6 +209,7 @@ fer_detect_status check_call(const fer_detector * det, const uint8_t * px, int32
     const double sf = params->scale_factor;
     if (!(sf >= 1.001 && sf <= 100.0) || params->min_neighbors < 0 || params->min_size < 0 || params->max_size < 0 ||
         !(params->score_threshold >= 0.0f && params->score_threshold <= 1.0f) ||
+        !(params->small_face_score_threshold >= 0.0f && params->small_face_score_threshold <= 1.0f) ||
         !(params->nms_threshold >= 0.0f && params->nms_threshold <= 1.0f) || params->input_long_side < 0 ||
         params->input_long_side > 8192) {
         return FER_DETECT_ERR_ARGUMENT;

@@ -330,6 +330,18 @@ bool yunet_load(yunet_detector & det, const uint8_t * data, size_t size, std::st
     return ok;
 }
 
+void yunet_apply_thresholds(std::vector<yunet_face> & faces, const fer_detect_params & p) {
+    const float small = std::min(p.score_threshold, p.small_face_score_threshold);
+    size_t n = 0;
+    for (const yunet_face & f : faces) {
+        const bool is_small = std::max(f.w, f.h) < static_cast<float>(FER_YUNET_SMALL_FACE_PX);
+        if (f.score >= (is_small ? small : p.score_threshold)) {
+            faces[n++] = f;
+        }
+    }
+    faces.resize(n);
+}
+
 fer_detect_status yunet_detect(yunet_detector & det, const uint8_t * pixels, int width, int height, size_t stride,
                                pixel_format format, const fer_detect_params & p, std::vector<yunet_face> & out) {
     out.clear();
@@ -348,9 +360,11 @@ fer_detect_status yunet_detect(yunet_detector & det, const uint8_t * pixels, int
         const int s = k_strides[l];
         yunet_decode_level(fer_context_output(ctx, l, nullptr), fer_context_output(ctx, 3 + l, nullptr),
                            fer_context_output(ctx, 6 + l, nullptr), fer_context_output(ctx, 9 + l, nullptr),
-                           g.input_h / s, g.input_w / s, s, p.score_threshold, faces);
+                           g.input_h / s, g.input_w / s, s,
+                           std::min(p.score_threshold, p.small_face_score_threshold), faces);
     }
     release(det, model, ctx);
+    yunet_apply_thresholds(faces, p);  // input pixels: the size the rule is about
     yunet_nms(faces, p.nms_threshold, 0);
     const float inv = static_cast<float>(1.0 / g.scale);
     for (yunet_face & f : faces) {

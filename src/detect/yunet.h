@@ -34,6 +34,13 @@ struct yunet_face {
 void yunet_decode_level(const float * cls, const float * obj, const float * bbox, const float * kps, int rows,
                         int cols, int stride, float threshold, std::vector<yunet_face> & out);
 
+// The score a face needs (fer_detect_params.small_face_score_threshold): a
+// face whose box's longer side in YuNet's input is under
+// FER_YUNET_SMALL_FACE_PX needs the smaller of the two thresholds, a larger one
+// score_threshold. Drops the faces below theirs (before NMS: a dropped face
+// suppresses nothing).
+void yunet_apply_thresholds(std::vector<yunet_face> & faces, const fer_detect_params & p);
+
 // Intersection over union of two boxes (0 when either is empty).
 float yunet_iou(const yunet_face & a, const yunet_face & b);
 
