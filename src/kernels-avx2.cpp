@@ -3,6 +3,7 @@
 // has both (checked once, src/model.cpp). Each has a reference twin in
 // kernels-ref.cpp and a test comparing the two (tests/test-runtime.cpp,
 // Kernels.Avx2MatchesReference).
+#include "conv-f32-narrow.h"
 #include "conv-s8-x86.h"
 #include "kernels.h"
 
@@ -89,40 +90,30 @@ void fer_conv2d_f32__avx2(const conv_params & p, const float * in, const float *
     }
 }
 
-// Narrow layers (few output channels, e.g. YuNet's head: 1 or 4 outputs from
-// 64 inputs): vectors over input channels instead of output channels, which
-// would leave most lanes of fer_conv2d_f32__avx2's blocks padding. The file's
-// OHWI weights as they are; two accumulators halve the add chain.
+namespace {
+
+struct narrow_f32_avx2 {
+    using vec = __m256;
+    static constexpr int lanes = 8;
+    static vec zero() { return _mm256_setzero_ps(); }
+    static vec load(const float * p) { return _mm256_loadu_ps(p); }
+    static vec madd(vec acc, vec x, vec k) { return _mm256_fmadd_ps(x, k, acc); }
+    static float madd1(float acc, float x, float k) { return std::fma(x, k, acc); }
+    static float sum(vec a, vec b) {
+        const __m256 s8 = _mm256_add_ps(a, b);
+        __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(s8), _mm256_extractf128_ps(s8, 1));
+        s4 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
+        s4 = _mm_add_ss(s4, _mm_movehdup_ps(s4));
+        return _mm_cvtss_f32(s4);
+    }
+};
+
+}  // namespace
+
+// conv-f32-narrow.h's loop with FMA at 256 bits.
 void fer_conv2d_f32_narrow__avx2(const conv_params & p, const float * in, const float * w, const float * bias,
                                  float * out) {
-    const int ic16 = p.in_c / 16 * 16, taps = p.k_h * p.k_w;
-    for (int b = 0; b < p.n; ++b) {
-        for (int oy = 0; oy < p.out_h; ++oy) {
-            for (int ox = 0; ox < p.out_w; ++ox) {
-                float * o = out + ((static_cast<size_t>(b) * p.out_h + oy) * p.out_w + ox) * p.out_c;
-                for (int oc = 0; oc < p.out_c; ++oc) {
-                    const float * k_oc = w + static_cast<size_t>(oc) * taps * p.in_c;
-                    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
-                    float tail = 0.0f;
-                    for_each_window_tap(p, in, b, oy, ox, [&](const float * x, int t) {
-                        const float * k = k_oc + static_cast<size_t>(t) * p.in_c;
-                        for (int ic = 0; ic < ic16; ic += 16) {
-                            a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + ic), _mm256_loadu_ps(k + ic), a0);
-                            a1 = _mm256_fmadd_ps(_mm256_loadu_ps(x + ic + 8), _mm256_loadu_ps(k + ic + 8), a1);
-                        }
-                        for (int ic = ic16; ic < p.in_c; ++ic) {
-                            tail = std::fma(x[ic], k[ic], tail);
-                        }
-                    });
-                    const __m256 s8 = _mm256_add_ps(a0, a1);
-                    __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(s8), _mm256_extractf128_ps(s8, 1));
-                    s4 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
-                    s4 = _mm_add_ss(s4, _mm_movehdup_ps(s4));
-                    o[oc] = activate_f32((bias ? bias[oc] : 0.0f) + (_mm_cvtss_f32(s4) + tail), p.act);
-                }
-            }
-        }
-    }
+    conv_f32_narrow<narrow_f32_avx2>(p, in, w, bias, out);
 }
 
 namespace {

@@ -10,6 +10,7 @@
 // (tests/wasm/kernels-wasm-twin.cpp checks it).
 #ifdef __wasm_simd128__
 
+#include "conv-f32-narrow.h"
 #include "conv-s8-tiles.h"
 #include "kernels.h"
 
@@ -259,41 +260,30 @@ void fer_dwconv2d_f32__wasm128(const conv_params & p, const float * in, const fl
     }
 }
 
-// float32 convolution, 8 input channels a step (the file's OHWI weights as
-// they are: each tap's input channels are contiguous in both the input and
-// the weights), two accumulators per output value to halve the add chain.
-// For the networks' narrow layers (YuNet's head: 1-10 output channels from 64
-// inputs), where packing output channels into vectors would waste most lanes.
-// Differs from fer_conv2d_f32__ref by summation order only.
+namespace {
+
+// WebAssembly has no fused multiply-add: multiply, then add.
+struct narrow_f32_wasm128 {
+    using vec = v128_t;
+    static constexpr int lanes = 4;
+    static vec zero() { return wasm_f32x4_splat(0.0f); }
+    static vec load(const float * p) { return wasm_v128_load(p); }
+    static vec madd(vec acc, vec x, vec k) { return wasm_f32x4_add(acc, wasm_f32x4_mul(x, k)); }
+    static float madd1(float acc, float x, float k) { return acc + x * k; }
+    static float sum(vec a, vec b) {
+        const v128_t s = wasm_f32x4_add(a, b);
+        return (wasm_f32x4_extract_lane(s, 0) + wasm_f32x4_extract_lane(s, 1)) +
+               (wasm_f32x4_extract_lane(s, 2) + wasm_f32x4_extract_lane(s, 3));
+    }
+};
+
+}  // namespace
+
+// conv-f32-narrow.h's loop at 128 bits: every float convolution of the SIMD
+// build (the networks' float layers are YuNet's narrow head).
 void fer_conv2d_f32__wasm128(const conv_params & p, const float * in, const float * w, const float * bias,
                              float * out) {
-    const int ic8 = p.in_c / 8 * 8, taps = p.k_h * p.k_w;
-    for (int b = 0; b < p.n; ++b) {
-        for (int oy = 0; oy < p.out_h; ++oy) {
-            for (int ox = 0; ox < p.out_w; ++ox) {
-                float * o = out + ((static_cast<size_t>(b) * p.out_h + oy) * p.out_w + ox) * p.out_c;
-                for (int oc = 0; oc < p.out_c; ++oc) {
-                    const float * k_oc = w + static_cast<size_t>(oc) * taps * p.in_c;
-                    v128_t a0 = wasm_f32x4_splat(0.0f), a1 = wasm_f32x4_splat(0.0f);
-                    float tail = 0.0f;
-                    for_each_window_tap(p, in, b, oy, ox, [&](const float * x, int t) {
-                        const float * k = k_oc + static_cast<size_t>(t) * p.in_c;
-                        for (int ic = 0; ic < ic8; ic += 8) {
-                            a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_v128_load(x + ic), wasm_v128_load(k + ic)));
-                            a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(wasm_v128_load(x + ic + 4), wasm_v128_load(k + ic + 4)));
-                        }
-                        for (int ic = ic8; ic < p.in_c; ++ic) {
-                            tail += x[ic] * k[ic];
-                        }
-                    });
-                    const v128_t s = wasm_f32x4_add(a0, a1);
-                    const float sum = (wasm_f32x4_extract_lane(s, 0) + wasm_f32x4_extract_lane(s, 1)) +
-                                      (wasm_f32x4_extract_lane(s, 2) + wasm_f32x4_extract_lane(s, 3)) + tail;
-                    o[oc] = activate_f32((bias ? bias[oc] : 0.0f) + sum, p.act);
-                }
-            }
-        }
-    }
+    conv_f32_narrow<narrow_f32_wasm128>(p, in, w, bias, out);
 }
 
 void fer_conv2d_s8__wasm128(const conv_params & p, const quant_params & q, const int8_t * in, const int16_t * w_packed,

@@ -370,6 +370,16 @@ inline int check_quantize_s8(const char * name, quantize_s8_kernel kernel) {
 
 // ---- float32 convolution (OHWI weights, the reference's signature) ----
 
+// Every element (the canary past the output too) within tol * (|ref| + 1).
+inline bool floats_close(const std::vector<float> & got, const std::vector<float> & ref, double tol) {
+    for (size_t i = 0; i < ref.size(); ++i) {
+        if (!(std::fabs(got[i] - ref[i]) <= tol * (std::fabs(ref[i]) + 1.0))) {
+            return false;
+        }
+    }
+    return got.size() == ref.size();
+}
+
 typedef void (*conv_f32_kernel)(const fer_rt::conv_params &, const float *, const float *, const float *, float *);
 
 // Output widths around the vector lengths, input channels with and without a
@@ -384,7 +394,7 @@ inline int check_conv_f32(const char * name, conv_f32_kernel kernel) {
         return static_cast<float>(static_cast<int>(seed >> 16) - 32768) / 16384.0f;  // -2..2
     };
     int n_cases = 0, n_failed = 0;
-    for (int out_c : {1, 4, 7, 10, 33}) {
+    for (int out_c : {1, 4, 7, 8, 9, 10, 33, 70}) {
         for (int in_c : {1, 3, 8, 17, 64}) {
             for (int k : {1, 3, 5}) {
                 fer_rt::conv_params p;
@@ -411,12 +421,8 @@ inline int check_conv_f32(const char * name, conv_f32_kernel kernel) {
                     std::vector<float> ref(n_out + 8, 123.0f), got(n_out + 8, 123.0f);
                     fer_rt::fer_conv2d_f32__ref(p, x.data(), w.data(), with_bias ? b.data() : nullptr, ref.data());
                     kernel(p, x.data(), w.data(), with_bias ? b.data() : nullptr, got.data());
-                    bool ok = true;
-                    for (size_t i = 0; i < ref.size(); ++i) {
-                        ok = ok && std::fabs(got[i] - ref[i]) <= tol * (std::fabs(ref[i]) + 1.0);
-                    }
                     ++n_cases;
-                    if (!ok) {
+                    if (!floats_close(got, ref, tol)) {
                         ++n_failed;
                         std::printf("FAIL %s float conv: out_c %d in_c %d k %d stride %d dil %d %s%s\n", name, out_c,
                                     in_c, k, stride, dil, same ? "SAME" : "VALID", with_bias ? "" : " no bias");
@@ -453,12 +459,8 @@ inline int check_dw_f32(const char * name, conv_f32_kernel kernel, bool exact) {
             std::vector<float> ref(n_out + 8, 123.0f), got(n_out + 8, 123.0f);
             fer_rt::fer_dwconv2d_f32__ref(p, x.data(), w.data(), with_bias ? b.data() : nullptr, ref.data());
             kernel(p, x.data(), w.data(), with_bias ? b.data() : nullptr, got.data());
-            bool ok = true;
-            for (size_t i = 0; i < ref.size(); ++i) {
-                ok = ok && std::fabs(got[i] - ref[i]) <= tol * (std::fabs(ref[i]) + 1.0);
-            }
             ++n_cases;
-            if (!ok) {
+            if (!floats_close(got, ref, tol)) {
                 ++n_failed;
                 std::printf("FAIL %s float depthwise: c %d k %d stride %d dil %d %s in %dx%d%s\n", name, s.c, s.k,
                             s.stride, s.dil, s.same ? "SAME" : "VALID", s.h, s.w, with_bias ? "" : " no bias");

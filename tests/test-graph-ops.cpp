@@ -410,10 +410,22 @@ TEST(ElementwiseKernels, PadPlacesEveryElement) {
 // give left and right shifts, every int8 pair of inputs, fused ReLU ranges,
 // lengths with a scalar tail; quantisation of ties (x.5 both signs), values
 // just below a half, huge values, infinities and NaN.
-// The float convolution for narrow layers (vectors over input channels) on
-// the shared float cases, within float rounding of the reference.
-TEST(ConvKernels, Avx2NarrowMatchesReference) {
+// The float convolutions (blocks of output channels from weights packed as at
+// load; vectors over input channels for narrow layers) on the shared float
+// cases, within float rounding of the reference.
+TEST(ConvKernels, Avx2MatchesReference) {
 #ifdef FER_HAVE_AVX2
+    if (!fer_rt::fer_cpu_has_avx2_fma()) {
+        GTEST_SKIP() << "this CPU has no AVX2/FMA";
+    }
+    EXPECT_EQ(fer_kernel_test::check_conv_f32("avx2", [](const fer_rt::conv_params & p, const float * x,
+                                                         const float * w, const float * b, float * out) {
+                  const size_t oc_pad = static_cast<size_t>(fer_rt::conv_padded_channels(p.out_c));
+                  std::vector<float> packed(static_cast<size_t>(p.k_h * p.k_w * p.in_c) * oc_pad), bias_pad(oc_pad);
+                  fer_rt::fer_conv2d_pack_f32(p, w, b, packed.data(), bias_pad.data());
+                  fer_rt::fer_conv2d_f32__avx2(p, x, packed.data(), bias_pad.data(), out);
+              }),
+              0);
     EXPECT_EQ(fer_kernel_test::check_conv_f32("avx2 narrow", fer_rt::fer_conv2d_f32_narrow__avx2), 0);
 #else
     GTEST_SKIP() << "built without the AVX2 kernels";

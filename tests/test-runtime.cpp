@@ -252,44 +252,8 @@ TEST(Kernels, Avx2MatchesReference) {
         for (float & x : v) x = g(rng);
         return v;
     };
+    // the float convolution: ConvKernels.Avx2MatchesReference (test-graph-ops.cpp, the shared float cases)
     int n_cases = 0;
-    for (int out_c : {1, 7, 8, 9, 31, 33, 70}) {
-        for (int in_c : {1, 3, 17}) {
-            for (int k : {1, 3, 5}) {
-                const int stride = 1 + (out_c + in_c + k) % 2, dil = (k == 3 && in_c == 3) ? 2 : 1;
-                const bool same = (out_c + k) % 3 != 0;
-                fer_rt::conv_params p;
-                p.in_h = 11 + out_c % 3;
-                p.in_w = 9 + in_c % 4;
-                p.in_c = in_c;
-                p.out_c = out_c;
-                p.k_h = p.k_w = k;
-                p.stride_h = p.stride_w = stride;
-                p.dil_h = p.dil_w = dil;
-                p.act = (out_c + in_c) % 4;
-                fer_rt::fer_window_geometry(p.in_h, k, stride, dil, same, &p.out_h, &p.pad_top);
-                fer_rt::fer_window_geometry(p.in_w, k, stride, dil, same, &p.out_w, &p.pad_left);
-                const std::vector<float> x = rnd(static_cast<size_t>(p.in_h * p.in_w * in_c));
-                const std::vector<float> w = rnd(static_cast<size_t>(out_c * k * k * in_c)), b = rnd(static_cast<size_t>(out_c));
-                const size_t oc_pad = static_cast<size_t>(fer_rt::conv_padded_channels(out_c));
-                std::vector<float> packed(static_cast<size_t>(k * k * in_c) * oc_pad), bias_pad(oc_pad);
-                fer_rt::fer_conv2d_pack_f32(p, w.data(), b.data(), packed.data(), bias_pad.data());
-                const size_t n_out = static_cast<size_t>(p.out_h * p.out_w * out_c);
-                std::vector<float> ref(n_out + 8, 123.0f), got(n_out + 8, 123.0f);  // + canary
-                fer_rt::fer_conv2d_f32__ref(p, x.data(), w.data(), b.data(), ref.data());
-                fer_rt::fer_conv2d_f32__avx2(p, x.data(), packed.data(), bias_pad.data(), got.data());
-                const double tol = 1e-6 * std::sqrt(static_cast<double>(k * k * in_c)) * 4;
-                for (size_t i = 0; i < n_out + 8; ++i) {
-                    ASSERT_LE(std::fabs(got[i] - ref[i]), tol * (std::fabs(ref[i]) + 1.0))
-                        << "conv out_c " << out_c << " in_c " << in_c << " k " << k << " stride " << stride << " dil "
-                        << dil << (same ? " SAME" : " VALID") << " act " << p.act << " in " << p.in_h << "x" << p.in_w
-                        << ": element " << i << (i >= n_out ? " (past the end: written)" : "") << " got " << got[i]
-                        << " want " << ref[i];
-                }
-                ++n_cases;
-            }
-        }
-    }
     for (int n_in : {1, 7, 8, 15, 16, 17, 192, 1001}) {
         for (int n_out : {1, 7, 9}) {
             const std::vector<float> x = rnd(static_cast<size_t>(2 * n_in)), w = rnd(static_cast<size_t>(n_in * n_out)),
@@ -307,7 +271,7 @@ TEST(Kernels, Avx2MatchesReference) {
     }
     // The int8 convolutions (AVX2, AVX-VNNI): Kernels.Int8ConvTwinsMatchReference,
     // test-runtime-c.cpp, on the cases every target shares (tests/kernel-tester.h).
-    std::printf("[ avx2 ] %d float kernel cases match the reference\n", n_cases);
+    std::printf("[ avx2 ] %d float fully connected cases match the reference\n", n_cases);
 }
 #endif
 
