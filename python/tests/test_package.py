@@ -1,6 +1,8 @@
 """The installed package: models inside it, typing marker, docs, versions."""
 from pathlib import Path
 
+import pytest
+
 import fer
 
 
@@ -25,3 +27,13 @@ def test_public_api_is_documented():
         obj = getattr(fer, name)
         if callable(obj):
             assert obj.__doc__, f"fer.{name} has no docstring"
+
+
+def test_small_face_score_threshold_is_a_detector_setting(group_photo):
+    # the size-aware default keeps at least the faces one strict threshold keeps
+    default = fer.analyze(group_photo)
+    strict = fer.analyze(group_photo, detector=fer.Detector("yunet", small_face_score_threshold=0.83))
+    assert default and len(strict) <= len(default)
+    assert min(f.score for f in strict) >= 0.83
+    with pytest.raises(ValueError):
+        fer.analyze(group_photo, detector=fer.Detector("yunet", small_face_score_threshold=1.5))
