@@ -66,8 +66,8 @@ constexpr int k_dw_weight_words = 8192;
 constexpr int k_dw_max_channels = 1024;
 
 // One output pixel's channels [c_begin, C), the reference's arithmetic: the
-// taps inside the input, the zero point subtracted per tap (image borders,
-// the channels beyond the last block of 8).
+// taps inside the input, the zero point subtracted per tap (the channels
+// beyond the last block of 8, and shapes the fast path cannot take).
 void dw_s8_pixel(const conv_params & p, const quant_params & q, const int8_t * in, const int8_t * w,
                  const int32_t * bias, int b, int oy, int ox, int c_begin, int8_t * o) {
     const int C = p.out_c;
