@@ -131,11 +131,15 @@ struct detector_case {
     fer_detector * det;
     int long_side;  // YuNet input_long_side (0: default)
     float threshold;  // YuNet score threshold at every face size (0: the defaults, size-aware)
+    int min_size = 0;        // smallest face sought (0: the default pass)
+    int max_pass_pixels = 0; // YuNet's largest single pass (0: default)
 };
 
 std::vector<std::pair<rect, float>> detect(const detector_case & c, const cv::Mat & bgr) {
     fer_detect_params p = fer_detect_default_params();
     p.input_long_side = c.long_side;
+    p.min_size = c.min_size;
+    p.max_pass_pixels = c.max_pass_pixels;
     if (c.threshold > 0) {
         p.score_threshold = c.threshold;
         p.small_face_score_threshold = c.threshold;
@@ -197,6 +201,112 @@ int main(int argc, char ** argv) {
         return 2;
     }
     const bool speed_only = std::getenv("FER_BENCH_SPEED_ONLY") != nullptr;  // the timing table alone
+    if (std::getenv("FER_BENCH_SMALL") != nullptr) {
+        // Small faces (min face 24) in large photos: one full pass at the
+        // scale min_size asks for (the image itself: never enlarged) against
+        // the proposal cascade (forced: max_pass_pixels at its least), and the
+        // default 640 px pass. Recall over faces >= 24 / 32 / 64 px, precision
+        // over detections that high, time per photo.
+        const detector_case small_cases[] = {{"YuNet int8, long side 640 (default)", y8, 0, 0, 0, 0},
+                                             {"YuNet int8, one pass at long side 3600 (the largest the activation arena holds)", y8, 3600, 0, 24, 100000000},
+                                             {"YuNet int8, min face 24, proposal cascade", y8, 0, 0, 24, 65536}};
+        std::printf("## Small faces in large photos: 4000x3000 mosaics of 16 wider-val-dev photos (min face 24)\n\n");
+        std::printf("| detector | recall >= 24 px | precision >= 24 px | recall >= 32 px | precision >= 32 px | recall >= 64 px | precision >= 64 px | ms per photo |\n");
+        std::printf("|---|---:|---:|---:|---:|---:|---:|---:|\n");
+        // The large photos: 4x4 mosaics of the WIDER photos (each fitted into a
+        // 1000x750 cell: about their own size, so the faces stay sharp), 4000x3000
+        // each; their labels moved with them.
+        std::vector<std::pair<cv::Mat, std::vector<rect>>> mosaics;
+        for (size_t first = 0; first + 16 <= wider.size(); first += 16) {
+            cv::Mat m(3000, 4000, CV_8UC3, cv::Scalar(0, 0, 0));
+            std::vector<rect> labels;
+            for (size_t k = 0; k < 16; ++k) {
+                const photo & ph = wider[first + k];
+                cv::Mat img = cv::imread(ph.path);
+                if (img.empty()) continue;
+                const double f = std::min(1000.0 / img.cols, 750.0 / img.rows);
+                cv::resize(img, img, cv::Size(int(img.cols * f), int(img.rows * f)), 0, 0, cv::INTER_AREA);
+                const int ox = int(k % 4) * 1000, oy = int(k / 4) * 750;
+                img.copyTo(m(cv::Rect(ox, oy, img.cols, img.rows)));
+                for (const rect & r : ph.faces) labels.push_back({r.x * f + ox, r.y * f + oy, r.w * f, r.h * f});
+            }
+            mosaics.push_back({m, labels});
+        }
+        for (const detector_case & c : small_cases) {
+            tally t24, t32, t64;
+            double ms = 0;
+            for (const auto & mo : mosaics) {
+                const cv::Mat & img = mo.first;
+                const photo ph{"", mo.second};
+                const auto t0 = std::chrono::steady_clock::now();
+                const auto dets = detect(c, img);
+                ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+                score(ph.faces, dets, 24, t24);
+                score(ph.faces, dets, 32, t32);
+                score(ph.faces, dets, 64, t64);
+            }
+            auto pct = [](int a, int b) { return b ? 100.0 * a / b : 0.0; };
+            std::printf("| %s | %.1f%% (%d/%d) | %.1f%% | %.1f%% | %.1f%% | %.1f%% | %.1f%% | %.1f |\n", c.name,
+                        pct(t24.found, t24.faces), t24.found, t24.faces, pct(t24.true_det, t24.detections),
+                        pct(t32.found, t32.faces), pct(t32.true_det, t32.detections), pct(t64.found, t64.faces),
+                        pct(t64.true_det, t64.detections), ms / double(mosaics.size()));
+            std::fflush(stdout);
+        }
+        return 0;
+    }
+    if (std::getenv("FER_BENCH_SIZES") != nullptr) {
+        // Recall and false faces by face height at YuNet's input (labelled
+        // height x the scale of the pass): how small a face the int8 network
+        // still finds with the default, size-aware thresholds, pooled over
+        // four input scales of the WIDER photos. Chooses yunet.cpp's
+        // k_smallest_face (the size min_size faces are scaled to).
+        const double edges[] = {8, 12, 16, 20, 24, 32, 48, 1e9};
+        constexpr int n_buckets = 7;
+        int faces[n_buckets] = {}, found[n_buckets] = {}, dets[n_buckets] = {}, falses[n_buckets] = {};
+        auto bucket = [&](double h) {
+            for (int b = 0; b < n_buckets; ++b) {
+                if (h >= edges[b] && h < edges[b + 1]) return b;
+            }
+            return -1;
+        };
+        for (const photo & ph : wider) {
+            const cv::Mat img = cv::imread(ph.path);
+            if (img.empty()) continue;
+            for (const int long_side : {4096, 768, 512, 384, 256, 192}) {
+                const double s = std::min(1.0, double(long_side) / std::max(img.cols, img.rows));
+                const auto d = detect({"", y8, long_side, float(std::atof(std::getenv("FER_BENCH_SIZES")))}, img);
+                std::vector<int> taken(ph.faces.size(), 0);
+                for (const auto & det : d) {  // best score first: detections come sorted by NMS
+                    int best = -1;
+                    double best_iou = 0.4;
+                    for (size_t k = 0; k < ph.faces.size(); ++k) {
+                        const double v = iou(det.first, ph.faces[k]);
+                        if (!taken[k] && v >= best_iou) best_iou = v, best = int(k);
+                    }
+                    const int b = bucket(det.first.h * s);
+                    if (best >= 0) {
+                        taken[size_t(best)] = 1;
+                    } else if (b >= 0) {
+                        ++falses[b];
+                    }
+                    if (b >= 0) ++dets[b];
+                }
+                for (size_t k = 0; k < ph.faces.size(); ++k) {
+                    const int b = bucket(ph.faces[k].h * s);
+                    if (b < 0 || ph.faces[k].h < 48) continue;  // faces clear at full size, shrunk
+                    ++faces[b];
+                    found[b] += taken[k];
+                }
+            }
+        }
+        std::printf("## YuNet int8 by face height at its input (WIDER faces >= 48 px, shown at long sides 1024/768/512/384/256/192; default thresholds)\n\n");
+        std::printf("| face height at input | faces | recall | detections | unmatched |\n|---|---:|---:|---:|---:|\n");
+        for (int b = 0; b < n_buckets; ++b) {
+            std::printf("| %g-%g px | %d | %.1f%% | %d | %d |\n", edges[b], b + 1 < n_buckets ? edges[b + 1] : 0.0,
+                        faces[b], faces[b] ? 100.0 * found[b] / faces[b] : 0.0, dets[b], falses[b]);
+        }
+        return 0;
+    }
     if (!speed_only) {
     std::printf("## Accuracy (IoU >= 0.4, one-to-one)\n\n");
     std::printf("| detector | set | recall >= 32 px | precision >= 32 px | recall >= 64 px | precision >= 64 px | false faces on dogs.jpg |\n");

@@ -80,15 +80,23 @@ typedef struct fer_detect_params {
     // that still scores low is seldom a face (docs/face-detection.md). Set it
     // to score_threshold or above for one threshold at every size.
     float small_face_score_threshold;
+    // YuNet only: the most pixels one YuNet pass may take (0: 2,000,000, about
+    // 1632x1224). When the pass that min_size asks for is larger (small faces
+    // in a large photo), YuNet instead runs a proposal pass at half that scale
+    // and checks each candidate at the full scale on a small tile around it
+    // (docs/face-detection.md, "Small faces in large photos").
+    int32_t max_pass_pixels;
 } fer_detect_params;
 
 // Twice the size min_size faces are scaled to in YuNet's input (32 px).
 #define FER_YUNET_SMALL_FACE_PX 64
+// The least max_pass_pixels accepted (256x256: one proposal tile must fit).
+#define FER_YUNET_MIN_PASS_PIXELS 65536
 
 // scale_factor 1.1, min_neighbors 3, min_size 0, max_size 0 (OpenCV's defaults);
 // score_threshold 0.83 and small_face_score_threshold 0.6 (WIDER faces >= 64 px:
 // 87% recall at 98% precision, no false face on the dog photo;
-// docs/face-detection.md has other values), nms_threshold 0.3, input_long_side 0.
+// docs/face-detection.md has other values), nms_threshold 0.3, input_long_side 0, max_pass_pixels 0.
 fer_detect_params fer_detect_default_params(void);
 
 // How a detector is loaded: where the reason of a failure goes.

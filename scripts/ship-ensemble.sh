@@ -26,8 +26,12 @@ for run in "$@"; do
   name="$(basename "$run")"
   out="$models/teacher-${name%%-*}-int8.tflite"   # t1-fernet-s101 -> teacher-t1-int8.tflite
   echo "ship-ensemble: exporting $run -> $out"
+  # --min-agreement 0.98, not the default model's 0.99: a member counts through
+  # the ensemble's mean, whose accuracy is measured below after export (session
+  # 8: t1 agreed on 988 of 1000 faces with 1000 or 3000 calibration faces, its
+  # int8 accuracy on them 78.5% against libtorch's 78.3%).
   "$fer" export --model "$run" --int8 --name "fernet-teacher-${name%%-*}" --calibration "$data" \
-         --check-data "$data" --check-split Training --check-max 1000 --out "$out"
+         --check-data "$data" --check-split Training --check-max 1000 --min-agreement 0.98 --out "$out"
   members+=("$(basename "$out")")
 done
 list="$models/ensemble.txt"

@@ -460,11 +460,82 @@ TEST(Detect, TinyZeroAndHugeImages) {
         q.small_face_score_threshold = t;
         EXPECT_EQ(fer_detector_detect(d.d, px.data(), 64, 64, 64, &q, b, 4, &n), FER_DETECT_ERR_ARGUMENT) << t;
     }
+    for (int32_t m : {-1, 1, FER_YUNET_MIN_PASS_PIXELS - 1}) {  // YuNet's largest pass: 0 (default) or >= 256x256
+        q = p;
+        q.max_pass_pixels = m;
+        EXPECT_EQ(fer_detector_detect(d.d, px.data(), 64, 64, 64, &q, b, 4, &n), FER_DETECT_ERR_ARGUMENT) << m;
+    }
+    q = p;
+    q.max_pass_pixels = FER_YUNET_MIN_PASS_PIXELS;
+    EXPECT_EQ(fer_detector_detect(d.d, px.data(), 64, 64, 64, &q, b, 4, &n), FER_DETECT_OK);
     q = p;
     q.min_size = 100;  // larger than the image: no scale qualifies, no face (OpenCV would scan scale 1)
     EXPECT_EQ(fer_detector_detect(d.d, px.data(), 64, 64, 64, &q, b, 4, &n), FER_DETECT_OK);
     EXPECT_EQ(n, 0);
     EXPECT_STREQ(fer_detect_status_name(FER_DETECT_ERR_TOO_LARGE), "image too large");
+}
+
+// ---- YuNet: small faces in a large photo ----
+
+// The project's group photo shrunk so its five faces are 30-45 px, twelve
+// times over a 2400x1800 canvas, plus one copy enlarged (faces of about
+// 150 px). With min face 24 the pass min_size asks for (the image itself,
+// 4.3 MP) is over the default max_pass_pixels (2 MP), so YuNet runs the
+// proposal cascade; it must find what that one pass finds (forced with a
+// larger max_pass_pixels), where the default 640 px pass finds few.
+TEST(YunetCascade, SmallFacesInALargePhotoMatchTheFullPass) {
+    const cv::Mat group = cv::imread(k_source_dir + "/samples/group-photo.jpg", cv::IMREAD_COLOR);
+    ASSERT_FALSE(group.empty());
+    cv::Mat canvas(1800, 2400, CV_8UC3, cv::Scalar(120, 125, 130));
+    cv::Mat small;
+    cv::resize(group, small, cv::Size(), 0.38, 0.38, cv::INTER_AREA);
+    for (int k = 0; k < 12; ++k) {
+        small.copyTo(canvas(cv::Rect(60 + (k % 4) * 420, 80 + (k / 4) * 260, small.cols, small.rows)));
+    }
+    cv::Mat big;
+    cv::resize(group, big, cv::Size(), 1.5, 1.5, cv::INTER_LINEAR);
+    big.copyTo(canvas(cv::Rect(2400 - big.cols - 20, 1800 - big.rows - 20, big.cols, big.rows)));
+    detector_ptr d(fer_detector_load_from_file((k_source_dir + "/models/yunet-int8.tflite").c_str(), nullptr, nullptr, 0));
+    ASSERT_NE(d.d, nullptr);
+    auto run = [&](int min_size, int max_pass_pixels) {
+        fer_detect_params p = fer_detect_default_params();
+        p.min_size = min_size;
+        p.max_pass_pixels = max_pass_pixels;
+        std::vector<fer_box> boxes(256);
+        int32_t n = 0;
+        EXPECT_EQ(fer_detector_detect_image(d.d, canvas.data, canvas.cols, canvas.rows, int32_t(canvas.step),
+                                            FER_PIXEL_BGR, &p, boxes.data(), int32_t(boxes.size()), &n),
+                  FER_DETECT_OK);
+        boxes.resize(size_t(std::min<int32_t>(n, 256)));
+        return boxes;
+    };
+    const auto one_pass = run(24, 100000000), cascade = run(24, 0), coarse = run(0, 0);
+    auto iou = [](const fer_box & a, const fer_box & b) {
+        const double ix = std::max(0, std::min(a.x + a.width, b.x + b.width) - std::max(a.x, b.x));
+        const double iy = std::max(0, std::min(a.y + a.height, b.y + b.height) - std::max(a.y, b.y));
+        return ix * iy / (double(a.width) * a.height + double(b.width) * b.height - ix * iy);
+    };
+    auto matched = [&](const std::vector<fer_box> & of, const std::vector<fer_box> & in) {
+        int m = 0;
+        for (const fer_box & a : of) {
+            bool hit = false;
+            for (const fer_box & b : in) hit = hit || iou(a, b) >= 0.5;
+            m += hit;
+        }
+        return m;
+    };
+    std::printf("one pass %zu, cascade %zu (%d matched), default %zu faces\n", one_pass.size(), cascade.size(), matched(one_pass, cascade), coarse.size());
+    ASSERT_GE(one_pass.size(), 60u) << "the full pass should find nearly all 65 faces";
+    EXPECT_GE(matched(one_pass, cascade), int(one_pass.size()) * 95 / 100) << "cascade " << cascade.size();
+    EXPECT_LE(cascade.size(), one_pass.size() + 3) << "no crop of a face counted twice";
+    int large = 0;
+    for (const fer_box & b : cascade) large += b.height >= 100;  // the small copies: under 60 px
+    EXPECT_EQ(large, 5) << "the enlarged copy's faces";
+    EXPECT_LT(coarse.size(), one_pass.size() / 2) << "the default 640 px pass should miss the small faces";
+    for (const fer_box & b : cascade) {
+        EXPECT_EQ(b.n_landmarks, 5);
+        EXPECT_GE(b.width, 24);
+    }
 }
 
 // ---- cascade readers: untrusted input ----

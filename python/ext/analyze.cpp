@@ -18,7 +18,7 @@ fer_pipeline_params params_from(const py::dict & o) {
     static const char * const known[] = {"min_face",        "max_faces",     "min_confidence", "tta",
                                          "align",           "score_threshold", "nms_threshold", "scale_factor",
                                          "min_neighbors",   "max_size",      "input_long_side", "crop_scale",
-                                         "crop_shift_y",    "small_face_score_threshold"};
+                                         "crop_shift_y",    "small_face_score_threshold", "max_pass_pixels"};
     for (auto kv : o) {
         const std::string k = py::str(kv.first);
         if (std::find_if(std::begin(known), std::end(known), [&](const char * n) { return k == n; }) == std::end(known)) {
@@ -35,6 +35,7 @@ fer_pipeline_params params_from(const py::dict & o) {
         get<float>(o, "small_face_score_threshold", p.detect.small_face_score_threshold);
     p.detect.nms_threshold = get<float>(o, "nms_threshold", p.detect.nms_threshold);
     p.detect.input_long_side = get<int32_t>(o, "input_long_side", p.detect.input_long_side);
+    p.detect.max_pass_pixels = get<int32_t>(o, "max_pass_pixels", p.detect.max_pass_pixels);
     p.max_faces = get<int32_t>(o, "max_faces", p.max_faces);
     p.min_confidence = get<float>(o, "min_confidence", p.min_confidence);
     p.tta = get<int>(o, "tta", FER_TTA_NONE);

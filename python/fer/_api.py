@@ -118,11 +118,13 @@ class Detector:
     settings (defaults as the fer command's): score_threshold (YuNet, 0.83),
     small_face_score_threshold (YuNet, 0.6: faces it sees under 64 px),
     nms_threshold (YuNet, 0.3), input_long_side (YuNet, 0: from min_face),
+    max_pass_pixels (YuNet, 0: 2,000,000; above it small faces are found by a
+    proposal pass and tiles),
     scale_factor (Haar, 1.1), min_neighbors (Haar, 3), max_size (0: the picture).
     A broken file raises fer.DetectorError."""
 
     _SETTINGS = ("score_threshold", "small_face_score_threshold", "nms_threshold", "input_long_side", "scale_factor",
-                 "min_neighbors", "max_size")
+                 "min_neighbors", "max_size", "max_pass_pixels")
 
     def __init__(self, detector: Optional[PathLike] = None, **settings: Any):
         unknown = set(settings) - set(self._SETTINGS)

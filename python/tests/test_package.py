@@ -37,3 +37,16 @@ def test_small_face_score_threshold_is_a_detector_setting(group_photo):
     assert min(f.score for f in strict) >= 0.83
     with pytest.raises(ValueError):
         fer.analyze(group_photo, detector=fer.Detector("yunet", small_face_score_threshold=1.5))
+
+
+def test_max_pass_pixels_switches_to_the_proposal_cascade(group_photo):
+    # min face 24 asks for the photo itself (640x384 at YuNet's input); below
+    # that, YuNet finds the faces with a proposal pass and tiles instead
+    one_pass = fer.analyze(group_photo, min_face=24)
+    cascade = fer.analyze(group_photo, min_face=24, detector=fer.Detector("yunet", max_pass_pixels=65536))
+    assert len(one_pass) >= 4 and len(cascade) == len(one_pass)
+    for a in one_pass:
+        assert any(abs(a.box[0] - b.box[0]) <= a.box[2] // 4 and abs(a.box[1] - b.box[1]) <= a.box[3] // 4
+                   for b in cascade)
+    with pytest.raises(ValueError):
+        fer.analyze(group_photo, detector=fer.Detector("yunet", max_pass_pixels=1000))

@@ -84,6 +84,7 @@ fer_detect_params fer_detect_default_params(void) {
     p.small_face_score_threshold = 0.6f;
     p.nms_threshold = 0.3f;
     p.input_long_side = 0;
+    p.max_pass_pixels = 0;
     return p;
 }
 
@@ -211,7 +212,8 @@ fer_detect_status check_call(const fer_detector * det, const uint8_t * px, int32
         !(params->score_threshold >= 0.0f && params->score_threshold <= 1.0f) ||
         !(params->small_face_score_threshold >= 0.0f && params->small_face_score_threshold <= 1.0f) ||
         !(params->nms_threshold >= 0.0f && params->nms_threshold <= 1.0f) || params->input_long_side < 0 ||
-        params->input_long_side > 8192) {
+        params->input_long_side > 8192 || params->max_pass_pixels < 0 ||
+        (params->max_pass_pixels > 0 && params->max_pass_pixels < FER_YUNET_MIN_PASS_PIXELS)) {
         return FER_DETECT_ERR_ARGUMENT;
     }
     if (width > FER_DETECT_MAX_SIDE || height > FER_DETECT_MAX_SIDE ||
