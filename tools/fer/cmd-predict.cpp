@@ -189,7 +189,7 @@ int cmd_predict(int argc, char ** argv) {
     a.flag("csv", "print CSV, one row per face");
     a.option("out", "DIR", "write annotated images there (box, label, confidence)");
     a.flag("cam", "with --out: overlay each face's class activation map");
-    a.option("min-face", "PX", "smallest face side in pixels (0: the cascade window, 24)", "0");
+    a.option("min-face", "PX", "smallest face side in pixels (0: YuNet from about 1/20 of the long side, Haar its 24 px window; YuNet finds small faces in large photos by a proposal pass and tiles)", "0");
     a.option("max-faces", "N", "classify at most N faces per image, largest first (0: all)", "0");
     a.option("min-confidence", "P", "faces below this confidence are reported as uncertain", "0");
     add_quality_options(a);
