@@ -180,6 +180,34 @@ void fer_conv2d_pack_s8_vnni(const conv_params & p, int in_zp, const int8_t * w_
     }
 }
 
+bool fer_conv2d_s8_row_runs(const conv_params & p, conv_params * runs) {
+    if (p.in_c % 2 == 0 || p.dil_w != 1 || (p.stride_w * p.in_c) % 2 || (p.pad_left * p.in_c) % 2 ||
+        (p.in_w * p.in_c) % 2 || p.k_w * p.in_c > 64) {
+        return false;
+    }
+    *runs = p;
+    runs->in_c = 2;
+    runs->in_w = p.in_w * p.in_c / 2;
+    runs->k_w = (p.k_w * p.in_c + 1) / 2;
+    runs->stride_w = p.stride_w * p.in_c / 2;
+    runs->pad_left = p.pad_left * p.in_c / 2;
+    return true;
+}
+
+void fer_conv2d_s8_row_run_weights(const conv_params & p, const conv_params & runs, const int8_t * w_ohwi,
+                                   int8_t * w_runs) {
+    const int row = p.k_w * p.in_c, run_row = runs.k_w * runs.in_c;  // values of one kernel row
+    for (int oc = 0; oc < p.out_c; ++oc) {
+        for (int ky = 0; ky < p.k_h; ++ky) {
+            const int8_t * src = w_ohwi + (static_cast<size_t>(oc) * p.k_h + ky) * row;  // (kx, c) is one run
+            int8_t * dst = w_runs + (static_cast<size_t>(oc) * p.k_h + ky) * run_row;
+            for (int v = 0; v < run_row; ++v) {
+                dst[v] = v < row ? src[v] : 0;
+            }
+        }
+    }
+}
+
 void fer_conv2d_s8_window(const conv_params & p, int * rows, int * cols) {
     *rows = (p.out_h - 1) * p.stride_h + (p.k_h - 1) * p.dil_h + 1;
     *cols = (p.out_w - 1) * p.stride_w + (p.k_w - 1) * p.dil_w + 1;

@@ -189,6 +189,19 @@ void fer_conv2d_pack_s8(const conv_params & p, const int8_t * w_ohwi, const int3
 // the input rewritten as zero-padded int16 pairs over the window the outputs
 // read, so the inner loop has no bounds checks; src/conv-s8-tiles.h). Plain
 // C++ (kernels-ref.cpp): the WebAssembly kernel uses the same scratch.
+// An RGB stem (3 input channels, stride 2, no horizontal padding): its
+// input pixels fill the int16-pair words poorly (3 values in 2 words), so
+// the pair tiles run it as the same convolution over each input row read as
+// one run of values: 2 "channels" (one word) a column, a kernel k_w x in_c
+// values wide (rounded up to whole words; the extra value's weight is 0), a
+// stride of stride_w x in_c / 2 words. Exact: the same products, summed in
+// another order (integer sums). True, with the run geometry in *runs and
+// the weights rewritten (OHWI of the run geometry, fer_conv2d_s8_row_run_weights)
+// when p qualifies: odd in_c, dil_w 1, and stride_w, pad_left and in_w each
+// giving whole words (x in_c even).
+bool fer_conv2d_s8_row_runs(const conv_params & p, conv_params * runs);
+void fer_conv2d_s8_row_run_weights(const conv_params & p, const conv_params & runs, const int8_t * w_ohwi,
+                                   int8_t * w_runs);
 void fer_conv2d_s8_window(const conv_params & p, int * rows, int * cols);
 size_t fer_conv2d_s8_scratch(const conv_params & p, int channels_per_word);
 void fer_conv2d_s8__avx2(const conv_params & p, const quant_params & q, const int8_t * in, const int16_t * w_packed,

@@ -39,11 +39,24 @@ struct conv_s8_variant {
                 const int32_t * bias, const float * scale, int8_t * out, int32_t * scratch);
 };
 
-// The int16-pair packing and a kernel taking it (AVX2, NEON, WASM SIMD128).
+// Cases run_int16_pairs ran as row runs (fer_conv2d_s8_row_runs): a test
+// asserts some did, so the rewrite is covered.
+inline int row_run_cases = 0;
+
+// The int16-pair packing and a kernel taking it (AVX2, NEON, WASM SIMD128),
+// through the row-run rewrite where the runtime takes it (src/ops/op-conv-2d.cpp).
 template <void (*Kernel)(const fer_rt::conv_params &, const fer_rt::quant_params &, const int8_t *, const int16_t *,
                          const int32_t *, const float *, int8_t *, int32_t *)>
-void run_int16_pairs(const fer_rt::conv_params & p, const fer_rt::quant_params & q, const int8_t * x, const int8_t * w,
-                     const int32_t * bias, const float * scale, int8_t * out, int32_t * scratch) {
+void run_int16_pairs(const fer_rt::conv_params & p0, const fer_rt::quant_params & q, const int8_t * x,
+                     const int8_t * w, const int32_t * bias, const float * scale, int8_t * out, int32_t * scratch) {
+    fer_rt::conv_params p = p0;
+    std::vector<int8_t> w_runs;
+    if (fer_rt::fer_conv2d_s8_row_runs(p0, &p)) {
+        ++row_run_cases;
+        w_runs.resize(static_cast<size_t>(p.out_c * p.k_h * p.k_w * p.in_c));
+        fer_rt::fer_conv2d_s8_row_run_weights(p0, p, w, w_runs.data());
+        w = w_runs.data();
+    }
     const size_t oc_pad = static_cast<size_t>(fer_rt::conv_padded_channels(p.out_c));
     std::vector<int16_t> wp(static_cast<size_t>(p.k_h * p.k_w * ((p.in_c + 1) / 2)) * oc_pad * 2);
     std::vector<int32_t> bp(oc_pad);

@@ -315,7 +315,9 @@ TEST(Kernels, Int8ConvTwinsMatchReference) {
     if (fer_rt::fer_cpu_has_avx2_fma()) {
         const fer_kernel_test::conv_s8_variant avx2 = {
             "avx2", 2, fer_kernel_test::run_int16_pairs<fer_rt::fer_conv2d_s8__avx2>};
+        const int runs_before = fer_kernel_test::row_run_cases;
         EXPECT_EQ(fer_kernel_test::check_conv_s8(avx2), 0);
+        EXPECT_GT(fer_kernel_test::row_run_cases, runs_before) << "no case took the row-run rewrite";
         ++variants;
     }
 #endif
@@ -339,6 +341,42 @@ TEST(Kernels, Int8ConvTwinsMatchReference) {
     if (variants == 0) {
         GTEST_SKIP() << "no optimised int8 convolution runs on this build and CPU";
     }
+}
+
+// Which int8 convolutions take the row-run rewrite (fer_conv2d_s8_row_runs):
+// YuNet's RGB stem (3x3, stride 2, padded by its own PAD op) does, with the
+// geometry worked out by hand; a grey stem at stride 1 and odd padding do not.
+TEST(Kernels, RowRunsTakeTheRgbStem) {
+    fer_rt::conv_params p;
+    p.in_h = 194, p.in_w = 258, p.in_c = 3, p.out_h = 96, p.out_w = 128, p.out_c = 16;
+    p.k_h = p.k_w = 3, p.stride_h = p.stride_w = 2;
+    fer_rt::conv_params r;
+    ASSERT_TRUE(fer_rt::fer_conv2d_s8_row_runs(p, &r));
+    EXPECT_EQ(r.in_c, 2);         // one word a column
+    EXPECT_EQ(r.in_w, 387);       // 258 x 3 values
+    EXPECT_EQ(r.k_w, 5);          // 9 values and a zero
+    EXPECT_EQ(r.stride_w, 3);     // 6 values an output
+    EXPECT_EQ(r.out_w, 128);
+    EXPECT_EQ(r.k_h, 3);
+    const std::vector<int8_t> w = [] {
+        std::vector<int8_t> v(16 * 3 * 3 * 3);
+        for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<int8_t>(i % 251 - 125);
+        return v;
+    }();
+    std::vector<int8_t> wr(16 * 3 * 5 * 2);
+    fer_rt::fer_conv2d_s8_row_run_weights(p, r, w.data(), wr.data());
+    EXPECT_EQ(wr[10 * 3 + 0], w[27 * 1 + 0]);       // output 1, row 0, value 0: kx 0, channel 0
+    EXPECT_EQ(wr[(5 * 3 + 2) * 10 + 8], w[(5 * 3 + 2) * 9 + 8]);  // output 5, row 2, value 8: kx 2, channel 2
+    EXPECT_EQ(wr[(5 * 3 + 2) * 10 + 9], 0);          // the padding value
+    fer_rt::conv_params q = p;
+    q.in_c = 1, q.stride_w = 1;   // fernet's grey stem: odd word offsets
+    EXPECT_FALSE(fer_rt::fer_conv2d_s8_row_runs(q, &r));
+    q = p;
+    q.pad_left = 1;               // 3 values of padding: half a word
+    EXPECT_FALSE(fer_rt::fer_conv2d_s8_row_runs(q, &r));
+    q = p;
+    q.in_c = 4;                   // even channel counts already fill their words
+    EXPECT_FALSE(fer_rt::fer_conv2d_s8_row_runs(q, &r));
 }
 
 // One status enum and one error style across fer.h, fer-detect.h and

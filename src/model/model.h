@@ -72,6 +72,7 @@ struct rt_op {
     // weights repacked at load for an optimised kernel
     std::vector<float> packed, bias_padded;  // conv: HWIO weights for fer_conv2d_f32__avx2
     std::vector<int16_t> packed8;            // int8 conv: weights for fer_conv2d_s8__{avx2,neon,wasm128}
+    conv_params conv_tiles;                  // int8 conv: the geometry those tiles run (fer_conv2d_s8_row_runs)
     std::vector<int8_t> packed_vnni;         // int8 conv: weights for fer_conv2d_s8__avxvnni
     std::vector<int32_t> bias32_padded;
     std::vector<float> scale_padded;

@@ -106,7 +106,7 @@ void eval_f32_narrow_avx2(fer_context * c, const rt_op & op) {
     fer_conv2d_f32_narrow__avx2(op.conv, c->cptr(op.in[0]), c->cptr(op.in[1]), c->opt_f32(op.in[2]), c->ptr(op.out));
 }
 void eval_s8_avx2(fer_context * c, const rt_op & op) {
-    fer_conv2d_s8__avx2(op.conv, op_quant(op), c->p8(op.in[0]), op.packed8.data(), op.bias32_padded.data(),
+    fer_conv2d_s8__avx2(op.conv_tiles, op_quant(op), c->p8(op.in[0]), op.packed8.data(), op.bias32_padded.data(),
                         op.scale_padded.data(), c->p8(op.out), c->scratch);
 }
 #endif
@@ -118,7 +118,7 @@ void eval_s8_avxvnni(fer_context * c, const rt_op & op) {
 #endif
 #ifdef __aarch64__
 void eval_s8_neon(fer_context * c, const rt_op & op) {
-    fer_conv2d_s8__neon(op.conv, op_quant(op), c->p8(op.in[0]), op.packed8.data(), op.bias32_padded.data(),
+    fer_conv2d_s8__neon(op.conv_tiles, op_quant(op), c->p8(op.in[0]), op.packed8.data(), op.bias32_padded.data(),
                         op.scale_padded.data(), c->p8(op.out), c->scratch);
 }
 #endif
@@ -127,7 +127,7 @@ void eval_f32_wasm128(fer_context * c, const rt_op & op) {
     fer_conv2d_f32__wasm128(op.conv, c->cptr(op.in[0]), c->cptr(op.in[1]), c->opt_f32(op.in[2]), c->ptr(op.out));
 }
 void eval_s8_wasm128(fer_context * c, const rt_op & op) {
-    fer_conv2d_s8__wasm128(op.conv, op_quant(op), c->p8(op.in[0]), op.packed8.data(), op.bias32_padded.data(),
+    fer_conv2d_s8__wasm128(op.conv_tiles, op_quant(op), c->p8(op.in[0]), op.packed8.data(), op.bias32_padded.data(),
                            op.scale_padded.data(), c->p8(op.out), c->scratch);
 }
 #endif
@@ -141,6 +141,7 @@ void select_s8(fer_model & m, rt_op & op) {
         return;
     }
     const int per_word = ks.vnni ? 4 : 2;
+    op.conv_tiles = p;
     const size_t oc_pad = static_cast<size_t>(conv_padded_channels(p.out_c));
     const size_t n_packed = static_cast<size_t>(p.k_h) * static_cast<size_t>(p.k_w) *
                             static_cast<size_t>((p.in_c + per_word - 1) / per_word) * oc_pad * per_word;
@@ -156,8 +157,20 @@ void select_s8(fer_model & m, rt_op & op) {
         op.eval = eval_s8_avxvnni;
 #endif
     } else {
-        op.packed8.assign(n_packed, 0);
-        fer_conv2d_pack_s8(p, w, b, op.scale.data(), op.packed8.data(), op.bias32_padded.data(),
+        // an RGB stem runs over rows read as runs of values (fer_conv2d_s8_row_runs: 15 words a pixel
+        // instead of 18 for YuNet's, and the scratch filled by one contiguous conversion)
+        std::vector<int8_t> w_runs;
+        if (fer_conv2d_s8_row_runs(p, &op.conv_tiles)) {
+            w_runs.resize(static_cast<size_t>(p.out_c) * static_cast<size_t>(p.k_h) *
+                          static_cast<size_t>(op.conv_tiles.k_w) * 2);
+            fer_conv2d_s8_row_run_weights(p, op.conv_tiles, w, w_runs.data());
+            w = w_runs.data();
+        }
+        const conv_params & pt = op.conv_tiles;
+        op.packed8.assign(static_cast<size_t>(pt.k_h) * static_cast<size_t>(pt.k_w) *
+                              static_cast<size_t>((pt.in_c + 1) / 2) * oc_pad * 2,
+                          0);
+        fer_conv2d_pack_s8(pt, w, b, op.scale.data(), op.packed8.data(), op.bias32_padded.data(),
                            op.scale_padded.data());
 #ifdef FER_HAVE_AVX2
         if (ks.avx2) {
@@ -176,7 +189,7 @@ void select_s8(fer_model & m, rt_op & op) {
 #endif
     }
     // every optimised int8 convolution rewrites its input into the context's scratch
-    m.scratch_words = std::max(m.scratch_words, fer_conv2d_s8_scratch(p, per_word));
+    m.scratch_words = std::max(m.scratch_words, fer_conv2d_s8_scratch(op.conv_tiles, per_word));
 }
 
 void select(fer_model & m, rt_op & op) {
