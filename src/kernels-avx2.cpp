@@ -285,6 +285,28 @@ void dw_s8_pixel(const conv_params & p, const quant_params & q, const int8_t * c
 }
 
 
+// A 3x3 window's 16 channels from x (its top-left tap; taps dx apart in a row,
+// rows dy apart): the nine taps in four pairs and one lone tap (paired with
+// zeros), against weights interleaved as the general loop's (wp: pair j's
+// two vectors at wp + j * step). The general loop's arithmetic unrolled, with
+// the tap offsets fixed: YuNet's depthwise layers are all 3x3.
+inline void dw_s8_3x3_sums(const int8_t * x, size_t dx, size_t dy, const __m256i * wp, size_t step, __m256i & acc_a,
+                           __m256i & acc_b) {
+    auto tap = [&](size_t off) {
+        return _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(x + off)));
+    };
+    auto pair = [&](__m256i xa, __m256i xb, const __m256i * w) {
+        acc_a = _mm256_add_epi32(acc_a, _mm256_madd_epi16(_mm256_unpacklo_epi16(xa, xb), _mm256_load_si256(w)));
+        acc_b = _mm256_add_epi32(acc_b, _mm256_madd_epi16(_mm256_unpackhi_epi16(xa, xb), _mm256_load_si256(w + 1)));
+    };
+    acc_a = _mm256_madd_epi16(_mm256_unpacklo_epi16(tap(0), tap(dx)), _mm256_load_si256(wp));
+    acc_b = _mm256_madd_epi16(_mm256_unpackhi_epi16(tap(0), tap(dx)), _mm256_load_si256(wp + 1));
+    pair(tap(2 * dx), tap(dy), wp + step);
+    pair(tap(dy + dx), tap(dy + 2 * dx), wp + 2 * step);
+    pair(tap(2 * dy), tap(2 * dy + dx), wp + 3 * step);
+    pair(tap(2 * dy + 2 * dx), _mm256_setzero_si256(), wp + 4 * step);
+}
+
 // Working memory of the fast path, on the stack (a kernel allocates nothing):
 // interleaved weights and folded biases of up to this many int16 / int32.
 constexpr int k_dw_s8_weight_words = 8192;
@@ -330,11 +352,33 @@ void fer_dwconv2d_s8__avx2(const conv_params & p, const quant_params & q, const 
     const __m256i ozp = _mm256_set1_epi32(q.out_zp);
     const __m256 vlo = _mm256_set1_ps(static_cast<float>(q.act_min - q.out_zp));
     const __m256 vhi = _mm256_set1_ps(static_cast<float>(q.act_max - q.out_zp));
+    const bool k3x3 = fast && p.k_h == 3 && p.k_w == 3 && p.dil_h == 1 && p.dil_w == 1;
     for (int b = 0; b < p.n; ++b) {
         for (int oy = 0; oy < p.out_h; ++oy) {
             const bool row_full = oy >= y_lo && oy < y_hi;
             for (int ox = 0; ox < p.out_w; ++ox) {
                 int8_t * o = out + ((static_cast<size_t>(b) * p.out_h + oy) * p.out_w + ox) * C;
+                if (k3x3 && row_full && ox >= x_lo && ox < x_hi) {
+                    // the row's interior run, 3x3: every window inside the input
+                    const size_t dx = static_cast<size_t>(C), dy = static_cast<size_t>(p.in_w) * C;
+                    const size_t step_in = static_cast<size_t>(p.stride_w) * C;
+                    const int8_t * x0 = in + ((static_cast<size_t>(b) * p.in_h + (oy * p.stride_h - p.pad_top)) *
+                                                  p.in_w + (ox * p.stride_w - p.pad_left)) * C;
+                    for (; ox < x_hi; ++ox, x0 += step_in, o += C) {
+                        for (int c = 0; c < c16; c += 16) {
+                            __m256i acc_a, acc_b;
+                            dw_s8_3x3_sums(x0 + c, dx, dy, reinterpret_cast<const __m256i *>(wi + static_cast<size_t>(c) * 2),
+                                           static_cast<size_t>(c16 / 8), acc_a, acc_b);
+                            dw_s8_store16(acc_a, acc_b, folded + c, q.scale + c, vlo, vhi, ozp, o + c);
+                        }
+                        if (c16 < C) {  // the last channels, general path
+                            const int n = window_taps(p, in, b, oy, ox, xs, ts);
+                            dw_s8_pixel(p, q, xs, ts, n, w, bias, o, c16);
+                        }
+                    }
+                    --ox;  // the loop's ++ox moves on past the run
+                    continue;
+                }
                 if (!fast) {
                     const int n = window_taps(p, in, b, oy, ox, xs, ts);
                     dw_s8_pixel(p, q, xs, ts, n, w, bias, o);
