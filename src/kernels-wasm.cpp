@@ -90,6 +90,30 @@ void dw_s8_pixel(const conv_params & p, const quant_params & q, const int8_t * i
 // interleaved as int16 pairs against the two taps' interleaved weights
 // (i32x4.dot_i16x8_s), the zero point's share folded into the bias once per
 // call (exact integer arithmetic), then the reference's requantisation.
+namespace {
+
+// A 3x3 window's 8 channels from x (its top-left tap; taps dx apart in a row,
+// rows dy apart), added to acc_lo / acc_hi: the nine taps in four pairs and
+// one lone tap, against weights interleaved as the general loop's (pair j at
+// wp + j * step int16). The general loop unrolled with the tap offsets fixed
+// (YuNet's depthwise layers are all 3x3).
+inline void dw_s8_3x3_sums(const int8_t * x, size_t dx, size_t dy, const int16_t * wp, size_t step, v128_t & acc_lo,
+                           v128_t & acc_hi) {
+    auto pair = [&](const v128_t xa, const v128_t xb, const int16_t * w) {
+        acc_lo = wasm_i32x4_add(acc_lo, wasm_i32x4_dot_i16x8(wasm_i16x8_shuffle(xa, xb, 0, 8, 1, 9, 2, 10, 3, 11),
+                                                             wasm_v128_load(w)));
+        acc_hi = wasm_i32x4_add(acc_hi, wasm_i32x4_dot_i16x8(wasm_i16x8_shuffle(xa, xb, 4, 12, 5, 13, 6, 14, 7, 15),
+                                                             wasm_v128_load(w + 8)));
+    };
+    pair(wasm_i16x8_load8x8(x), wasm_i16x8_load8x8(x + dx), wp);
+    pair(wasm_i16x8_load8x8(x + 2 * dx), wasm_i16x8_load8x8(x + dy), wp + step);
+    pair(wasm_i16x8_load8x8(x + dy + dx), wasm_i16x8_load8x8(x + dy + 2 * dx), wp + 2 * step);
+    pair(wasm_i16x8_load8x8(x + 2 * dy), wasm_i16x8_load8x8(x + 2 * dy + dx), wp + 3 * step);
+    pair(wasm_i16x8_load8x8(x + 2 * dy + 2 * dx), wasm_i16x8_splat(0), wp + 4 * step);
+}
+
+}  // namespace
+
 void fer_dwconv2d_s8__wasm128(const conv_params & p, const quant_params & q, const int8_t * in, const int8_t * w,
                               const int32_t * bias, int8_t * out) {
     const int C = p.out_c, c8 = C / 8 * 8, taps = p.k_h * p.k_w, pairs = (taps + 1) / 2;
@@ -122,11 +146,33 @@ void fer_dwconv2d_s8__wasm128(const conv_params & p, const quant_params & q, con
     const int8_t * tap[k_dw_max_taps];
     const float lo = static_cast<float>(q.act_min - q.out_zp), hi = static_cast<float>(q.act_max - q.out_zp);
     const v128_t zero = wasm_i16x8_splat(0);
+    const bool k3x3 = fast && p.k_h == 3 && p.k_w == 3 && p.dil_h == 1 && p.dil_w == 1;
     for (int b = 0; b < p.n; ++b) {
         for (int oy = 0; oy < p.out_h; ++oy) {
             const bool row_full = oy >= y_lo && oy < y_hi;
             for (int ox = 0; ox < p.out_w; ++ox) {
                 int8_t * o = out + ((static_cast<size_t>(b) * p.out_h + oy) * p.out_w + ox) * C;
+                if (k3x3 && row_full && ox >= x_lo && ox < x_hi) {
+                    // the row's interior run, 3x3: every window inside the input
+                    const size_t dx = static_cast<size_t>(C), dy = static_cast<size_t>(p.in_w) * C;
+                    const size_t step_in = static_cast<size_t>(p.stride_w) * C;
+                    const int8_t * x0 = in + ((static_cast<size_t>(b) * p.in_h + (oy * p.stride_h - p.pad_top)) *
+                                                  p.in_w + (ox * p.stride_w - p.pad_left)) * C;
+                    for (; ox < x_hi; ++ox, x0 += step_in, o += C) {
+                        for (int c = 0; c < c8; c += 8) {
+                            v128_t acc_lo = wasm_v128_load(folded + c), acc_hi = wasm_v128_load(folded + c + 4);
+                            dw_s8_3x3_sums(x0 + c, dx, dy, wi + static_cast<size_t>(c) * 2, static_cast<size_t>(2 * c8),
+                                           acc_lo, acc_hi);
+                            isa_wasm128::requantize_store(acc_lo, q.scale + c, lo, hi, q.out_zp, o + c, 4);
+                            isa_wasm128::requantize_store(acc_hi, q.scale + c + 4, lo, hi, q.out_zp, o + c + 4, 4);
+                        }
+                        if (c8 < C) {
+                            dw_s8_pixel(p, q, in, w, bias, b, oy, ox, c8, o);
+                        }
+                    }
+                    --ox;  // the loop's ++ox moves on past the run
+                    continue;
+                }
                 if (!fast) {
                     dw_s8_pixel(p, q, in, w, bias, b, oy, ox, 0, o);
                     continue;
