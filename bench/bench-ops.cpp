@@ -6,6 +6,7 @@
 // (src/model), as the runtime's own tests do: not an API.
 //
 //   bench-ops MODEL.tflite [--size HxW] [--reps N] [--kernels best|reference] [--per-op]
+//   (--size 0x0: the file's own input size, e.g. a classifier's)
 #include "fer.h"
 #include "model/model.h"
 #include "model/op-table.h"
@@ -55,8 +56,10 @@ int main(int argc, char ** argv) {
     std::ifstream f(argv[1], std::ios::binary);
     const std::vector<char> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
     fer_model_params mp = fer_model_default_params();
-    mp.input_height = h;
-    mp.input_width = w;
+    if (h > 0 && w > 0) {  // --size 0x0: the file's own input (a classifier's 48x48)
+        mp.input_height = h;
+        mp.input_width = w;
+    }
     mp.kernel_set = kernels;
     fer_model * m = fer_model_load_from_buffer(bytes.data(), bytes.size(), mp);
     if (!m) {
