@@ -271,37 +271,106 @@ void fer_dwconv2d_f32__wasm128(const conv_params & p, const float * in, const fl
     int ts[k_dw_max_taps];
     const v128_t zero = wasm_f32x4_splat(0.0f), six = wasm_f32x4_splat(6.0f);
     const v128_t minus_one = wasm_f32x4_splat(-1.0f), one = wasm_f32x4_splat(1.0f);
+    auto activate4 = [&](v128_t acc) {
+        switch (p.act) {  // activate_f32's comparisons: v < lo ? lo : v, then v > hi ? hi : v
+        case act_relu: return wasm_f32x4_pmax(acc, zero);
+        case act_relu6: return wasm_f32x4_pmin(wasm_f32x4_pmax(acc, zero), six);
+        case act_relu_n1_to_1: return wasm_f32x4_pmin(wasm_f32x4_pmax(acc, minus_one), one);
+        default: return acc;
+        }
+    };
+    auto pixel = [&](int b, int oy, int ox) {  // channels innermost, 4 per vector, the window's valid taps
+        int n = 0;
+        for_each_window_tap(p, in, b, oy, ox, [&](const float * x, int t) {
+            xs[n] = x;
+            ts[n++] = t;
+        });
+        float * o = out + ((static_cast<size_t>(b) * p.out_h + oy) * p.out_w + ox) * C;
+        for (int c = 0; c < c4; c += 4) {
+            v128_t acc = bias ? wasm_v128_load(bias + c) : zero;
+            for (int t = 0; t < n; ++t) {
+                acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_v128_load(xs[t] + c),
+                                                         wasm_v128_load(w + static_cast<size_t>(ts[t]) * C + c)));
+            }
+            wasm_v128_store(o + c, activate4(acc));
+        }
+        for (int c = c4; c < C; ++c) {
+            float acc = bias ? bias[c] : 0.0f;
+            for (int t = 0; t < n; ++t) {
+                acc += xs[t][c] * w[static_cast<size_t>(ts[t]) * C + c];
+            }
+            o[c] = activate_f32(acc, p.act);
+        }
+    };
+    // Few channels (C not a multiple of 4: YuNet's head has 1 and 10) at
+    // stride 1 along x: a row's interior run is one flat run of floats whose
+    // tap (ky, kx) reads the input row's run shifted by (kx - pad_left) x C,
+    // so 4 outputs take one vector whatever their channels; lane l of the
+    // run's vector k holds channel (4k + l) mod C, whose weights (and bias)
+    // are laid out once per call for each of the C / gcd(C, 4) phases. The
+    // same products and sums in the same order: bit-identical.
+    const int taps = p.k_h * p.k_w;
+    int g = 4;
+    while (C % g) g /= 2;
+    const int phases = C / g;
+    constexpr int k_flat_floats = 2048;
+    if (C % 4 == 0 || p.in_c != C || p.stride_w != 1 || p.dil_w != 1 || (taps + 1) * phases * 4 > k_flat_floats) {
+        for (int b = 0; b < p.n; ++b) {
+            for (int oy = 0; oy < p.out_h; ++oy) {
+                for (int ox = 0; ox < p.out_w; ++ox) pixel(b, oy, ox);
+            }
+        }
+        return;
+    }
+    alignas(16) float wv[k_flat_floats];  // [phase][taps + 1][4]: the bias first
+    for (int m = 0; m < phases; ++m) {
+        for (int l = 0; l < 4; ++l) {
+            const int c = (4 * m + l) % C;
+            wv[(m * (taps + 1)) * 4 + l] = bias ? bias[c] : 0.0f;
+            for (int t = 0; t < taps; ++t) {
+                wv[(m * (taps + 1) + 1 + t) * 4 + l] = w[static_cast<size_t>(t) * C + c];
+            }
+        }
+    }
+    int y_lo = 0, y_hi = 0, x_lo = 0, x_hi = 0;
+    dw_full_range(p.out_h, p.in_h, p.k_h, p.stride_h, p.dil_h, p.pad_top, &y_lo, &y_hi);
+    dw_full_range(p.out_w, p.in_w, p.k_w, 1, 1, p.pad_left, &x_lo, &x_hi);
+    const size_t row_in = static_cast<size_t>(p.in_w) * C, row_out = static_cast<size_t>(p.out_w) * C;
     for (int b = 0; b < p.n; ++b) {
         for (int oy = 0; oy < p.out_h; ++oy) {
-            for (int ox = 0; ox < p.out_w; ++ox) {
-                int n = 0;
-                for_each_window_tap(p, in, b, oy, ox, [&](const float * x, int t) {
-                    xs[n] = x;
-                    ts[n++] = t;
-                });
-                float * o = out + ((static_cast<size_t>(b) * p.out_h + oy) * p.out_w + ox) * C;
-                for (int c = 0; c < c4; c += 4) {
-                    v128_t acc = bias ? wasm_v128_load(bias + c) : zero;
-                    for (int t = 0; t < n; ++t) {
-                        acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_v128_load(xs[t] + c),
-                                                                 wasm_v128_load(w + static_cast<size_t>(ts[t]) * C + c)));
-                    }
-                    switch (p.act) {  // activate_f32's comparisons: v < lo ? lo : v, then v > hi ? hi : v
-                    case act_relu: acc = wasm_f32x4_pmax(acc, zero); break;
-                    case act_relu6: acc = wasm_f32x4_pmin(wasm_f32x4_pmax(acc, zero), six); break;
-                    case act_relu_n1_to_1: acc = wasm_f32x4_pmin(wasm_f32x4_pmax(acc, minus_one), one); break;
-                    default: break;
-                    }
-                    wasm_v128_store(o + c, acc);
-                }
-                for (int c = c4; c < C; ++c) {
-                    float acc = bias ? bias[c] : 0.0f;
-                    for (int t = 0; t < n; ++t) {
-                        acc += xs[t][c] * w[static_cast<size_t>(ts[t]) * C + c];
-                    }
-                    o[c] = activate_f32(acc, p.act);
+            if (oy < y_lo || oy >= y_hi || x_lo >= x_hi) {
+                for (int ox = 0; ox < p.out_w; ++ox) pixel(b, oy, ox);
+                continue;
+            }
+            for (int ox = 0; ox < x_lo; ++ox) pixel(b, oy, ox);
+            const float * rows[k_dw_max_taps];  // tap t's input row, shifted to the run's first output
+            for (int ky = 0; ky < p.k_h; ++ky) {
+                const float * r =
+                    in + (static_cast<size_t>(b) * p.in_h + (oy * p.stride_h - p.pad_top + ky * p.dil_h)) * row_in;
+                for (int kx = 0; kx < p.k_w; ++kx) {
+                    rows[ky * p.k_w + kx] = r + static_cast<size_t>(x_lo - p.pad_left + kx) * C;
                 }
             }
+            float * o = out + (static_cast<size_t>(b) * p.out_h + oy) * row_out + static_cast<size_t>(x_lo) * C;
+            const int n_flat = (x_hi - x_lo) * C;
+            int j = 0, m = 0;
+            for (; j + 4 <= n_flat; j += 4, m = m + 1 == phases ? 0 : m + 1) {
+                const float * wm = wv + static_cast<size_t>(m) * (taps + 1) * 4;
+                v128_t acc = wasm_v128_load(wm);
+                for (int t = 0; t < taps; ++t) {
+                    acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_v128_load(rows[t] + j), wasm_v128_load(wm + 4 + t * 4)));
+                }
+                wasm_v128_store(o + j, activate4(acc));
+            }
+            for (; j < n_flat; ++j) {  // the run's last values, one by one
+                const int c = j % C;
+                float acc = bias ? bias[c] : 0.0f;
+                for (int t = 0; t < taps; ++t) {
+                    acc += rows[t][j] * w[static_cast<size_t>(t) * C + c];
+                }
+                o[j] = activate_f32(acc, p.act);
+            }
+            for (int ox = x_hi; ox < p.out_w; ++ox) pixel(b, oy, ox);
         }
     }
 }
