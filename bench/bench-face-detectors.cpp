@@ -13,7 +13,7 @@
 //             and 80 (live), and a 12 MP photo (bald_guys.jpg enlarged), median
 //             of --reps runs, each detector + the int8 classifier.
 //
-//   bench-face-detectors --shared ../shared/data [--reps 20] [--models models]
+//   bench-face-detectors --shared ../shared/data [--reps 20] [--models models] [--classifier M.tflite]
 #include "fer-pipeline.h"
 
 #include <opencv2/imgcodecs.hpp>
@@ -165,21 +165,24 @@ double median_ms(std::vector<double> v) {
 }  // namespace
 
 int main(int argc, char ** argv) {
-    std::string shared = "../shared/data", models = "models";
+    std::string shared = "../shared/data", models = "models", classifier;
     int reps = 20;
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string k = argv[i];
         if (k == "--shared") shared = argv[i + 1];
         else if (k == "--models") models = argv[i + 1];
         else if (k == "--reps") reps = std::max(1, std::atoi(argv[i + 1]));
-        else { std::fprintf(stderr, "usage: bench-face-detectors [--shared DIR] [--models DIR] [--reps N]\n"); return 1; }
+        else if (k == "--classifier") classifier = argv[i + 1];
+        else { std::fprintf(stderr, "usage: bench-face-detectors [--shared DIR] [--models DIR] [--reps N] [--classifier M.tflite]\n"); return 1; }
     }
     char err[512] = "";
     fer_detector * haar = fer_detector_load_from_file(
         "/usr/share/opencv4/haarcascades/haarcascade_frontalface_alt2.xml", nullptr, err, sizeof err);
     fer_detector * y32 = fer_detector_load_from_file((models + "/yunet.tflite").c_str(), nullptr, err, sizeof err);
     fer_detector * y8 = fer_detector_load_from_file((models + "/yunet-int8.tflite").c_str(), nullptr, err, sizeof err);
-    fer_model * model = fer_model_load_from_file((models + "/fernet-int8.tflite").c_str(), fer_model_default_params());
+    // the timing table's classifier: the shipped int8 model, or --classifier (e.g. a fernet-s run's export)
+    if (classifier.empty()) classifier = models + "/fernet-int8.tflite";
+    fer_model * model = fer_model_load_from_file(classifier.c_str(), fer_model_default_params());
     if (!haar || !y32 || !y8 || !model) {
         std::fprintf(stderr, "error: cannot load a detector or the model: %s\n", err);
         return 2;
@@ -341,7 +344,8 @@ int main(int argc, char ** argv) {
         return 0;
     }
     // Speed: whole pipeline on one thread.
-    std::printf("\n## Time per frame, detect + classify every face, one thread (median of %d)\n\n", reps);
+    std::printf("\n## Time per frame, detect + classify every face (%s), one thread (median of %d)\n\n",
+                classifier.c_str(), reps);
     std::printf("| input | detector | faces | ms |\n|---|---|---:|---:|\n");
     cv::Mat group = cv::imread("samples/group-photo.jpg");
     cv::Mat frame(480, 640, CV_8UC3, cv::Scalar(90, 110, 120));

@@ -458,11 +458,24 @@ void fer_dwconv2d_s8__avx2(const conv_params & p, const quant_params & q, const 
                     const size_t step_in = static_cast<size_t>(p.stride_w) * C;
                     const int8_t * x0 = in + ((static_cast<size_t>(b) * p.in_h + (oy * p.stride_h - p.pad_top)) *
                                                   p.in_w + (ox * p.stride_w - p.pad_left)) * C;
+                    const size_t wstep = static_cast<size_t>(c16 / 8);
+                    if (c16 == C) {  // two pixels a step: two independent chains for the CPU to overlap
+                        for (; ox + 1 < x_hi; ox += 2, x0 += 2 * step_in, o += 2 * C) {
+                            for (int c = 0; c < c16; c += 16) {
+                                const __m256i * wc = reinterpret_cast<const __m256i *>(wi + static_cast<size_t>(c) * 2);
+                                __m256i a0, b0, a1, b1;
+                                dw_s8_3x3_sums(x0 + c, dx, dy, wc, wstep, a0, b0);
+                                dw_s8_3x3_sums(x0 + step_in + c, dx, dy, wc, wstep, a1, b1);
+                                dw_s8_store16(a0, b0, folded + c, q.scale + c, vlo, vhi, ozp, o + c);
+                                dw_s8_store16(a1, b1, folded + c, q.scale + c, vlo, vhi, ozp, o + C + c);
+                            }
+                        }
+                    }
                     for (; ox < x_hi; ++ox, x0 += step_in, o += C) {
                         for (int c = 0; c < c16; c += 16) {
                             __m256i acc_a, acc_b;
                             dw_s8_3x3_sums(x0 + c, dx, dy, reinterpret_cast<const __m256i *>(wi + static_cast<size_t>(c) * 2),
-                                           static_cast<size_t>(c16 / 8), acc_a, acc_b);
+                                           wstep, acc_a, acc_b);
                             dw_s8_store16(acc_a, acc_b, folded + c, q.scale + c, vlo, vhi, ozp, o + c);
                         }
                         if (c16 < C) {  // the last channels, general path
