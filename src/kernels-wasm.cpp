@@ -332,47 +332,25 @@ void fer_dwconv2d_f32__wasm128(const conv_params & p, const float * in, const fl
             }
         }
     }
-    int y_lo = 0, y_hi = 0, x_lo = 0, x_hi = 0;
-    dw_full_range(p.out_h, p.in_h, p.k_h, p.stride_h, p.dil_h, p.pad_top, &y_lo, &y_hi);
-    dw_full_range(p.out_w, p.in_w, p.k_w, 1, 1, p.pad_left, &x_lo, &x_hi);
-    const size_t row_in = static_cast<size_t>(p.in_w) * C, row_out = static_cast<size_t>(p.out_w) * C;
-    for (int b = 0; b < p.n; ++b) {
-        for (int oy = 0; oy < p.out_h; ++oy) {
-            if (oy < y_lo || oy >= y_hi || x_lo >= x_hi) {
-                for (int ox = 0; ox < p.out_w; ++ox) pixel(b, oy, ox);
-                continue;
+    dw_f32_flat_walk(p, in, out, pixel, [&](const float * const * rows, float * o, int n_flat) {
+        int j = 0, m = 0;
+        for (; j + 4 <= n_flat; j += 4, m = m + 1 == phases ? 0 : m + 1) {
+            const float * wm = wv + static_cast<size_t>(m) * (taps + 1) * 4;
+            v128_t acc = wasm_v128_load(wm);
+            for (int t = 0; t < taps; ++t) {
+                acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_v128_load(rows[t] + j), wasm_v128_load(wm + 4 + t * 4)));
             }
-            for (int ox = 0; ox < x_lo; ++ox) pixel(b, oy, ox);
-            const float * rows[k_dw_max_taps];  // tap t's input row, shifted to the run's first output
-            for (int ky = 0; ky < p.k_h; ++ky) {
-                const float * r =
-                    in + (static_cast<size_t>(b) * p.in_h + (oy * p.stride_h - p.pad_top + ky * p.dil_h)) * row_in;
-                for (int kx = 0; kx < p.k_w; ++kx) {
-                    rows[ky * p.k_w + kx] = r + static_cast<size_t>(x_lo - p.pad_left + kx) * C;
-                }
-            }
-            float * o = out + (static_cast<size_t>(b) * p.out_h + oy) * row_out + static_cast<size_t>(x_lo) * C;
-            const int n_flat = (x_hi - x_lo) * C;
-            int j = 0, m = 0;
-            for (; j + 4 <= n_flat; j += 4, m = m + 1 == phases ? 0 : m + 1) {
-                const float * wm = wv + static_cast<size_t>(m) * (taps + 1) * 4;
-                v128_t acc = wasm_v128_load(wm);
-                for (int t = 0; t < taps; ++t) {
-                    acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_v128_load(rows[t] + j), wasm_v128_load(wm + 4 + t * 4)));
-                }
-                wasm_v128_store(o + j, activate4(acc));
-            }
-            for (; j < n_flat; ++j) {  // the run's last values, one by one
-                const int c = j % C;
-                float acc = bias ? bias[c] : 0.0f;
-                for (int t = 0; t < taps; ++t) {
-                    acc += rows[t][j] * w[static_cast<size_t>(t) * C + c];
-                }
-                o[j] = activate_f32(acc, p.act);
-            }
-            for (int ox = x_hi; ox < p.out_w; ++ox) pixel(b, oy, ox);
+            wasm_v128_store(o + j, activate4(acc));
         }
-    }
+        for (; j < n_flat; ++j) {  // the run's last values, one by one
+            const int c = j % C;
+            float acc = bias ? bias[c] : 0.0f;
+            for (int t = 0; t < taps; ++t) {
+                acc += rows[t][j] * w[static_cast<size_t>(t) * C + c];
+            }
+            o[j] = activate_f32(acc, p.act);
+        }
+    });
 }
 
 namespace {

@@ -132,6 +132,40 @@ inline void dw_full_range(int out, int in, int k, int stride, int dil, int pad, 
         *lo = *hi;
     }
 }
+// The walk of the few-channel float depthwise kernels (AVX2, SIMD128; stride
+// 1 along x, multiplier 1): a row's interior run of outputs is one flat run
+// of out_w' x C floats, and tap (ky, kx) reads the input row's flat run
+// shifted by (kx - pad_left) x C. Border pixels go to pixel(b, oy, ox), each
+// interior run to run(rows, o, n) with rows[t] tap t's input run, o the
+// run's first output and n its floats.
+template <class Pixel, class Run>
+void dw_f32_flat_walk(const conv_params & p, const float * in, float * out, Pixel && pixel, Run && run) {
+    const int C = p.out_c;
+    int y_lo = 0, y_hi = 0, x_lo = 0, x_hi = 0;
+    dw_full_range(p.out_h, p.in_h, p.k_h, p.stride_h, p.dil_h, p.pad_top, &y_lo, &y_hi);
+    dw_full_range(p.out_w, p.in_w, p.k_w, 1, 1, p.pad_left, &x_lo, &x_hi);
+    const size_t row_in = static_cast<size_t>(p.in_w) * C, row_out = static_cast<size_t>(p.out_w) * C;
+    for (int b = 0; b < p.n; ++b) {
+        for (int oy = 0; oy < p.out_h; ++oy) {
+            if (oy < y_lo || oy >= y_hi || x_lo >= x_hi) {
+                for (int ox = 0; ox < p.out_w; ++ox) pixel(b, oy, ox);
+                continue;
+            }
+            for (int ox = 0; ox < x_lo; ++ox) pixel(b, oy, ox);
+            const float * rows[k_dw_max_taps];
+            for (int ky = 0; ky < p.k_h; ++ky) {
+                const float * r =
+                    in + (static_cast<size_t>(b) * p.in_h + (oy * p.stride_h - p.pad_top + ky * p.dil_h)) * row_in;
+                for (int kx = 0; kx < p.k_w; ++kx) {
+                    rows[ky * p.k_w + kx] = r + static_cast<size_t>(x_lo - p.pad_left + kx) * C;
+                }
+            }
+            run(rows, out + (static_cast<size_t>(b) * p.out_h + oy) * row_out + static_cast<size_t>(x_lo) * C,
+                (x_hi - x_lo) * C);
+            for (int ox = x_hi; ox < p.out_w; ++ox) pixel(b, oy, ox);
+        }
+    }
+}
 void fer_dwconv2d_f32__avx2(const conv_params & p, const float * in, const float * w, const float * bias, float * out);
 // The SIMD int8 depthwise kernels' set-up: each channel's bias with the input
 // zero point's share folded in (bias - in_zp * sum of its weights; the
