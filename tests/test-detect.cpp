@@ -497,14 +497,18 @@ TEST(YunetCascade, SmallFacesInALargePhotoMatchTheFullPass) {
     big.copyTo(canvas(cv::Rect(2400 - big.cols - 20, 1800 - big.rows - 20, big.cols, big.rows)));
     detector_ptr d(fer_detector_load_from_file((k_source_dir + "/models/yunet-int8.tflite").c_str(), nullptr, nullptr, 0));
     ASSERT_NE(d.d, nullptr);
-    auto run = [&](int min_size, int max_pass_pixels) {
+    cv::Mat rgba;
+    cv::cvtColor(canvas, rgba, cv::COLOR_BGR2RGBA);
+    auto run = [&](int min_size, int max_pass_pixels, bool as_rgba = false) {
         fer_detect_params p = fer_detect_default_params();
         p.min_size = min_size;
         p.max_pass_pixels = max_pass_pixels;
         std::vector<fer_box> boxes(256);
         int32_t n = 0;
-        EXPECT_EQ(fer_detector_detect_image(d.d, canvas.data, canvas.cols, canvas.rows, int32_t(canvas.step),
-                                            FER_PIXEL_BGR, &p, boxes.data(), int32_t(boxes.size()), &n),
+        const cv::Mat & img = as_rgba ? rgba : canvas;
+        EXPECT_EQ(fer_detector_detect_image(d.d, img.data, img.cols, img.rows, int32_t(img.step),
+                                            as_rgba ? FER_PIXEL_RGBA : FER_PIXEL_BGR, &p, boxes.data(),
+                                            int32_t(boxes.size()), &n),
                   FER_DETECT_OK);
         boxes.resize(size_t(std::min<int32_t>(n, 256)));
         return boxes;
@@ -535,6 +539,15 @@ TEST(YunetCascade, SmallFacesInALargePhotoMatchTheFullPass) {
     for (const fer_box & b : cascade) {
         EXPECT_EQ(b.n_landmarks, 5);
         EXPECT_GE(b.width, 24);
+    }
+    // the tiles read the image at 4 bytes a pixel just as at 3: the same pixels, the same faces
+    const auto cascade_rgba = run(24, 0, true);
+    ASSERT_EQ(cascade_rgba.size(), cascade.size());
+    for (size_t i = 0; i < cascade.size(); ++i) {
+        EXPECT_EQ(cascade_rgba[i].x, cascade[i].x);
+        EXPECT_EQ(cascade_rgba[i].y, cascade[i].y);
+        EXPECT_EQ(cascade_rgba[i].width, cascade[i].width);
+        EXPECT_FLOAT_EQ(cascade_rgba[i].score, cascade[i].score);
     }
 }
 
