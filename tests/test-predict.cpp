@@ -524,6 +524,29 @@ TEST_F(Predict, NoFaceGivesNoResultAndOptionsLimitFaces) {
     EXPECT_EQ(count(r.out, "uncertain ("), 3u) << "the table shows the best guess: " << r.out;
 }
 
+// Small faces in a 12 MP photo (docs/face-detection.md, "Small faces in large
+// photos"): --min-face 24 once failed there (YuNet's one pass needed more
+// than the runtime's activation limit); the proposal cascade finds them.
+TEST_F(Predict, SmallFacesInA12MegapixelPhoto) {
+    const cv::Mat group = cv::imread(k_source_dir + "/samples/group-photo.jpg", cv::IMREAD_COLOR);
+    ASSERT_FALSE(group.empty());
+    cv::Mat canvas(3000, 4000, CV_8UC3, cv::Scalar(120, 125, 130));
+    cv::Mat small;
+    cv::resize(group, small, cv::Size(), 0.38, 0.38, cv::INTER_AREA);  // faces of 30-45 px
+    for (int k = 0; k < 12; ++k) {
+        small.copyTo(canvas(cv::Rect(150 + (k % 4) * 950, 200 + (k / 4) * 1000, small.cols, small.rows)));
+    }
+    ASSERT_TRUE(cv::imwrite(path("big.jpg"), canvas, {cv::IMWRITE_JPEG_QUALITY, 95}));
+    run_result r = fer("predict --json --min-face 24 " + path("big.jpg"));
+    ASSERT_EQ(r.code, 0) << r.err;
+    const size_t found = boxes_of(r.out).size();
+    EXPECT_GE(found, 57u) << "at least 95% of the 60 faces: " << r.out.substr(0, 400);
+    EXPECT_LE(found, 62u);
+    r = fer("predict --json " + path("big.jpg"));  // the default 640 px pass: faces of 5-7 px there
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_LT(boxes_of(r.out).size(), 10u);
+}
+
 TEST_F(Predict, OutputFormats) {
     const std::string photo = group_photo("a.png");
     fs::copy_file(photo, path("b.png"));
