@@ -310,7 +310,7 @@ function grabFrame() {
   if (workerReady && !inFlight && v.videoWidth > 0) {
     const frame = grabPixels(v, v.videoWidth, v.videoHeight, LIVE_MAX_SIDE);
     // Every face of a group in front of the camera, down to 1/16 of the short
-    // side (30 px at 480): YuNet then runs at about half the frame's size.
+    // side (30 px at 480): YuNet then sees the frame at its own size.
     sendFrame(frame, Math.round(Math.min(frame.width, frame.height) / 16), true, false);
   }
   scheduleFrame();
