@@ -25,6 +25,17 @@ constexpr size_t k_max_instances = 4;  // input sizes kept loaded (video: one; p
 
 float clamp01(float v) { return v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v); }
 
+// The input of an image scaled by `scale`: rounded up to multiples of 32 (the
+// coarsest stride), the rest padded.
+yunet_geometry geometry_at(int width, int height, double scale) {
+    yunet_geometry g;
+    g.scale = scale;
+    auto up32 = [](double v) { return std::max(32, (static_cast<int>(std::ceil(v - 1e-9)) + 31) / 32 * 32); };
+    g.input_w = up32(width * scale);
+    g.input_h = up32(height * scale);
+    return g;
+}
+
 void log_to_string(int, const char * msg, void * user) { *static_cast<std::string *>(user) = msg; }
 
 // One resampling tap list per output coordinate: source index and weight.
@@ -268,7 +279,6 @@ void yunet_nms(std::vector<yunet_face> & faces, float iou_threshold, size_t top_
 }
 
 yunet_geometry yunet_choose_geometry(int width, int height, const fer_detect_params & p) {
-    yunet_geometry g;
     const int long_side = std::max(width, height);
     double scale;
     if (p.input_long_side > 0) {
@@ -279,11 +289,7 @@ yunet_geometry yunet_choose_geometry(int width, int height, const fer_detect_par
     } else {
         scale = std::min(1.0, static_cast<double>(k_default_long_side) / long_side);
     }
-    g.scale = scale;
-    auto up32 = [](double v) { return std::max(32, (static_cast<int>(std::ceil(v - 1e-9)) + 31) / 32 * 32); };
-    g.input_w = up32(width * scale);
-    g.input_h = up32(height * scale);
-    return g;
+    return geometry_at(width, height, scale);
 }
 
 bool yunet_load(yunet_detector & det, const uint8_t * data, size_t size, std::string & error) {
@@ -397,15 +403,6 @@ bool run_pass(yunet_detector & det, const uint8_t * pixels, size_t stride, pixel
     return true;
 }
 
-yunet_geometry geometry_at(int width, int height, double scale) {
-    yunet_geometry g;
-    g.scale = scale;
-    auto up32 = [](double v) { return std::max(32, (static_cast<int>(std::ceil(v - 1e-9)) + 31) / 32 * 32); };
-    g.input_w = up32(width * scale);
-    g.input_h = up32(height * scale);
-    return g;
-}
-
 // Small faces in a large image, without the full pass min_size asks for
 // (docs/face-detection.md, "Small faces in large photos"):
 //  1. a proposal pass over the whole image at half the scale (min_size faces
@@ -426,7 +423,9 @@ yunet_geometry geometry_at(int width, int height, double scale) {
 constexpr float k_proposal_score = 0.3f;  // WIDER faces at 16-20 px: 82% reach 0.2, 67% the thresholds
 constexpr double k_candidate_fraction = 0.6;  // of min_size: a face's box at 16 px is that rough
 constexpr int k_tile = 192;  // candidates are under 64 px at the fine scale: 64 px of context around them
-constexpr double k_max_proposal_pixels = 8e6;  // memory bound of the proposal pass (about 200 MB)
+// The proposal pass's largest input: inside the runtime's 256 MB activation
+// limit (YuNet's 9.7 MP pass fits, 12 MP does not).
+constexpr double k_max_proposal_pixels = 8e6;
 
 bool detect_cascade(yunet_detector & det, const uint8_t * pixels, int width, int height, size_t stride,
                     pixel_format format, const fer_detect_params & p, double fine, std::vector<yunet_face> & faces) {
