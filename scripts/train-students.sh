@@ -13,6 +13,7 @@
 # the machine never idles between the stages:
 #   (scripts/train-teachers.sh /work/runs t1-fernet-s101 && scripts/train-students.sh /work/runs s1-fernet-kd) &
 #   (scripts/train-teachers.sh /work/runs t2-fernet-s102 && scripts/train-students.sh /work/runs s2-fernet-s-kd) &
+# (then scripts/train-trials.sh in each lane: models/README.md, "Lanes")
 # The first lane to get there writes the targets (a lock folder keeps the
 # other waiting); a half-written file never exists (written atomically).
 # Env: FER (default build/tools/fer/fer), DATA (data/fer2013), THREADS (1),

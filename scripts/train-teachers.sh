@@ -14,6 +14,7 @@
 # (scripts/train-students.sh waits for both teachers, so no core idles):
 #   (scripts/train-teachers.sh /work/runs t1-fernet-s101 && scripts/train-students.sh /work/runs s1-fernet-kd) &
 #   (scripts/train-teachers.sh /work/runs t2-fernet-s102 && scripts/train-students.sh /work/runs s2-fernet-s-kd) &
+# (then scripts/train-trials.sh in each lane: models/README.md, "Lanes")
 # The ensemble is t1, t2 and the shipped models/fernet.pt (three networks).
 # One thread per run: on a shared machine a two-thread run waits at every
 # operation for its descheduled thread (measured: 20 images/s with two threads,
