@@ -23,12 +23,9 @@ set -euo pipefail
 
 main() {
 cd "$(dirname "$0")/.."
-runs="${1:-/work/runs}"
-shift || true
-only=("$@")
-fer_src="${FER:-build/tools/fer/fer}"
-data="${DATA:-data/fer2013}"
-threads="${THREADS:-1}"
+# shellcheck source=scripts/train-table.sh
+source scripts/train-table.sh
+lane_setup "$@"
 teachers="${TEACHERS:-$runs/t1-fernet-s101,$runs/t2-fernet-s102,models/fernet.pt}"
 targets="$runs/teachers-ensemble.bin"
 
@@ -40,8 +37,6 @@ students=(
   "s2-fernet-s-kd|--arch fernet-s --seed 202 --epochs 40"
 )
 
-# shellcheck source=scripts/train-table.sh
-source scripts/train-table.sh
 prepare_binaries train-students "$runs/.bin-students"
 
 # A teacher is ready when it is a .pt file, or a run folder whose metrics.csv

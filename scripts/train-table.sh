@@ -1,6 +1,18 @@
 # Sourced by scripts/train-teachers.sh and scripts/train-students.sh: checks
 # and copies the binaries, then trains the runs of a table in turn.
 #
+# lane_setup [RUNS_DIR [NAME...]]: what every stage starts from: $runs
+# (default /work/runs), $only (the names asked for; empty: all), and from the
+# environment $fer_src (FER), $data (DATA) and $threads (THREADS, default 1).
+lane_setup() {
+  runs="${1:-/work/runs}"
+  shift || true
+  only=("$@")
+  fer_src="${FER:-build/tools/fer/fer}"
+  data="${DATA:-data/fer2013}"
+  threads="${THREADS:-1}"
+}
+#
 # prepare_binaries TAG BIN_DIR: checks $fer_src (and fer-torch beside it, which
 # runs `fer train`) and $data, copies both binaries to BIN_DIR (a rebuild of
 # the checkout then does not change the program under a running job) and sets

@@ -29,12 +29,9 @@ set -euo pipefail
 
 main() {
 cd "$(dirname "$0")/.."
-runs="${1:-/work/runs}"
-shift || true
-only=("$@")
-fer_src="${FER:-build/tools/fer/fer}"
-data="${DATA:-data/fer2013}"
-threads="${THREADS:-1}"
+# shellcheck source=scripts/train-table.sh
+source scripts/train-table.sh
+lane_setup "$@"
 
 # name | options of a fresh run (the stored config.txt wins on resume)
 teachers=(
@@ -46,8 +43,6 @@ teachers=(
   "t3-fernet-s103-cutmix|--arch fernet --seed 103 --epochs 40 --mix cutmix"
 )
 
-# shellcheck source=scripts/train-table.sh
-source scripts/train-table.sh
 prepare_binaries train-teachers "$runs/.bin"
 train_table train-teachers "${teachers[@]}"
 echo "train-teachers: $(date -u +%FT%TZ) all teacher runs finished"

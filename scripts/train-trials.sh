@@ -18,12 +18,9 @@ set -euo pipefail
 
 main() {
 cd "$(dirname "$0")/.."
-runs="${1:-/work/runs}"
-shift || true
-only=("$@")
-fer_src="${FER:-build/tools/fer/fer}"
-data="${DATA:-data/fer2013}"
-threads="${THREADS:-1}"
+# shellcheck source=scripts/train-table.sh
+source scripts/train-table.sh
+lane_setup "$@"
 
 # name | options of a fresh run (the stored config.txt wins on resume)
 trials=(
@@ -32,8 +29,6 @@ trials=(
   "a2-fernet-s-mixup|--arch fernet-s --seed 301 --epochs 15 --mix mixup"
 )
 
-# shellcheck source=scripts/train-table.sh
-source scripts/train-table.sh
 prepare_binaries train-trials "$runs/.bin-trials"
 train_table train-trials "${trials[@]}"
 echo "train-trials: $(date -u +%FT%TZ) trial runs finished"
