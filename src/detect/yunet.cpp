@@ -337,12 +337,20 @@ bool yunet_load(yunet_detector & det, const uint8_t * data, size_t size, std::st
     return ok;
 }
 
+namespace {
+
+// The score a face needs when its longer side in YuNet's input is `side`.
+float score_needed(float side, const fer_detect_params & p) {
+    return side < static_cast<float>(FER_YUNET_SMALL_FACE_PX) ? std::min(p.score_threshold, p.small_face_score_threshold)
+                                                              : p.score_threshold;
+}
+
+}  // namespace
+
 void yunet_apply_thresholds(std::vector<yunet_face> & faces, const fer_detect_params & p) {
-    const float small = std::min(p.score_threshold, p.small_face_score_threshold);
     size_t n = 0;
     for (const yunet_face & f : faces) {
-        const bool is_small = std::max(f.w, f.h) < static_cast<float>(FER_YUNET_SMALL_FACE_PX);
-        if (f.score >= (is_small ? small : p.score_threshold)) {
+        if (f.score >= score_needed(std::max(f.w, f.h), p)) {
             faces[n++] = f;
         }
     }
@@ -438,22 +446,16 @@ bool detect_cascade(yunet_detector & det, const uint8_t * pixels, int width, int
                   seen, &seen_side)) {
         return false;
     }
-    std::vector<yunet_face> direct, candidates;
+    std::vector<yunet_face> candidates;
     for (size_t i = 0; i < seen.size(); ++i) {
         if (seen_side[i] >= k_smallest_face) {
-            direct.push_back(seen[i]);
+            // seen whole: judged as a pass at the proposal scale judges it (its side in that pass's pixels)
+            if (seen[i].score >= score_needed(seen_side[i], p)) {
+                faces.push_back(seen[i]);
+            }
         } else if (std::max(seen[i].w, seen[i].h) >= k_candidate_fraction * p.min_size) {
             candidates.push_back(seen[i]);  // smaller ones: faces under min_size (most of a crowd's)
         }
-    }
-    // the direct faces, judged as a pass at the proposal scale judges them (sizes in its pixels)
-    for (yunet_face & f : direct) {
-        f.w *= static_cast<float>(proposal), f.h *= static_cast<float>(proposal);
-    }
-    yunet_apply_thresholds(direct, p);
-    for (yunet_face & f : direct) {
-        f.w /= static_cast<float>(proposal), f.h /= static_cast<float>(proposal);
-        faces.push_back(f);
     }
     // tiles around the candidates (best first: a strong candidate centres its tile)
     const int side = std::max(1, static_cast<int>(k_tile / fine + 1e-9));  // at most k_tile input pixels
