@@ -186,27 +186,16 @@ namespace {
 // run shifted by (kx - pad_left) x C, so 8 outputs take one vector whatever
 // their channels. The lane l of the run's vector k holds channel
 // (8k + l) mod C: the weights (and bias) of each of the C / gcd(C, 8) phases
-// are laid out once per call. Returns false (nothing written) when the
-// layout does not fit the stack buffer.
+// are laid out once per call (dw_f32_phase_weights). Returns false (nothing
+// written) when the layout does not fit the stack buffer.
 constexpr int k_dw_flat_floats = 4096;
 
 bool dw_f32_flat_rows(const conv_params & p, const float * in, const float * w, const float * bias, float * out) {
     const int C = p.out_c, taps = p.k_h * p.k_w;
-    int g = 8;
-    while (C % g) g /= 2;
-    const int phases = C / g;
-    if ((taps + 1) * phases * 8 > k_dw_flat_floats) {
+    alignas(32) float wv[k_dw_flat_floats];  // [phase][1 + taps][8]: the bias first
+    const int phases = dw_f32_phase_weights(p, w, bias, 8, wv, k_dw_flat_floats);
+    if (phases == 0) {
         return false;
-    }
-    alignas(32) float wv[k_dw_flat_floats];  // [phase][taps + 1][8]: the bias last
-    for (int m = 0; m < phases; ++m) {
-        for (int l = 0; l < 8; ++l) {
-            const int c = (8 * m + l) % C;
-            for (int t = 0; t < taps; ++t) {
-                wv[(m * (taps + 1) + t) * 8 + l] = w[static_cast<size_t>(t) * C + c];
-            }
-            wv[(m * (taps + 1) + taps) * 8 + l] = bias ? bias[c] : 0.0f;
-        }
     }
     const float * xs[k_dw_max_taps];
     int ts[k_dw_max_taps];
@@ -225,9 +214,9 @@ bool dw_f32_flat_rows(const conv_params & p, const float * in, const float * w, 
         int j = 0, m = 0;
         for (; j + 8 <= n_flat; j += 8, m = m + 1 == phases ? 0 : m + 1) {
             const float * wm = wv + static_cast<size_t>(m) * (taps + 1) * 8;
-            __m256 acc = _mm256_load_ps(wm + taps * 8);
+            __m256 acc = _mm256_load_ps(wm);
             for (int t = 0; t < taps; ++t) {
-                acc = _mm256_fmadd_ps(_mm256_loadu_ps(rows[t] + j), _mm256_load_ps(wm + t * 8), acc);
+                acc = _mm256_fmadd_ps(_mm256_loadu_ps(rows[t] + j), _mm256_load_ps(wm + 8 + t * 8), acc);
             }
             _mm256_storeu_ps(o + j, activate8(acc, p.act));
         }

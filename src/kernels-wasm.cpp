@@ -323,27 +323,18 @@ void fer_dwconv2d_f32__wasm128(const conv_params & p, const float * in, const fl
     // are laid out once per call for each of the C / gcd(C, 4) phases. The
     // same products and sums in the same order: bit-identical.
     const int taps = p.k_h * p.k_w;
-    int g = 4;
-    while (C % g) g /= 2;
-    const int phases = C / g;
     constexpr int k_flat_floats = 2048;
-    if (C % 4 == 0 || p.in_c != C || p.stride_w != 1 || p.dil_w != 1 || (taps + 1) * phases * 4 > k_flat_floats) {
+    alignas(16) float wv[k_flat_floats];  // [phase][1 + taps][4]: the bias first (dw_f32_phase_weights)
+    const int phases = C % 4 == 0 || p.in_c != C || p.stride_w != 1 || p.dil_w != 1
+                           ? 0
+                           : dw_f32_phase_weights(p, w, bias, 4, wv, k_flat_floats);
+    if (phases == 0) {
         for (int b = 0; b < p.n; ++b) {
             for (int oy = 0; oy < p.out_h; ++oy) {
                 for (int ox = 0; ox < p.out_w; ++ox) pixel(b, oy, ox);
             }
         }
         return;
-    }
-    alignas(16) float wv[k_flat_floats];  // [phase][taps + 1][4]: the bias first
-    for (int m = 0; m < phases; ++m) {
-        for (int l = 0; l < 4; ++l) {
-            const int c = (4 * m + l) % C;
-            wv[(m * (taps + 1)) * 4 + l] = bias ? bias[c] : 0.0f;
-            for (int t = 0; t < taps; ++t) {
-                wv[(m * (taps + 1) + 1 + t) * 4 + l] = w[static_cast<size_t>(t) * C + c];
-            }
-        }
     }
     dw_f32_flat_walk(p, in, out, pixel, [&](const float * const * rows, float * o, int n_flat) {
         int j = 0, m = 0;

@@ -138,6 +138,31 @@ inline void dw_full_range(int out, int in, int k, int stride, int dil, int pad, 
 // shifted by (kx - pad_left) x C. Border pixels go to pixel(b, oy, ox), each
 // interior run to run(rows, o, n) with rows[t] tap t's input run, o the
 // run's first output and n its floats.
+// Their weights: lane l of a run's vector k holds channel (lanes k + l) mod C,
+// so the lanes' channels repeat every C / gcd(C, lanes) vectors (the phases).
+// Writes, per phase, the bias then each tap's weights, `lanes` floats each, to
+// wv ([phase][1 + taps][lanes]); returns the phase count, or 0 when that
+// exceeds `capacity` floats (nothing written).
+inline int dw_f32_phase_weights(const conv_params & p, const float * w, const float * bias, int lanes, float * wv,
+                                int capacity) {
+    const int C = p.out_c, taps = p.k_h * p.k_w;
+    int g = lanes;
+    while (C % g) g /= 2;
+    const int phases = C / g;
+    if ((taps + 1) * phases * lanes > capacity) {
+        return 0;
+    }
+    for (int m = 0; m < phases; ++m) {
+        for (int l = 0; l < lanes; ++l) {
+            const int c = (lanes * m + l) % C;
+            wv[(m * (taps + 1)) * lanes + l] = bias ? bias[c] : 0.0f;
+            for (int t = 0; t < taps; ++t) {
+                wv[(m * (taps + 1) + 1 + t) * lanes + l] = w[static_cast<size_t>(t) * C + c];
+            }
+        }
+    }
+    return phases;
+}
 template <class Pixel, class Run>
 void dw_f32_flat_walk(const conv_params & p, const float * in, float * out, Pixel && pixel, Run && run) {
     const int C = p.out_c;
