@@ -80,10 +80,55 @@ taps make_taps(int n_out, int n_src, double scale) {
     return t;
 }
 
+// Bytes per pixel of each layout (a region's first pixel is found with it).
+int bytes_per_pixel(pixel_format f) { return f == pixel_format::grey ? 1 : (f == pixel_format::bgr ? 3 : 4); }
+
+// One output row's horizontal resampling from the column sums of a source
+// with C bytes a pixel, B, G and R at those offsets (grey: C 1, all three 0):
+// the layout a template argument so the channel loads are fixed offsets.
+template <int C, int B, int G, int R>
+void resample_row(const float * column_sum, const taps & tx, int cw, float * dst) {
+    if (C == 4) {
+        // a pixel's four sums are one 4-float vector (SSE2, SIMD128): one multiply-add a tap; lane by lane the
+        // same operations in the same order as the scalar loop below
+        typedef float f4 __attribute__((vector_size(16)));
+        for (int x = 0; x < cw; ++x) {
+            f4 acc = {0, 0, 0, 0};
+            const int begin = tx.start[static_cast<size_t>(x)], end = begin + tx.count[static_cast<size_t>(x)];
+            for (int j = begin; j < end; ++j) {
+                f4 v;
+                std::memcpy(&v, column_sum + static_cast<size_t>(tx.index[static_cast<size_t>(j)]) * 4, sizeof v);
+                acc += tx.weight[static_cast<size_t>(j)] * v;
+            }
+            dst[static_cast<size_t>(x) * 3] = acc[B];
+            dst[static_cast<size_t>(x) * 3 + 1] = acc[G];
+            dst[static_cast<size_t>(x) * 3 + 2] = acc[R];
+        }
+        return;
+    }
+    for (int x = 0; x < cw; ++x) {
+        float b = 0, gr = 0, r = 0;
+        const int begin = tx.start[static_cast<size_t>(x)], end = begin + tx.count[static_cast<size_t>(x)];
+        for (int j = begin; j < end; ++j) {
+            const float * p = column_sum + static_cast<size_t>(tx.index[static_cast<size_t>(j)]) * C;
+            const float wx = tx.weight[static_cast<size_t>(j)];
+            b += wx * p[B];
+            if (C > 1) {
+                gr += wx * p[G];
+                r += wx * p[R];
+            }
+        }
+        dst[static_cast<size_t>(x) * 3] = b;
+        dst[static_cast<size_t>(x) * 3 + 1] = C > 1 ? gr : b;
+        dst[static_cast<size_t>(x) * 3 + 2] = C > 1 ? r : b;
+    }
+}
+
 // Fills the [1, input_h, input_w, 3] BGR float input (0..255): the image
 // scaled into the top-left corner, zeros elsewhere. Separable: each output
-// row first sums its source rows (a contiguous, vectorised pass over the
-// bytes), then resamples that one row horizontally.
+// row first sums its source rows in the source's own layout (a contiguous,
+// vectorised pass over the bytes, no per-pixel reordering), then resamples
+// that one row horizontally, picking B, G and R out of each pixel.
 void prepare_input(const uint8_t * px, int width, int height, size_t stride, pixel_format format,
                    const yunet_geometry & g, std::vector<float> & input) {
     input.assign(static_cast<size_t>(g.input_w) * static_cast<size_t>(g.input_h) * 3, 0.0f);
@@ -91,27 +136,12 @@ void prepare_input(const uint8_t * px, int width, int height, size_t stride, pix
     const int ch = std::min(g.input_h, std::max(1, static_cast<int>(std::lround(height * g.scale))));
     const double sx = static_cast<double>(cw) / width, sy = static_cast<double>(ch) / height;
     const taps tx = make_taps(cw, width, sx), ty = make_taps(ch, height, sy);
-    const size_t n = static_cast<size_t>(width) * 3;
-    std::vector<float> column_sum(n);  // B, G, R of every source column, summed over the output row's source rows
-    std::vector<uint8_t> bgr;          // a source row as B, G, R (formats other than BGR)
-    if (format != pixel_format::bgr) {
-        bgr.resize(n);
-    }
+    const size_t n = static_cast<size_t>(width) * static_cast<size_t>(bytes_per_pixel(format));
+    std::vector<float> column_sum(n);  // every source byte's column, summed over the output row's source rows
     for (int y = 0; y < ch; ++y) {
         for (int k = 0; k < ty.count[static_cast<size_t>(y)]; ++k) {
             const size_t tk = static_cast<size_t>(ty.start[static_cast<size_t>(y)] + k);
             const uint8_t * row = px + static_cast<size_t>(ty.index[tk]) * stride;
-            if (format != pixel_format::bgr) {
-                for (int x = 0; x < width; ++x) {
-                    const uint8_t * p = format == pixel_format::grey ? row + x : row + static_cast<size_t>(x) * 4;
-                    const size_t o = static_cast<size_t>(x) * 3;
-                    // RGBA's red is byte 0, blue byte 2; grey gives all three
-                    bgr[o] = p[format == pixel_format::rgba ? 2 : 0];
-                    bgr[o + 1] = p[format == pixel_format::rgba ? 1 : 0];
-                    bgr[o + 2] = p[0];
-                }
-                row = bgr.data();
-            }
             const float wy = ty.weight[tk];
             float * sum = column_sum.data();
             if (k == 0) {
@@ -121,22 +151,14 @@ void prepare_input(const uint8_t * px, int width, int height, size_t stride, pix
             }
         }
         float * dst = input.data() + static_cast<size_t>(y) * static_cast<size_t>(g.input_w) * 3;
-        for (int x = 0; x < cw; ++x) {
-            float b = 0, gr = 0, r = 0;
-            const int begin = tx.start[static_cast<size_t>(x)], end = begin + tx.count[static_cast<size_t>(x)];
-            for (int j = begin; j < end; ++j) {
-                const float * p = column_sum.data() + static_cast<size_t>(tx.index[static_cast<size_t>(j)]) * 3;
-                const float wx = tx.weight[static_cast<size_t>(j)];
-                b += wx * p[0];
-                gr += wx * p[1];
-                r += wx * p[2];
-            }
-            dst[static_cast<size_t>(x) * 3] = b;
-            dst[static_cast<size_t>(x) * 3 + 1] = gr;
-            dst[static_cast<size_t>(x) * 3 + 2] = r;
+        switch (format) {
+        case pixel_format::grey: resample_row<1, 0, 0, 0>(column_sum.data(), tx, cw, dst); break;
+        case pixel_format::bgr: resample_row<3, 0, 1, 2>(column_sum.data(), tx, cw, dst); break;
+        case pixel_format::rgba: resample_row<4, 2, 1, 0>(column_sum.data(), tx, cw, dst); break;  // red is byte 0
         }
     }
 }
+
 
 // The model instance for an input size (loaded on first use), with one context.
 bool acquire(yunet_detector & det, int h, int w, fer_model ** model, fer_context ** ctx, std::string & error) {
@@ -358,9 +380,6 @@ void yunet_apply_thresholds(std::vector<yunet_face> & faces, const fer_detect_pa
 }
 
 namespace {
-
-// Bytes per pixel of each layout (a region's first pixel is found with it).
-int bytes_per_pixel(pixel_format f) { return f == pixel_format::grey ? 1 : (f == pixel_format::bgr ? 3 : 4); }
 
 // One YuNet pass over the image region [x0, x0 + w) x [y0, y0 + h), scaled by
 // g.scale into g's input: cells scoring at least `decode_threshold` decoded,
