@@ -208,6 +208,29 @@ void fer_conv2d_s8_row_run_weights(const conv_params & p, const conv_params & ru
     }
 }
 
+bool fer_conv2d_pack_s8_pairs(const conv_params & p, const int8_t * w_ohwi, const int32_t * bias, const float * scale,
+                              conv_params * tiles, std::vector<int16_t> * w_packed, std::vector<int32_t> * bias_padded,
+                              std::vector<float> * scale_padded) {
+    *tiles = p;
+    std::vector<int8_t> w_runs;
+    const bool runs = fer_conv2d_s8_row_runs(p, tiles);
+    if (runs) {
+        w_runs.resize(static_cast<size_t>(p.out_c) * static_cast<size_t>(p.k_h) * static_cast<size_t>(tiles->k_w) *
+                      static_cast<size_t>(tiles->in_c));
+        fer_conv2d_s8_row_run_weights(p, *tiles, w_ohwi, w_runs.data());
+        w_ohwi = w_runs.data();
+    }
+    const conv_params & t = *tiles;
+    const size_t oc_pad = static_cast<size_t>(conv_padded_channels(t.out_c));
+    w_packed->assign(static_cast<size_t>(t.k_h) * static_cast<size_t>(t.k_w) * static_cast<size_t>((t.in_c + 1) / 2) *
+                         oc_pad * 2,
+                     0);
+    bias_padded->assign(oc_pad, 0);
+    scale_padded->assign(oc_pad, 0.0f);
+    fer_conv2d_pack_s8(t, w_ohwi, bias, scale, w_packed->data(), bias_padded->data(), scale_padded->data());
+    return runs;
+}
+
 void fer_conv2d_s8_window(const conv_params & p, int * rows, int * cols) {
     *rows = (p.out_h - 1) * p.stride_h + (p.k_h - 1) * p.dil_h + 1;
     *cols = (p.out_w - 1) * p.stride_w + (p.k_w - 1) * p.dil_w + 1;

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 namespace fer_rt {
 
@@ -261,6 +262,15 @@ void fer_conv2d_pack_s8(const conv_params & p, const int8_t * w_ohwi, const int3
 bool fer_conv2d_s8_row_runs(const conv_params & p, conv_params * runs);
 void fer_conv2d_s8_row_run_weights(const conv_params & p, const conv_params & runs, const int8_t * w_ohwi,
                                    int8_t * w_runs);
+// Everything the int16-pair kernels (AVX2, NEON, WASM SIMD128) take for the
+// convolution p: the geometry they run (*tiles: p, or its row runs where p
+// qualifies), the weights packed for it (fer_conv2d_pack_s8), the padded
+// bias and scales. One function for the runtime (op-conv-2d.cpp) and the twin
+// tests, so what the tests run cannot drift from what the runtime packs.
+// True when it took the row-run rewrite.
+bool fer_conv2d_pack_s8_pairs(const conv_params & p, const int8_t * w_ohwi, const int32_t * bias, const float * scale,
+                              conv_params * tiles, std::vector<int16_t> * w_packed, std::vector<int32_t> * bias_padded,
+                              std::vector<float> * scale_padded);
 void fer_conv2d_s8_window(const conv_params & p, int * rows, int * cols);
 size_t fer_conv2d_s8_scratch(const conv_params & p, int channels_per_word);
 void fer_conv2d_s8__avx2(const conv_params & p, const quant_params & q, const int8_t * in, const int16_t * w_packed,

@@ -49,19 +49,13 @@ template <void (*Kernel)(const fer_rt::conv_params &, const fer_rt::quant_params
                          const int32_t *, const float *, int8_t *, int32_t *)>
 void run_int16_pairs(const fer_rt::conv_params & p0, const fer_rt::quant_params & q, const int8_t * x,
                      const int8_t * w, const int32_t * bias, const float * scale, int8_t * out, int32_t * scratch) {
-    fer_rt::conv_params p = p0;
-    std::vector<int8_t> w_runs;
-    if (fer_rt::fer_conv2d_s8_row_runs(p0, &p)) {
+    fer_rt::conv_params p;
+    std::vector<int16_t> wp;
+    std::vector<int32_t> bp;
+    std::vector<float> sp;
+    if (fer_rt::fer_conv2d_pack_s8_pairs(p0, w, bias, scale, &p, &wp, &bp, &sp)) {
         ++row_run_cases;
-        w_runs.resize(static_cast<size_t>(p.out_c * p.k_h * p.k_w * p.in_c));
-        fer_rt::fer_conv2d_s8_row_run_weights(p0, p, w, w_runs.data());
-        w = w_runs.data();
     }
-    const size_t oc_pad = static_cast<size_t>(fer_rt::conv_padded_channels(p.out_c));
-    std::vector<int16_t> wp(static_cast<size_t>(p.k_h * p.k_w * ((p.in_c + 1) / 2)) * oc_pad * 2);
-    std::vector<int32_t> bp(oc_pad);
-    std::vector<float> sp(oc_pad);
-    fer_rt::fer_conv2d_pack_s8(p, w, bias, scale, wp.data(), bp.data(), sp.data());
     Kernel(p, q, x, wp.data(), bp.data(), sp.data(), out, scratch);
 }
 

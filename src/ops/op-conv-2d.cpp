@@ -141,16 +141,16 @@ void select_s8(fer_model & m, rt_op & op) {
         return;
     }
     const int per_word = ks.vnni ? 4 : 2;
-    op.conv_tiles = p;
-    const size_t oc_pad = static_cast<size_t>(conv_padded_channels(p.out_c));
-    const size_t n_packed = static_cast<size_t>(p.k_h) * static_cast<size_t>(p.k_w) *
-                            static_cast<size_t>((p.in_c + per_word - 1) / per_word) * oc_pad * per_word;
-    op.bias32_padded.assign(oc_pad, 0);
-    op.scale_padded.assign(oc_pad, 0.0f);
     const int32_t * b = op.in[2] >= 0 ? static_cast<const int32_t *>(m.data(m.tensor(op.in[2]))) : nullptr;
     const int8_t * w = static_cast<const int8_t *>(m.data(m.tensor(op.in[1])));
     if (ks.vnni) {
-        op.packed_vnni.assign(n_packed, 0);
+        op.conv_tiles = p;
+        const size_t oc_pad = static_cast<size_t>(conv_padded_channels(p.out_c));
+        op.packed_vnni.assign(static_cast<size_t>(p.k_h) * static_cast<size_t>(p.k_w) *
+                                  static_cast<size_t>((p.in_c + 3) / 4) * oc_pad * 4,
+                              0);
+        op.bias32_padded.assign(oc_pad, 0);
+        op.scale_padded.assign(oc_pad, 0.0f);
         fer_conv2d_pack_s8_vnni(p, op.in_zp, w, b, op.scale.data(), op.packed_vnni.data(), op.bias32_padded.data(),
                                 op.scale_padded.data());
 #ifdef FER_HAVE_AVXVNNI
@@ -159,19 +159,8 @@ void select_s8(fer_model & m, rt_op & op) {
     } else {
         // an RGB stem runs over rows read as runs of values (fer_conv2d_s8_row_runs: 15 words a pixel
         // instead of 18 for YuNet's, and the scratch filled by one contiguous conversion)
-        std::vector<int8_t> w_runs;
-        if (fer_conv2d_s8_row_runs(p, &op.conv_tiles)) {
-            w_runs.resize(static_cast<size_t>(p.out_c) * static_cast<size_t>(p.k_h) *
-                          static_cast<size_t>(op.conv_tiles.k_w) * 2);
-            fer_conv2d_s8_row_run_weights(p, op.conv_tiles, w, w_runs.data());
-            w = w_runs.data();
-        }
-        const conv_params & pt = op.conv_tiles;
-        op.packed8.assign(static_cast<size_t>(pt.k_h) * static_cast<size_t>(pt.k_w) *
-                              static_cast<size_t>((pt.in_c + 1) / 2) * oc_pad * 2,
-                          0);
-        fer_conv2d_pack_s8(pt, w, b, op.scale.data(), op.packed8.data(), op.bias32_padded.data(),
-                           op.scale_padded.data());
+        fer_conv2d_pack_s8_pairs(p, w, b, op.scale.data(), &op.conv_tiles, &op.packed8, &op.bias32_padded,
+                                 &op.scale_padded);
 #ifdef FER_HAVE_AVX2
         if (ks.avx2) {
             op.eval = eval_s8_avx2;
