@@ -96,26 +96,34 @@ struct tally {
     int faces = 0, found = 0, detections = 0, true_det = 0;
 };
 
-// One photo's detections against its labels, for faces/detections at least min_h high.
-void score(const std::vector<rect> & truth, const std::vector<std::pair<rect, float>> & dets, double min_h, tally & t) {
+// Greedy matching, best score first: each detection's labelled face (IoU at
+// least 0.4, each face taken once), or -1 for a detection that matches none.
+std::vector<int> match(const std::vector<rect> & truth, const std::vector<std::pair<rect, float>> & dets) {
     std::vector<int> order(dets.size());
     for (size_t i = 0; i < order.size(); ++i) order[i] = int(i);
     std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return dets[a].second > dets[b].second; });
-    std::vector<int> taken(truth.size(), 0);
-    for (const rect & r : truth) t.faces += r.h >= min_h;
+    std::vector<int> taken(truth.size(), 0), face_of(dets.size(), -1);
     for (int d : order) {
-        int best = -1;
         double best_iou = 0.4;
         for (size_t k = 0; k < truth.size(); ++k) {
             const double v = iou(dets[d].first, truth[k]);
             if (!taken[k] && v >= best_iou) {
                 best_iou = v;
-                best = int(k);
+                face_of[size_t(d)] = int(k);
             }
         }
-        if (best >= 0) {
-            taken[size_t(best)] = 1;
-            if (truth[size_t(best)].h >= min_h) {
+        if (face_of[size_t(d)] >= 0) taken[size_t(face_of[size_t(d)])] = 1;
+    }
+    return face_of;
+}
+
+// One photo's detections against its labels, for faces/detections at least min_h high.
+void score(const std::vector<rect> & truth, const std::vector<std::pair<rect, float>> & dets, double min_h, tally & t) {
+    const std::vector<int> face_of = match(truth, dets);
+    for (const rect & r : truth) t.faces += r.h >= min_h;
+    for (size_t d = 0; d < dets.size(); ++d) {
+        if (face_of[d] >= 0) {
+            if (truth[size_t(face_of[d])].h >= min_h) {
                 ++t.found;
                 ++t.detections;
                 ++t.true_det;
@@ -278,17 +286,12 @@ int main(int argc, char ** argv) {
             for (const int long_side : {4096, 768, 512, 384, 256, 192}) {
                 const double s = std::min(1.0, double(long_side) / std::max(img.cols, img.rows));
                 const auto d = detect({"", y8, long_side, float(std::atof(std::getenv("FER_BENCH_SIZES")))}, img);
+                const std::vector<int> face_of = match(ph.faces, d);
                 std::vector<int> taken(ph.faces.size(), 0);
-                for (const auto & det : d) {  // best score first: detections come sorted by NMS
-                    int best = -1;
-                    double best_iou = 0.4;
-                    for (size_t k = 0; k < ph.faces.size(); ++k) {
-                        const double v = iou(det.first, ph.faces[k]);
-                        if (!taken[k] && v >= best_iou) best_iou = v, best = int(k);
-                    }
-                    const int b = bucket(det.first.h * s);
-                    if (best >= 0) {
-                        taken[size_t(best)] = 1;
+                for (size_t i = 0; i < d.size(); ++i) {
+                    const int b = bucket(d[i].first.h * s);
+                    if (face_of[i] >= 0) {
+                        taken[size_t(face_of[i])] = 1;
                     } else if (b >= 0) {
                         ++falses[b];
                     }
