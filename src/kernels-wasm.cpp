@@ -73,6 +73,29 @@ struct isa_wasm128 {
     }
 };
 
+// 8 channels' int32 sums (channels 0-3 in lo, 4-7 in hi) requantised as
+// requantize_store does and stored as 8 bytes: both halves narrowed together
+// (one pair of narrows and one 8-byte store instead of two of each), and the
+// output zero point folded into round_small's subtraction: the bits of
+// f + 1.5 x 2^23 minus (the constant's bits - zp) are round(f) + zp.
+struct requant8 {
+    v128_t lo, hi, magic, magic_zp;
+    requant8(const quant_params & q)
+        : lo(wasm_f32x4_splat(static_cast<float>(q.act_min - q.out_zp))),
+          hi(wasm_f32x4_splat(static_cast<float>(q.act_max - q.out_zp))), magic(wasm_f32x4_splat(12582912.0f)),
+          magic_zp(wasm_i32x4_sub(magic, wasm_i32x4_splat(q.out_zp))) {}
+    v128_t four(v128_t acc, const float * scale) const {
+        v128_t f = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(acc), wasm_v128_load(scale));
+        f = wasm_f32x4_pmin(wasm_f32x4_pmax(f, lo), hi);
+        return wasm_i32x4_sub(wasm_f32x4_add(f, magic), magic_zp);
+    }
+    void store(v128_t acc_lo, v128_t acc_hi, const float * scale, int8_t * out) const {
+        // in int8 range after the clamp: the saturating narrows change nothing
+        const v128_t r16 = wasm_i16x8_narrow_i32x4(four(acc_lo, scale), four(acc_hi, scale + 4));
+        wasm_v128_store64_lane(out, wasm_i8x16_narrow_i16x8(r16, r16), 0);
+    }
+};
+
 // Working memory of the depthwise fast path, on the stack (a kernel allocates
 // nothing): interleaved weights and folded biases (as in kernels-avx2.cpp).
 constexpr int k_dw_weight_words = 8192;
@@ -157,7 +180,7 @@ void fer_dwconv2d_s8__wasm128(const conv_params & p, const quant_params & q, con
         std::memset(zp_row, static_cast<int8_t>(q.in_zp), static_cast<size_t>(C));
     }
     const int8_t * tap[k_dw_max_taps];
-    const float lo = static_cast<float>(q.act_min - q.out_zp), hi = static_cast<float>(q.act_max - q.out_zp);
+    const requant8 rq(q);
     const v128_t zero = wasm_i16x8_splat(0);
     const bool k3x3 = fast && p.k_h == 3 && p.k_w == 3 && p.dil_h == 1 && p.dil_w == 1;
     for (int b = 0; b < p.n; ++b) {
@@ -176,8 +199,7 @@ void fer_dwconv2d_s8__wasm128(const conv_params & p, const quant_params & q, con
                             v128_t acc_lo = wasm_v128_load(folded + c), acc_hi = wasm_v128_load(folded + c + 4);
                             dw_s8_3x3_sums(x0 + c, dx, dy, wi + static_cast<size_t>(c) * 2, static_cast<size_t>(2 * c8),
                                            acc_lo, acc_hi);
-                            isa_wasm128::requantize_store(acc_lo, q.scale + c, lo, hi, q.out_zp, o + c, 4);
-                            isa_wasm128::requantize_store(acc_hi, q.scale + c + 4, lo, hi, q.out_zp, o + c + 4, 4);
+                            rq.store(acc_lo, acc_hi, q.scale + c, o + c);
                         }
                         if (c8 < C) {
                             dw_s8_pixel(p, q, in, w, bias, b, oy, ox, c8, o);
@@ -205,8 +227,7 @@ void fer_dwconv2d_s8__wasm128(const conv_params & p, const quant_params & q, con
                                                                 wasm_i16x8_shuffle(xa, xb, 4, 12, 5, 13, 6, 14, 7, 15),
                                                                 wasm_v128_load(wp + 8)));
                         }
-                        isa_wasm128::requantize_store(acc_lo, q.scale + c, lo, hi, q.out_zp, o + c, 4);
-                        isa_wasm128::requantize_store(acc_hi, q.scale + c + 4, lo, hi, q.out_zp, o + c + 4, 4);
+                        rq.store(acc_lo, acc_hi, q.scale + c, o + c);
                     }
                 };
                 if (row_full && ox >= x_lo && ox < x_hi) {
