@@ -148,6 +148,31 @@ inline void dw_s8_3x3_sums(const int8_t * x, size_t dx, size_t dy, const int16_t
     pair(wasm_i16x8_load8x8(x + 2 * dy + 2 * dx), wasm_i16x8_splat(0), wp + 4 * step);
 }
 
+// Two neighbouring output pixels at stride 1 (windows x and x + dx): the
+// 3 x 4 input taps loaded once, each pair's two weight vectors loaded once
+// for both pixels (dw_s8_3x3_sums's pairs and order, so the same sums).
+inline void dw_s8_3x3_sums2(const int8_t * x, size_t dx, size_t dy, const int16_t * wp, size_t step, v128_t & a_lo,
+                            v128_t & a_hi, v128_t & b_lo, v128_t & b_hi) {
+    auto pair = [&](const v128_t xa, const v128_t xb, const v128_t ya, const v128_t yb, const int16_t * w) {
+        const v128_t w_lo = wasm_v128_load(w), w_hi = wasm_v128_load(w + 8);
+        a_lo = wasm_i32x4_add(a_lo, wasm_i32x4_dot_i16x8(wasm_i16x8_shuffle(xa, xb, 0, 8, 1, 9, 2, 10, 3, 11), w_lo));
+        a_hi = wasm_i32x4_add(a_hi, wasm_i32x4_dot_i16x8(wasm_i16x8_shuffle(xa, xb, 4, 12, 5, 13, 6, 14, 7, 15), w_hi));
+        b_lo = wasm_i32x4_add(b_lo, wasm_i32x4_dot_i16x8(wasm_i16x8_shuffle(ya, yb, 0, 8, 1, 9, 2, 10, 3, 11), w_lo));
+        b_hi = wasm_i32x4_add(b_hi, wasm_i32x4_dot_i16x8(wasm_i16x8_shuffle(ya, yb, 4, 12, 5, 13, 6, 14, 7, 15), w_hi));
+    };
+    const int8_t * r1 = x + dy, * r2 = x + 2 * dy;
+    const v128_t x00 = wasm_i16x8_load8x8(x), x01 = wasm_i16x8_load8x8(x + dx), x02 = wasm_i16x8_load8x8(x + 2 * dx);
+    pair(x00, x01, x01, x02, wp);
+    const v128_t x03 = wasm_i16x8_load8x8(x + 3 * dx), x10 = wasm_i16x8_load8x8(r1), x11 = wasm_i16x8_load8x8(r1 + dx);
+    pair(x02, x10, x03, x11, wp + step);
+    const v128_t x12 = wasm_i16x8_load8x8(r1 + 2 * dx), x13 = wasm_i16x8_load8x8(r1 + 3 * dx);
+    pair(x11, x12, x12, x13, wp + 2 * step);
+    const v128_t x20 = wasm_i16x8_load8x8(r2), x21 = wasm_i16x8_load8x8(r2 + dx), x22 = wasm_i16x8_load8x8(r2 + 2 * dx);
+    pair(x20, x21, x21, x22, wp + 3 * step);
+    const v128_t zero = wasm_i16x8_splat(0);
+    pair(x22, zero, wasm_i16x8_load8x8(r2 + 3 * dx), zero, wp + 4 * step);
+}
+
 }  // namespace
 
 void fer_dwconv2d_s8__wasm128(const conv_params & p, const quant_params & q, const int8_t * in, const int8_t * w,
@@ -194,6 +219,22 @@ void fer_dwconv2d_s8__wasm128(const conv_params & p, const quant_params & q, con
                     const size_t step_in = static_cast<size_t>(p.stride_w) * C;
                     const int8_t * x0 = in + ((static_cast<size_t>(b) * p.in_h + (oy * p.stride_h - p.pad_top)) *
                                                   p.in_w + (ox * p.stride_w - p.pad_left)) * C;
+                    if (p.stride_w == 1) {  // two pixels a step
+                        for (; ox + 1 < x_hi; ox += 2, x0 += 2 * step_in, o += 2 * C) {
+                            for (int c = 0; c < c8; c += 8) {
+                                v128_t a_lo = wasm_v128_load(folded + c), a_hi = wasm_v128_load(folded + c + 4);
+                                v128_t b_lo = a_lo, b_hi = a_hi;
+                                dw_s8_3x3_sums2(x0 + c, dx, dy, wi + static_cast<size_t>(c) * 2,
+                                                static_cast<size_t>(2 * c8), a_lo, a_hi, b_lo, b_hi);
+                                rq.store(a_lo, a_hi, q.scale + c, o + c);
+                                rq.store(b_lo, b_hi, q.scale + c, o + C + c);
+                            }
+                            if (c8 < C) {
+                                dw_s8_pixel(p, q, in, w, bias, b, oy, ox, c8, o);
+                                dw_s8_pixel(p, q, in, w, bias, b, oy, ox + 1, c8, o + C);
+                            }
+                        }
+                    }
                     for (; ox < x_hi; ++ox, x0 += step_in, o += C) {
                         for (int c = 0; c < c8; c += 8) {
                             v128_t acc_lo = wasm_v128_load(folded + c), acc_hi = wasm_v128_load(folded + c + 4);
