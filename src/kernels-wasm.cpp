@@ -334,6 +334,98 @@ void fer_maxpool2d_s8__wasm128(const pool_params & p, int32_t act_min, int32_t a
                     });
 }
 
+namespace {
+
+// TFLite's rescaling of one ADD input, fer_multiply_by_quantized_multiplier(
+// d * 2^20, q, shift) for d = x - zp in [-255, 255] and shift <= 0 (every
+// input multiplier is at most 1/2), on 4 lanes in int32 arithmetic:
+//   the saturating rounding doubling high multiply (q < 2^31: it never
+//   saturates) is (d 2^20 q + nudge) / 2^31 truncated toward zero, which is
+//   floor((d 2^20 q + 2^30) / 2^31) for either sign of the product (for a
+//   negative one, ceil((p + 1 - 2^30) / 2^31) = floor((p + 2^30) / 2^31)),
+//   = floor((d q + 2^10) / 2^11); with q = qh 2^16 + ql that is
+//   d (32 qh) + floor((d ql + 2^10) / 2^11), every term within int32;
+//   then the rounding division by 2^e, half away from zero: for e > 0,
+//   floor((h + 2^(e-1) - [h < 0]) / 2^e) (no overflow: |h| < 2^28), h for e = 0.
+// Values that LLVM cannot hoist out of a loop (an empty asm in the loop, no
+// instruction): clang 14 hoists the splat of a loop-invariant shift count,
+// then no longer sees a splat and scalarises the vector shift (4 extracts,
+// shifts and inserts), and it hoists the sign extension of a splatted
+// multiplier, turning i64x2.extmul_*_i32x4_s (two unpacks and a pmuldq in
+// V8) into i64x2.extend + i64x2.mul (three pmuludq and five more).
+inline int opaque_count(int n) {
+    __asm__ volatile("" : "+r"(n));
+    return n;
+}
+inline v128_t opaque_vec(v128_t v) {
+    __asm__ volatile("" : "+r"(v));
+    return v;
+}
+
+struct add_rescale {
+    v128_t q_hi32, q_lo, half, neg_mask;
+    int e;
+    add_rescale(int32_t q, int shift)
+        : q_hi32(wasm_i32x4_splat((q >> 16) * 32)), q_lo(wasm_i32x4_splat(q & 0xffff)),
+          half(wasm_i32x4_splat(shift < 0 ? 1 << (-shift - 1) : 0)), neg_mask(wasm_i32x4_splat(shift < 0 ? -1 : 0)),
+          e(-shift) {}
+    v128_t operator()(v128_t d) const {
+        const v128_t h = wasm_i32x4_add(wasm_i32x4_mul(d, q_hi32),
+                                        wasm_i32x4_shr(wasm_i32x4_add(wasm_i32x4_mul(d, q_lo), wasm_i32x4_splat(1 << 10)), 11));
+        return rounding_shift(h, half, neg_mask, e);
+    }
+    static v128_t rounding_shift(v128_t h, v128_t half, v128_t neg_mask, int e) {
+        const v128_t down = wasm_v128_and(wasm_i32x4_shr(h, 31), neg_mask);  // -1: a negative h, e > 0
+        return wasm_i32x4_shr(wasm_i32x4_add(wasm_i32x4_add(h, half), down), opaque_count(e));
+    }
+};
+
+}  // namespace
+
+// int8 ADD, 16 elements a step: the inputs' rescaling in int32 (add_rescale),
+// the sum's in 64-bit lanes (i64x2.extmul): floor((x q + 2^30) / 2^31), whose
+// low 32 bits a logical shift leaves as an arithmetic one would (and
+// i64x2.shr_u is one instruction in V8 where shr_s is several); then the
+// rounding division, zero point and clamp. Bit-identical to fer_add_s8__ref;
+// parameters other than fer_add_params_init's (left shift 20, input
+// multipliers at most 1/2) take the reference.
+void fer_add_s8__wasm128(size_t n, const add_params & p, const int8_t * a, const int8_t * b, int8_t * out) {
+    size_t i = 0;
+    if (p.left_shift == 20 && p.in1_shift <= 0 && p.in2_shift <= 0) {
+        const add_rescale r1(p.in1_mult, p.in1_shift), r2(p.in2_mult, p.in2_shift);
+        const v128_t zp1 = wasm_i16x8_splat(static_cast<int16_t>(p.in1_zp));
+        const v128_t zp2 = wasm_i16x8_splat(static_cast<int16_t>(p.in2_zp));
+        const int left = p.out_shift > 0 ? p.out_shift : 0, e = p.out_shift > 0 ? 0 : -p.out_shift;
+        const v128_t q = wasm_i32x4_splat(p.out_mult), nudge = wasm_i64x2_splat(1ll << 30);
+        const v128_t half = wasm_i32x4_splat(e > 0 ? 1 << (e - 1) : 0), neg_mask = wasm_i32x4_splat(e > 0 ? -1 : 0);
+        const v128_t out_zp = wasm_i32x4_splat(p.out_zp);
+        const v128_t lo = wasm_i8x16_splat(static_cast<int8_t>(p.act_min));
+        const v128_t hi = wasm_i8x16_splat(static_cast<int8_t>(p.act_max));
+        auto sum4 = [&](v128_t d1, v128_t d2) {  // 4 lanes of d1 = a - zp1, d2 = b - zp2 to the output's int32
+            const v128_t x = wasm_i32x4_shl(wasm_i32x4_add(r1(d1), r2(d2)), opaque_count(left));
+            const v128_t qo = opaque_vec(q);
+            const v128_t p_lo = wasm_u64x2_shr(wasm_i64x2_add(wasm_i64x2_extmul_low_i32x4(x, qo), nudge), 31);
+            const v128_t p_hi = wasm_u64x2_shr(wasm_i64x2_add(wasm_i64x2_extmul_high_i32x4(x, qo), nudge), 31);
+            const v128_t h = wasm_i32x4_shuffle(p_lo, p_hi, 0, 2, 4, 6);
+            return wasm_i32x4_add(add_rescale::rounding_shift(h, half, neg_mask, e), out_zp);
+        };
+        auto sum8 = [&](v128_t a16, v128_t b16) {  // 8 lanes, int16 (a - zp1 and b - zp2 fit)
+            const v128_t d1 = wasm_i16x8_sub(a16, zp1), d2 = wasm_i16x8_sub(b16, zp2);
+            return wasm_i16x8_narrow_i32x4(sum4(wasm_i32x4_extend_low_i16x8(d1), wasm_i32x4_extend_low_i16x8(d2)),
+                                           sum4(wasm_i32x4_extend_high_i16x8(d1), wasm_i32x4_extend_high_i16x8(d2)));
+        };
+        for (; i + 16 <= n; i += 16) {
+            const v128_t va = wasm_v128_load(a + i), vb = wasm_v128_load(b + i);
+            const v128_t v = wasm_i8x16_narrow_i16x8(
+                sum8(wasm_i16x8_extend_low_i8x16(va), wasm_i16x8_extend_low_i8x16(vb)),
+                sum8(wasm_i16x8_extend_high_i8x16(va), wasm_i16x8_extend_high_i8x16(vb)));
+            // the saturating narrows clamp to [-128, 127], inside which act_min/act_max clamp the same
+            wasm_v128_store(out + i, wasm_i8x16_min(wasm_i8x16_max(v, lo), hi));
+        }
+    }
+    fer_add_s8__ref(n - i, p, a + i, b + i, out + i);
+}
+
 // float32 depthwise convolution (multiplier 1), 4 channels a step, the
 // channels past the last 4 one by one. The reference's operations in its
 // order (bias, then each tap inside the input, multiply then add: WebAssembly
