@@ -73,6 +73,29 @@ struct isa_wasm128 {
     }
 };
 
+// 8 channels' int32 sums (channels 0-3 in lo, 4-7 in hi) requantised as
+// requantize_store does and stored as 8 bytes: both halves narrowed together
+// (one pair of narrows and one 8-byte store instead of two of each), and the
+// output zero point folded into round_small's subtraction: the bits of
+// f + 1.5 x 2^23 minus (the constant's bits - zp) are round(f) + zp.
+struct requant8 {
+    v128_t lo, hi, magic, magic_zp;
+    requant8(const quant_params & q)
+        : lo(wasm_f32x4_splat(static_cast<float>(q.act_min - q.out_zp))),
+          hi(wasm_f32x4_splat(static_cast<float>(q.act_max - q.out_zp))), magic(wasm_f32x4_splat(12582912.0f)),
+          magic_zp(wasm_i32x4_sub(magic, wasm_i32x4_splat(q.out_zp))) {}
+    v128_t four(v128_t acc, const float * scale) const {
+        v128_t f = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(acc), wasm_v128_load(scale));
+        f = wasm_f32x4_pmin(wasm_f32x4_pmax(f, lo), hi);
+        return wasm_i32x4_sub(wasm_f32x4_add(f, magic), magic_zp);
+    }
+    void store(v128_t acc_lo, v128_t acc_hi, const float * scale, int8_t * out) const {
+        // in int8 range after the clamp: the saturating narrows change nothing
+        const v128_t r16 = wasm_i16x8_narrow_i32x4(four(acc_lo, scale), four(acc_hi, scale + 4));
+        wasm_v128_store64_lane(out, wasm_i8x16_narrow_i16x8(r16, r16), 0);
+    }
+};
+
 // Working memory of the depthwise fast path, on the stack (a kernel allocates
 // nothing): interleaved weights and folded biases (as in kernels-avx2.cpp).
 constexpr int k_dw_weight_words = 8192;
@@ -125,6 +148,31 @@ inline void dw_s8_3x3_sums(const int8_t * x, size_t dx, size_t dy, const int16_t
     pair(wasm_i16x8_load8x8(x + 2 * dy + 2 * dx), wasm_i16x8_splat(0), wp + 4 * step);
 }
 
+// Two neighbouring output pixels at stride 1 (windows x and x + dx): the
+// 3 x 4 input taps loaded once, each pair's two weight vectors loaded once
+// for both pixels (dw_s8_3x3_sums's pairs and order, so the same sums).
+inline void dw_s8_3x3_sums2(const int8_t * x, size_t dx, size_t dy, const int16_t * wp, size_t step, v128_t & a_lo,
+                            v128_t & a_hi, v128_t & b_lo, v128_t & b_hi) {
+    auto pair = [&](const v128_t xa, const v128_t xb, const v128_t ya, const v128_t yb, const int16_t * w) {
+        const v128_t w_lo = wasm_v128_load(w), w_hi = wasm_v128_load(w + 8);
+        a_lo = wasm_i32x4_add(a_lo, wasm_i32x4_dot_i16x8(wasm_i16x8_shuffle(xa, xb, 0, 8, 1, 9, 2, 10, 3, 11), w_lo));
+        a_hi = wasm_i32x4_add(a_hi, wasm_i32x4_dot_i16x8(wasm_i16x8_shuffle(xa, xb, 4, 12, 5, 13, 6, 14, 7, 15), w_hi));
+        b_lo = wasm_i32x4_add(b_lo, wasm_i32x4_dot_i16x8(wasm_i16x8_shuffle(ya, yb, 0, 8, 1, 9, 2, 10, 3, 11), w_lo));
+        b_hi = wasm_i32x4_add(b_hi, wasm_i32x4_dot_i16x8(wasm_i16x8_shuffle(ya, yb, 4, 12, 5, 13, 6, 14, 7, 15), w_hi));
+    };
+    const int8_t * r1 = x + dy, * r2 = x + 2 * dy;
+    const v128_t x00 = wasm_i16x8_load8x8(x), x01 = wasm_i16x8_load8x8(x + dx), x02 = wasm_i16x8_load8x8(x + 2 * dx);
+    pair(x00, x01, x01, x02, wp);
+    const v128_t x03 = wasm_i16x8_load8x8(x + 3 * dx), x10 = wasm_i16x8_load8x8(r1), x11 = wasm_i16x8_load8x8(r1 + dx);
+    pair(x02, x10, x03, x11, wp + step);
+    const v128_t x12 = wasm_i16x8_load8x8(r1 + 2 * dx), x13 = wasm_i16x8_load8x8(r1 + 3 * dx);
+    pair(x11, x12, x12, x13, wp + 2 * step);
+    const v128_t x20 = wasm_i16x8_load8x8(r2), x21 = wasm_i16x8_load8x8(r2 + dx), x22 = wasm_i16x8_load8x8(r2 + 2 * dx);
+    pair(x20, x21, x21, x22, wp + 3 * step);
+    const v128_t zero = wasm_i16x8_splat(0);
+    pair(x22, zero, wasm_i16x8_load8x8(r2 + 3 * dx), zero, wp + 4 * step);
+}
+
 }  // namespace
 
 void fer_dwconv2d_s8__wasm128(const conv_params & p, const quant_params & q, const int8_t * in, const int8_t * w,
@@ -157,7 +205,7 @@ void fer_dwconv2d_s8__wasm128(const conv_params & p, const quant_params & q, con
         std::memset(zp_row, static_cast<int8_t>(q.in_zp), static_cast<size_t>(C));
     }
     const int8_t * tap[k_dw_max_taps];
-    const float lo = static_cast<float>(q.act_min - q.out_zp), hi = static_cast<float>(q.act_max - q.out_zp);
+    const requant8 rq(q);
     const v128_t zero = wasm_i16x8_splat(0);
     const bool k3x3 = fast && p.k_h == 3 && p.k_w == 3 && p.dil_h == 1 && p.dil_w == 1;
     for (int b = 0; b < p.n; ++b) {
@@ -171,13 +219,28 @@ void fer_dwconv2d_s8__wasm128(const conv_params & p, const quant_params & q, con
                     const size_t step_in = static_cast<size_t>(p.stride_w) * C;
                     const int8_t * x0 = in + ((static_cast<size_t>(b) * p.in_h + (oy * p.stride_h - p.pad_top)) *
                                                   p.in_w + (ox * p.stride_w - p.pad_left)) * C;
+                    if (p.stride_w == 1) {  // two pixels a step
+                        for (; ox + 1 < x_hi; ox += 2, x0 += 2 * step_in, o += 2 * C) {
+                            for (int c = 0; c < c8; c += 8) {
+                                v128_t a_lo = wasm_v128_load(folded + c), a_hi = wasm_v128_load(folded + c + 4);
+                                v128_t b_lo = a_lo, b_hi = a_hi;
+                                dw_s8_3x3_sums2(x0 + c, dx, dy, wi + static_cast<size_t>(c) * 2,
+                                                static_cast<size_t>(2 * c8), a_lo, a_hi, b_lo, b_hi);
+                                rq.store(a_lo, a_hi, q.scale + c, o + c);
+                                rq.store(b_lo, b_hi, q.scale + c, o + C + c);
+                            }
+                            if (c8 < C) {
+                                dw_s8_pixel(p, q, in, w, bias, b, oy, ox, c8, o);
+                                dw_s8_pixel(p, q, in, w, bias, b, oy, ox + 1, c8, o + C);
+                            }
+                        }
+                    }
                     for (; ox < x_hi; ++ox, x0 += step_in, o += C) {
                         for (int c = 0; c < c8; c += 8) {
                             v128_t acc_lo = wasm_v128_load(folded + c), acc_hi = wasm_v128_load(folded + c + 4);
                             dw_s8_3x3_sums(x0 + c, dx, dy, wi + static_cast<size_t>(c) * 2, static_cast<size_t>(2 * c8),
                                            acc_lo, acc_hi);
-                            isa_wasm128::requantize_store(acc_lo, q.scale + c, lo, hi, q.out_zp, o + c, 4);
-                            isa_wasm128::requantize_store(acc_hi, q.scale + c + 4, lo, hi, q.out_zp, o + c + 4, 4);
+                            rq.store(acc_lo, acc_hi, q.scale + c, o + c);
                         }
                         if (c8 < C) {
                             dw_s8_pixel(p, q, in, w, bias, b, oy, ox, c8, o);
@@ -205,8 +268,7 @@ void fer_dwconv2d_s8__wasm128(const conv_params & p, const quant_params & q, con
                                                                 wasm_i16x8_shuffle(xa, xb, 4, 12, 5, 13, 6, 14, 7, 15),
                                                                 wasm_v128_load(wp + 8)));
                         }
-                        isa_wasm128::requantize_store(acc_lo, q.scale + c, lo, hi, q.out_zp, o + c, 4);
-                        isa_wasm128::requantize_store(acc_hi, q.scale + c + 4, lo, hi, q.out_zp, o + c + 4, 4);
+                        rq.store(acc_lo, acc_hi, q.scale + c, o + c);
                     }
                 };
                 if (row_full && ox >= x_lo && ox < x_hi) {
@@ -270,6 +332,98 @@ void fer_maxpool2d_s8__wasm128(const pool_params & p, int32_t act_min, int32_t a
                         }
                         return c;
                     });
+}
+
+namespace {
+
+// TFLite's rescaling of one ADD input, fer_multiply_by_quantized_multiplier(
+// d * 2^20, q, shift) for d = x - zp in [-255, 255] and shift <= 0 (every
+// input multiplier is at most 1/2), on 4 lanes in int32 arithmetic:
+//   the saturating rounding doubling high multiply (q < 2^31: it never
+//   saturates) is (d 2^20 q + nudge) / 2^31 truncated toward zero, which is
+//   floor((d 2^20 q + 2^30) / 2^31) for either sign of the product (for a
+//   negative one, ceil((p + 1 - 2^30) / 2^31) = floor((p + 2^30) / 2^31)),
+//   = floor((d q + 2^10) / 2^11); with q = qh 2^16 + ql that is
+//   d (32 qh) + floor((d ql + 2^10) / 2^11), every term within int32;
+//   then the rounding division by 2^e, half away from zero: for e > 0,
+//   floor((h + 2^(e-1) - [h < 0]) / 2^e) (no overflow: |h| < 2^28), h for e = 0.
+// Values that LLVM cannot hoist out of a loop (an empty asm in the loop, no
+// instruction): clang 14 hoists the splat of a loop-invariant shift count,
+// then no longer sees a splat and scalarises the vector shift (4 extracts,
+// shifts and inserts), and it hoists the sign extension of a splatted
+// multiplier, turning i64x2.extmul_*_i32x4_s (two unpacks and a pmuldq in
+// V8) into i64x2.extend + i64x2.mul (three pmuludq and five more).
+inline int opaque_count(int n) {
+    __asm__ volatile("" : "+r"(n));
+    return n;
+}
+inline v128_t opaque_vec(v128_t v) {
+    __asm__ volatile("" : "+r"(v));
+    return v;
+}
+
+struct add_rescale {
+    v128_t q_hi32, q_lo, half, neg_mask;
+    int e;
+    add_rescale(int32_t q, int shift)
+        : q_hi32(wasm_i32x4_splat((q >> 16) * 32)), q_lo(wasm_i32x4_splat(q & 0xffff)),
+          half(wasm_i32x4_splat(shift < 0 ? 1 << (-shift - 1) : 0)), neg_mask(wasm_i32x4_splat(shift < 0 ? -1 : 0)),
+          e(-shift) {}
+    v128_t operator()(v128_t d) const {
+        const v128_t h = wasm_i32x4_add(wasm_i32x4_mul(d, q_hi32),
+                                        wasm_i32x4_shr(wasm_i32x4_add(wasm_i32x4_mul(d, q_lo), wasm_i32x4_splat(1 << 10)), 11));
+        return rounding_shift(h, half, neg_mask, e);
+    }
+    static v128_t rounding_shift(v128_t h, v128_t half, v128_t neg_mask, int e) {
+        const v128_t down = wasm_v128_and(wasm_i32x4_shr(h, 31), neg_mask);  // -1: a negative h, e > 0
+        return wasm_i32x4_shr(wasm_i32x4_add(wasm_i32x4_add(h, half), down), opaque_count(e));
+    }
+};
+
+}  // namespace
+
+// int8 ADD, 16 elements a step: the inputs' rescaling in int32 (add_rescale),
+// the sum's in 64-bit lanes (i64x2.extmul): floor((x q + 2^30) / 2^31), whose
+// low 32 bits a logical shift leaves as an arithmetic one would (and
+// i64x2.shr_u is one instruction in V8 where shr_s is several); then the
+// rounding division, zero point and clamp. Bit-identical to fer_add_s8__ref;
+// parameters other than fer_add_params_init's (left shift 20, input
+// multipliers at most 1/2) take the reference.
+void fer_add_s8__wasm128(size_t n, const add_params & p, const int8_t * a, const int8_t * b, int8_t * out) {
+    size_t i = 0;
+    if (p.left_shift == 20 && p.in1_shift <= 0 && p.in2_shift <= 0) {
+        const add_rescale r1(p.in1_mult, p.in1_shift), r2(p.in2_mult, p.in2_shift);
+        const v128_t zp1 = wasm_i16x8_splat(static_cast<int16_t>(p.in1_zp));
+        const v128_t zp2 = wasm_i16x8_splat(static_cast<int16_t>(p.in2_zp));
+        const int left = p.out_shift > 0 ? p.out_shift : 0, e = p.out_shift > 0 ? 0 : -p.out_shift;
+        const v128_t q = wasm_i32x4_splat(p.out_mult), nudge = wasm_i64x2_splat(1ll << 30);
+        const v128_t half = wasm_i32x4_splat(e > 0 ? 1 << (e - 1) : 0), neg_mask = wasm_i32x4_splat(e > 0 ? -1 : 0);
+        const v128_t out_zp = wasm_i32x4_splat(p.out_zp);
+        const v128_t lo = wasm_i8x16_splat(static_cast<int8_t>(p.act_min));
+        const v128_t hi = wasm_i8x16_splat(static_cast<int8_t>(p.act_max));
+        auto sum4 = [&](v128_t d1, v128_t d2) {  // 4 lanes of d1 = a - zp1, d2 = b - zp2 to the output's int32
+            const v128_t x = wasm_i32x4_shl(wasm_i32x4_add(r1(d1), r2(d2)), opaque_count(left));
+            const v128_t qo = opaque_vec(q);
+            const v128_t p_lo = wasm_u64x2_shr(wasm_i64x2_add(wasm_i64x2_extmul_low_i32x4(x, qo), nudge), 31);
+            const v128_t p_hi = wasm_u64x2_shr(wasm_i64x2_add(wasm_i64x2_extmul_high_i32x4(x, qo), nudge), 31);
+            const v128_t h = wasm_i32x4_shuffle(p_lo, p_hi, 0, 2, 4, 6);
+            return wasm_i32x4_add(add_rescale::rounding_shift(h, half, neg_mask, e), out_zp);
+        };
+        auto sum8 = [&](v128_t a16, v128_t b16) {  // 8 lanes, int16 (a - zp1 and b - zp2 fit)
+            const v128_t d1 = wasm_i16x8_sub(a16, zp1), d2 = wasm_i16x8_sub(b16, zp2);
+            return wasm_i16x8_narrow_i32x4(sum4(wasm_i32x4_extend_low_i16x8(d1), wasm_i32x4_extend_low_i16x8(d2)),
+                                           sum4(wasm_i32x4_extend_high_i16x8(d1), wasm_i32x4_extend_high_i16x8(d2)));
+        };
+        for (; i + 16 <= n; i += 16) {
+            const v128_t va = wasm_v128_load(a + i), vb = wasm_v128_load(b + i);
+            const v128_t v = wasm_i8x16_narrow_i16x8(
+                sum8(wasm_i16x8_extend_low_i8x16(va), wasm_i16x8_extend_low_i8x16(vb)),
+                sum8(wasm_i16x8_extend_high_i8x16(va), wasm_i16x8_extend_high_i8x16(vb)));
+            // the saturating narrows clamp to [-128, 127], inside which act_min/act_max clamp the same
+            wasm_v128_store(out + i, wasm_i8x16_min(wasm_i8x16_max(v, lo), hi));
+        }
+    }
+    fer_add_s8__ref(n - i, p, a + i, b + i, out + i);
 }
 
 // float32 depthwise convolution (multiplier 1), 4 channels a step, the

@@ -415,11 +415,14 @@ void fer_add_params_init(double s1, double s2, double s_out, add_params * p);
 void fer_add_s8__ref(size_t n, const add_params & p, const int8_t * a, const int8_t * b, int8_t * out);
 // The reference's arithmetic with each input's rescaling looked up in a
 // 256-entry table built per call: bit-identical, a third of the multiplies.
-// Portable: the ADD kernel of the sets without an AVX2 one (WebAssembly, NEON).
+// Portable: NEON's ADD kernel (AVX2 and SIMD128 have their own).
 void fer_add_s8__lut(size_t n, const add_params & p, const int8_t * a, const int8_t * b, int8_t * out);
 // AVX2 twins of ADD and QUANTIZE (kernels-avx2.cpp), bit-identical to the
 // references: the same fixed-point arithmetic and the same rounding on 8 lanes.
 void fer_add_s8__avx2(size_t n, const add_params & p, const int8_t * a, const int8_t * b, int8_t * out);
+// The WebAssembly SIMD128 twin (kernels-wasm.cpp), 16 elements a step: the
+// fixed-point rescaling in int32 and 64-bit lanes, no tables.
+void fer_add_s8__wasm128(size_t n, const add_params & p, const int8_t * a, const int8_t * b, int8_t * out);
 void fer_maxpool2d_s8__avx2(const pool_params & p, int32_t act_min, int32_t act_max, const int8_t * in, int8_t * out);
 void fer_quantize_s8__avx2(size_t n, float scale, int32_t zp, const float * in, int8_t * out);
 

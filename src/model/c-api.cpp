@@ -191,8 +191,7 @@ const char * fer_model_kernels(const fer_model * model) {
         return "neon (int8 conv), lookup tables (int8 add), reference (others)";
     }
     return ks && ks->wasm128
-               ? "wasm simd128 (float32 conv and depthwise, int8 conv, depthwise, max pooling and quantize), "
-                 "lookup tables (int8 add), "
+               ? "wasm simd128 (float32 conv and depthwise, int8 conv, depthwise, add, max pooling and quantize), "
                  "reference (others)"
                : "reference";
 }
