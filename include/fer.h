@@ -202,6 +202,12 @@ int32_t fer_model_output_dims(const fer_model * model, int32_t i, int32_t dims[4
 // Runs the graph on `input` (n floats, exactly the input's element count, in
 // its NHWC layout, no preprocessing). FER_ERR_INVALID_ARGUMENT on a wrong n.
 int fer_context_run(fer_context * ctx, const float * input, size_t n);
+// The context's own input buffer (its element count into *n), to fill in place
+// and pass to fer_context_run, which then copies nothing (a large input's
+// copy saved: YuNet's are megabytes). Valid until the context is freed; its
+// contents are not kept across runs (later tensors may reuse the memory), so
+// fill all of it before every run. NULL on a NULL context.
+float * fer_context_input(fer_context * ctx, size_t * n);
 // Output i after the last run: n floats (its element count into *n), valid
 // until the next run on this context; NULL when out of range.
 const float * fer_context_output(const fer_context * ctx, int32_t i, size_t * n);

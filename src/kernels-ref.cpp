@@ -546,6 +546,14 @@ void fer_quantize_s8__ref(size_t n, float scale, int32_t zp, const float * in, i
     }
 }
 
+void fer_scale_add_u8__ref(size_t n, const uint8_t * x, float w, bool first, float * acc) {
+    if (first) {
+        for (size_t i = 0; i < n; ++i) acc[i] = w * static_cast<float>(x[i]);
+    } else {
+        for (size_t i = 0; i < n; ++i) acc[i] += w * static_cast<float>(x[i]);
+    }
+}
+
 void fer_dequantize_s8__ref(size_t n, float scale, int32_t zp, const int8_t * in, float * out) {
     for (size_t i = 0; i < n; ++i) {
         out[i] = scale * static_cast<float>(static_cast<int32_t>(in[i]) - zp);

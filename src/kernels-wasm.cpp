@@ -290,6 +290,29 @@ void fer_dwconv2d_s8__wasm128(const conv_params & p, const quant_params & q, con
 // 16 values a step: divide, round half away from zero (truncate, then one step
 // away from zero when the exact fraction is at least a half), NaN to 0, clamp
 // to the int8 range, add the zero point.
+void fer_scale_add_u8__wasm128(size_t n, const uint8_t * x, float w, bool first, float * acc) {
+    const v128_t wv = wasm_f32x4_splat(w);
+    // A byte's float as (2^23 + x) - 2^23: its bits or-ed into 2^23's mantissa, then one exact subtraction.
+    // Not f32x4.convert_i32x4_s: clang 14 folds the widening into it and emits a uint16 -> float
+    // conversion, which V8 runs lane by lane (pextrw + cvtsi2ss + insertps: 6x slower).
+    const v128_t two23_bits = wasm_i32x4_splat(0x4B000000);
+    const v128_t two23 = wasm_f32x4_splat(8388608.0f);
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const v128_t b = wasm_v128_load(x + i);
+        const v128_t lo = wasm_u16x8_extend_low_u8x16(b), hi = wasm_u16x8_extend_high_u8x16(b);
+        const v128_t q[4] = {wasm_u32x4_extend_low_u16x8(lo), wasm_u32x4_extend_high_u16x8(lo),
+                             wasm_u32x4_extend_low_u16x8(hi), wasm_u32x4_extend_high_u16x8(hi)};
+        for (int k = 0; k < 4; ++k) {
+            const v128_t f = wasm_f32x4_sub(wasm_v128_or(q[k], two23_bits), two23);
+            const v128_t prod = wasm_f32x4_mul(wv, f);
+            float * a = acc + i + 4 * k;
+            wasm_v128_store(a, first ? prod : wasm_f32x4_add(wasm_v128_load(a), prod));
+        }
+    }
+    fer_scale_add_u8__ref(n - i, x + i, w, first, acc + i);
+}
+
 void fer_quantize_s8__wasm128(size_t n, float scale, int32_t zp, const float * in, int8_t * out) {
     const v128_t vscale = wasm_f32x4_splat(scale);
     const v128_t lo = wasm_f32x4_splat(static_cast<float>(-128 - zp)), hi = wasm_f32x4_splat(static_cast<float>(127 - zp));

@@ -312,6 +312,9 @@ void fer_dwconv2d_s8__wasm128(const conv_params & p, const quant_params & q, con
                               const int32_t * bias, int8_t * out);
 // Bit-identical to fer_quantize_s8__ref (round half away from zero, NaN -> 0).
 void fer_quantize_s8__wasm128(size_t n, float scale, int32_t zp, const float * in, int8_t * out);
+// Bit-identical to fer_scale_add_u8__ref, 16 bytes a step: clang 14 turns the
+// plain loop's uint8 -> float conversion into 16 extracts and scalar converts.
+void fer_scale_add_u8__wasm128(size_t n, const uint8_t * x, float w, bool first, float * acc);
 // Bit-identical to fer_maxpool2d_s8__ref, 16 channels per instruction.
 void fer_maxpool2d_s8__wasm128(const pool_params & p, int32_t act_min, int32_t act_max, const int8_t * in,
                                int8_t * out);
@@ -400,6 +403,9 @@ void fer_avgpool2d_s8__ref(const pool_params & p, int32_t act_min, int32_t act_m
 void fer_mean_s8__ref(const int * dims, int rank, unsigned axes_mask, int32_t in_zp, float in_scale, int32_t out_zp,
                       float out_scale, const int8_t * in, int8_t * out);
 void fer_quantize_s8__ref(size_t n, float scale, int32_t zp, const float * in, int8_t * out);
+// One source row's share of a vertical resampling (YuNet's input,
+// src/detect/yunet.cpp): acc[i] = w * x[i] when `first`, else acc[i] += w * x[i].
+void fer_scale_add_u8__ref(size_t n, const uint8_t * x, float w, bool first, float * acc);
 void fer_dequantize_s8__ref(size_t n, float scale, int32_t zp, const int8_t * in, float * out);
 // output scale 1/256, zero point -128 (TFLite's requirement for int8 softmax)
 void fer_softmax_s8__ref(int rows, int n, float beta, float in_scale, const int8_t * in, int8_t * out);

@@ -110,6 +110,22 @@ void check_run(fer_model * model, int h, int w, int c) {
     for (size_t i = 0; i < x.size(); ++i) {
         ASSERT_NEAR(sig[i], 1.0 / (1.0 + std::exp(-static_cast<double>(x[i]))), 1e-6) << i;
     }
+    // filled in place (fer_context_input): the same outputs, bit for bit, as from a caller's buffer; the
+    // buffer is the input's size, and it is refilled before each run (later tensors may reuse it)
+    const std::vector<float> up_copy(up, up + n_up), sig_copy(sig, sig + n_sig);
+    for (int round = 0; round < 2; ++round) {
+        size_t n_in = 0;
+        float * in = fer_context_input(ctx, &n_in);
+        ASSERT_NE(in, nullptr);
+        ASSERT_EQ(n_in, x.size());
+        std::copy(x.begin(), x.end(), in);
+        ASSERT_EQ(fer_context_run(ctx, in, n_in), FER_OK);
+        EXPECT_EQ(std::vector<float>(fer_context_output(ctx, 0, nullptr), fer_context_output(ctx, 0, nullptr) + n_up),
+                  up_copy);
+        EXPECT_EQ(std::vector<float>(fer_context_output(ctx, 1, nullptr), fer_context_output(ctx, 1, nullptr) + n_sig),
+                  sig_copy);
+    }
+    EXPECT_EQ(fer_context_input(nullptr, nullptr), nullptr);
     // a wrong element count is refused, not read past
     EXPECT_EQ(fer_context_run(ctx, x.data(), x.size() - 1), FER_ERR_INVALID_ARGUMENT);
     // a detector is not a classifier

@@ -2,6 +2,8 @@
 // (yunet.h). Plain C++17, no exceptions, no dependency but the runtime.
 #include "yunet.h"
 
+#include "kernels.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -124,39 +126,39 @@ void resample_row(const float * column_sum, const taps & tx, int cw, float * dst
     }
 }
 
-// Fills the [1, input_h, input_w, 3] BGR float input (0..255): the image
-// scaled into the top-left corner, zeros elsewhere. Separable: each output
-// row first sums its source rows in the source's own layout (a contiguous,
-// vectorised pass over the bytes, no per-pixel reordering), then resamples
-// that one row horizontally, picking B, G and R out of each pixel.
+// Fills the [1, input_h, input_w, 3] BGR float input (0..255), all of it:
+// the image scaled into the top-left corner, zeros elsewhere. Separable: each
+// output row first sums its source rows in the source's own layout (a
+// contiguous, vectorised pass over the bytes, no per-pixel reordering), then
+// resamples that one row horizontally, picking B, G and R out of each pixel.
 void prepare_input(const uint8_t * px, int width, int height, size_t stride, pixel_format format,
-                   const yunet_geometry & g, std::vector<float> & input) {
-    input.assign(static_cast<size_t>(g.input_w) * static_cast<size_t>(g.input_h) * 3, 0.0f);
+                   const yunet_geometry & g, float * input) {
     const int cw = std::min(g.input_w, std::max(1, static_cast<int>(std::lround(width * g.scale))));
     const int ch = std::min(g.input_h, std::max(1, static_cast<int>(std::lround(height * g.scale))));
     const double sx = static_cast<double>(cw) / width, sy = static_cast<double>(ch) / height;
     const taps tx = make_taps(cw, width, sx), ty = make_taps(ch, height, sy);
     const size_t n = static_cast<size_t>(width) * static_cast<size_t>(bytes_per_pixel(format));
+    const size_t row_floats = static_cast<size_t>(g.input_w) * 3, image_floats = static_cast<size_t>(cw) * 3;
     std::vector<float> column_sum(n);  // every source byte's column, summed over the output row's source rows
     for (int y = 0; y < ch; ++y) {
         for (int k = 0; k < ty.count[static_cast<size_t>(y)]; ++k) {
             const size_t tk = static_cast<size_t>(ty.start[static_cast<size_t>(y)] + k);
             const uint8_t * row = px + static_cast<size_t>(ty.index[tk]) * stride;
-            const float wy = ty.weight[tk];
-            float * sum = column_sum.data();
-            if (k == 0) {
-                for (size_t i = 0; i < n; ++i) sum[i] = wy * static_cast<float>(row[i]);
-            } else {
-                for (size_t i = 0; i < n; ++i) sum[i] += wy * static_cast<float>(row[i]);
-            }
+#ifdef __wasm_simd128__
+            fer_rt::fer_scale_add_u8__wasm128(n, row, ty.weight[tk], k == 0, column_sum.data());
+#else
+            fer_rt::fer_scale_add_u8__ref(n, row, ty.weight[tk], k == 0, column_sum.data());  // vectorised as is
+#endif
         }
-        float * dst = input.data() + static_cast<size_t>(y) * static_cast<size_t>(g.input_w) * 3;
+        float * dst = input + static_cast<size_t>(y) * row_floats;
         switch (format) {
         case pixel_format::grey: resample_row<1, 0, 0, 0>(column_sum.data(), tx, cw, dst); break;
         case pixel_format::bgr: resample_row<3, 0, 1, 2>(column_sum.data(), tx, cw, dst); break;
         case pixel_format::rgba: resample_row<4, 2, 1, 0>(column_sum.data(), tx, cw, dst); break;  // red is byte 0
         }
+        std::fill(dst + image_floats, dst + row_floats, 0.0f);
     }
+    std::fill(input + static_cast<size_t>(ch) * row_floats, input + static_cast<size_t>(g.input_h) * row_floats, 0.0f);
 }
 
 
@@ -391,15 +393,22 @@ bool run_pass(yunet_detector & det, const uint8_t * pixels, size_t stride, pixel
               std::vector<yunet_face> & out, std::vector<float> * input_side = nullptr) {
     const uint8_t * first = pixels + static_cast<size_t>(y0) * stride +
                             static_cast<size_t>(x0) * static_cast<size_t>(bytes_per_pixel(format));
-    std::vector<float> input;
-    prepare_input(first, w, h, stride, format, g, input);
     fer_model * model = nullptr;
     fer_context * ctx = nullptr;
     std::string error;
     if (!acquire(det, g.input_h, g.input_w, &model, &ctx, error)) {
         return false;
     }
-    fer_context_run(ctx, input.data(), input.size());
+    // straight into the context's input (fer_context_input): no buffer of the input's megabytes to
+    // allocate, clear and copy a pass
+    size_t n_input = 0;
+    float * input = fer_context_input(ctx, &n_input);
+    if (!input || n_input != static_cast<size_t>(g.input_w) * static_cast<size_t>(g.input_h) * 3) {
+        release(det, model, ctx);
+        return false;
+    }
+    prepare_input(first, w, h, stride, format, g, input);
+    fer_context_run(ctx, input, n_input);
     std::vector<yunet_face> faces;
     for (int l = 0; l < 3; ++l) {
         const int s = k_strides[l];

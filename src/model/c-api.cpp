@@ -388,6 +388,21 @@ int fer_model_output_dims(const fer_model * model, int i, int dims[4]) {
     return t->rank;
 }
 
+float * fer_context_input(fer_context * ctx, size_t * n) {
+    if (!ctx) {
+        return nullptr;
+    }
+    const fer_model & m = *ctx->model;
+    const rt_tensor & in = m.tensors[static_cast<size_t>(m.input)];
+    if (in.type != tfl_float32) {
+        return nullptr;
+    }
+    if (n) {
+        *n = in.n;
+    }
+    return ctx->ptr(m.input);
+}
+
 int fer_context_run(fer_context * ctx, const float * input, size_t n) {
     if (!ctx || !input) {
         return FER_ERR_INVALID_ARGUMENT;
@@ -397,7 +412,9 @@ int fer_context_run(fer_context * ctx, const float * input, size_t n) {
     if (n != in.n) {
         return FER_ERR_INVALID_ARGUMENT;
     }
-    std::memcpy(ctx->ptr(m.input), input, sizeof(float) * n);
+    if (input != ctx->ptr(m.input)) {  // filled in place through fer_context_input: nothing to copy
+        std::memcpy(ctx->ptr(m.input), input, sizeof(float) * n);
+    }
     run_graph(ctx);
     ctx->has_result = m.classifier;  // a CAM needs a classification (fer_classify* fills the result)
     return FER_OK;
