@@ -90,39 +90,30 @@ int bytes_per_pixel(pixel_format f) { return f == pixel_format::grey ? 1 : (f ==
 // the layout a template argument so the channel loads are fixed offsets.
 template <int C, int B, int G, int R>
 void resample_row(const float * column_sum, const taps & tx, int cw, float * dst) {
-    if (C == 4) {
-        // a pixel's four sums are one 4-float vector (SSE2, SIMD128): one multiply-add a tap; lane by lane the
-        // same operations in the same order as the scalar loop below
-        typedef float f4 __attribute__((vector_size(16)));
-        for (int x = 0; x < cw; ++x) {
-            f4 acc = {0, 0, 0, 0};
-            const int begin = tx.start[static_cast<size_t>(x)], end = begin + tx.count[static_cast<size_t>(x)];
-            for (int j = begin; j < end; ++j) {
-                f4 v;
-                std::memcpy(&v, column_sum + static_cast<size_t>(tx.index[static_cast<size_t>(j)]) * 4, sizeof v);
-                acc += tx.weight[static_cast<size_t>(j)] * v;
-            }
-            dst[static_cast<size_t>(x) * 3] = acc[B];
-            dst[static_cast<size_t>(x) * 3 + 1] = acc[G];
-            dst[static_cast<size_t>(x) * 3 + 2] = acc[R];
-        }
-        return;
-    }
     for (int x = 0; x < cw; ++x) {
-        float b = 0, gr = 0, r = 0;
         const int begin = tx.start[static_cast<size_t>(x)], end = begin + tx.count[static_cast<size_t>(x)];
-        for (int j = begin; j < end; ++j) {
-            const float * p = column_sum + static_cast<size_t>(tx.index[static_cast<size_t>(j)]) * C;
-            const float wx = tx.weight[static_cast<size_t>(j)];
-            b += wx * p[B];
-            if (C > 1) {
-                gr += wx * p[G];
-                r += wx * p[R];
+        float * d = dst + static_cast<size_t>(x) * 3;
+        if (C == 1) {
+            float v = 0;
+            for (int j = begin; j < end; ++j) {
+                v += tx.weight[static_cast<size_t>(j)] * column_sum[tx.index[static_cast<size_t>(j)]];
             }
+            d[0] = d[1] = d[2] = v;
+            continue;
         }
-        dst[static_cast<size_t>(x) * 3] = b;
-        dst[static_cast<size_t>(x) * 3 + 1] = C > 1 ? gr : b;
-        dst[static_cast<size_t>(x) * 3 + 2] = C > 1 ? r : b;
+        // a pixel's sums as one 4-float vector (SSE2, SIMD128): one multiply-add a tap, each lane's
+        // arithmetic that of a scalar loop (BGR: the 4th lane, the next pixel's blue or the row's
+        // padding float, is computed and dropped)
+        typedef float f4 __attribute__((vector_size(16)));
+        f4 acc = {0, 0, 0, 0};
+        for (int j = begin; j < end; ++j) {
+            f4 v;
+            std::memcpy(&v, column_sum + static_cast<size_t>(tx.index[static_cast<size_t>(j)]) * C, sizeof v);
+            acc += tx.weight[static_cast<size_t>(j)] * v;
+        }
+        d[0] = acc[B];
+        d[1] = acc[G];
+        d[2] = acc[R];
     }
 }
 
@@ -139,7 +130,9 @@ void prepare_input(const uint8_t * px, int width, int height, size_t stride, pix
     const taps tx = make_taps(cw, width, sx), ty = make_taps(ch, height, sy);
     const size_t n = static_cast<size_t>(width) * static_cast<size_t>(bytes_per_pixel(format));
     const size_t row_floats = static_cast<size_t>(g.input_w) * 3, image_floats = static_cast<size_t>(cw) * 3;
-    std::vector<float> column_sum(n);  // every source byte's column, summed over the output row's source rows
+    // every source byte's column, summed over the output row's source rows (+1: resample_row reads a BGR
+    // row's last pixel as 4 floats)
+    std::vector<float> column_sum(n + 1);
     for (int y = 0; y < ch; ++y) {
         for (int k = 0; k < ty.count[static_cast<size_t>(y)]; ++k) {
             const size_t tk = static_cast<size_t>(ty.start[static_cast<size_t>(y)] + k);
