@@ -154,7 +154,6 @@ void prepare_input(const uint8_t * px, int width, int height, size_t stride, pix
     std::fill(input + static_cast<size_t>(ch) * row_floats, input + static_cast<size_t>(g.input_h) * row_floats, 0.0f);
 }
 
-
 // The model instance for an input size (loaded on first use), with one context.
 bool acquire(yunet_detector & det, int h, int w, fer_model ** model, fer_context ** ctx, std::string & error) {
     std::lock_guard<std::mutex> lock(det.mu);
