@@ -35,6 +35,8 @@ students=(
   "s1-fernet-kd|--arch fernet --seed 201 --epochs 40"
   # the faster student: 58% of fernet's multiply-accumulates
   "s2-fernet-s-kd|--arch fernet-s --seed 202 --epochs 40"
+  # session 9: s2 lost disgust and fear recall on PublicTest; the class weights on the soft term too
+  "s3-fernet-s-kdw|--arch fernet-s --seed 203 --epochs 40 --distill-weighted"
 )
 
 prepare_binaries train-students "$runs/.bin-students"

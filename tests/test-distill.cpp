@@ -80,6 +80,23 @@ TEST(DistillLoss, BatchMeanWithAOneHotTeacher) {
     EXPECT_NEAR(fer::distillation_loss(logits, p, 3.0).item<double>(), (0.0558634410 + 13.2178061352) / 2, 1e-5);
 }
 
+TEST(DistillLoss, FaceWeightsGiveTheWeightedMean) {
+    // The two rows above with weights 1 and 3: (0.0558634410 + 3 * 13.2178061352) / 4.
+    const torch::Tensor p = torch::tensor({0.5f, 0.25f, 0.25f, 1.0f, 0.0f, 0.0f}).reshape({2, 3});
+    const torch::Tensor logits = torch::tensor({0.0f, 0.0f, 0.0f, 1.0f, 2.0f, 3.0f}).reshape({2, 3});
+    EXPECT_NEAR(fer::distillation_loss(logits, p, 3.0, torch::tensor({1.0f, 3.0f})).item<double>(),
+                (0.0558634410 + 3 * 13.2178061352) / 4, 1e-5);
+    // equal weights are the plain mean
+    EXPECT_NEAR(fer::distillation_loss(logits, p, 3.0, torch::tensor({2.0f, 2.0f})).item<double>(),
+                (0.0558634410 + 13.2178061352) / 2, 1e-5);
+    // through the objective, class weights by label: labels (2, 0), class weights (3, 5, 1) -> faces 1 and 3
+    auto ce = torch::nn::functional::CrossEntropyFuncOptions();
+    const torch::Tensor y = torch::tensor({2, 0}, torch::kLong);
+    EXPECT_NEAR(fer::distillation_objective(logits, p, y, 1.0, 3.0, ce, torch::tensor({3.0f, 5.0f, 1.0f}))
+                    .item<double>(),
+                (0.0558634410 + 3 * 13.2178061352) / 4, 1e-5);
+}
+
 TEST(DistillLoss, ObjectiveMixesSoftAndHardTerms) {
     // alpha 0.7, T 2, logits 0, label 0: 0.7 * 0.0568823713 + 0.3 * ln 3 = 0.3694013465.
     const torch::Tensor p = row({0.5f, 0.25f, 0.25f});

@@ -261,6 +261,20 @@ TEST_F(DistributedTrain, OneStepWithMixupIsTheStepOnTheWholeBatch) {
                          "--lr 0.05 --mix mixup --mix-prob 1 --threads 1 --workers 1 --seed 1", 2e-2);
 }
 
+// Distillation with the class weights on the teachers' term (--distill-weighted):
+// each rank's weighted mean of its share, scaled by its share of the weights,
+// sums to the whole batch's weighted mean.
+TEST_F(DistributedTrain, OneStepWithWeightedDistillationIsTheStepOnTheWholeBatch) {
+    const std::string teacher = dir_ / "teacher.bin";
+    const auto r = fer_test::run_command(std::string(FER_EXE) + " distill-targets --model " + FER_SOURCE_DIR +
+                                         "/models/fernet.pt --data " + k_sample + " --out " + teacher +
+                                         " --threads 1 2>&1");
+    ASSERT_EQ(r.code, 0) << r.out;
+    expect_same_training("--data " + k_sample + " --limit 26 --batch 26 --epochs 1 --val-limit 40 --schedule constant "
+                         "--lr 0.05 --teacher " + teacher + " --distill-weighted --threads 1 --workers 1 --seed 1",
+                         1e-3);
+}
+
 // One rank killed mid-run: the other stops with a message that says so,
 // within the collective timeout (not a hang).
 TEST_F(DistributedTrain, KilledRankStopsTheJobWithAClearError) {

@@ -520,6 +520,7 @@ TEST(TrainOptions, ConfigRoundTrip) {
     o.teacher = "/t/a.bin,/t/b.bin";
     o.distill_alpha = 0.25;
     o.distill_temperature = 3.5;
+    o.distill_weighted = true;
     o.mix = "cutmix";
     o.mix_alpha = 0.3;
     o.mix_prob = 0.75;
@@ -544,6 +545,7 @@ TEST(TrainOptions, ConfigRoundTrip) {
     EXPECT_EQ(p.teacher, "/t/a.bin,/t/b.bin");
     EXPECT_EQ(p.distill_alpha, 0.25);
     EXPECT_EQ(p.distill_temperature, 3.5);
+    EXPECT_TRUE(p.distill_weighted);
     EXPECT_EQ(p.mix, "cutmix");
     EXPECT_EQ(p.mix_alpha, 0.3);
     EXPECT_EQ(p.mix_prob, 0.75);

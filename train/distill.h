@@ -17,12 +17,18 @@ namespace fer {
 // (N,C) probabilities at temperature T (> 0).
 torch::Tensor soften(const torch::Tensor & probs, double temperature);
 
-// T^2 * KL(teacher_T || student_T), averaged over the batch.
-torch::Tensor distillation_loss(const torch::Tensor & logits, const torch::Tensor & teacher_probs, double temperature);
+// T^2 * KL(teacher_T || student_T), averaged over the batch; with (N) face
+// weights, their weighted mean (sum w KL / sum w, as a weighted cross-entropy).
+torch::Tensor distillation_loss(const torch::Tensor & logits, const torch::Tensor & teacher_probs, double temperature,
+                                const torch::Tensor & face_weights = {});
 
 // alpha * distillation_loss + (1 - alpha) * cross_entropy(logits, labels, ce).
+// With soft_class_weights (C), the soft term weighs each face by its label's
+// weight too (fer train --distill-weighted: the class weights then act on
+// both terms, not on the hard one alone).
 torch::Tensor distillation_objective(const torch::Tensor & logits, const torch::Tensor & teacher_probs,
                                      const torch::Tensor & labels, double alpha, double temperature,
-                                     const torch::nn::functional::CrossEntropyFuncOptions & ce);
+                                     const torch::nn::functional::CrossEntropyFuncOptions & ce,
+                                     const torch::Tensor & soft_class_weights = {});
 
 }  // namespace fer

@@ -48,7 +48,8 @@ std::string train_options::to_config() const {
       << "\nwarmup=" << warmup << "\nlabel_smoothing=" << label_smoothing << "\nclass_weights=" << class_weights
       << "\naugment=" << (augment ? 1 : 0) << "\nseed=" << seed << "\nteacher=" << teacher
       << "\ndistill_alpha=" << distill_alpha
-      << "\ndistill_temperature=" << distill_temperature << "\nmix=" << mix << "\nmix_alpha=" << mix_alpha
+      << "\ndistill_temperature=" << distill_temperature << "\ndistill_weighted=" << (distill_weighted ? 1 : 0)
+      << "\nmix=" << mix << "\nmix_alpha=" << mix_alpha
       << "\nmix_prob=" << mix_prob << "\nlimit=" << limit << "\nval_limit=" << val_limit
       << "\n";
     return o.str();
@@ -90,6 +91,7 @@ train_options train_options::from_config(const std::string & text) {
             else if (k == "teacher") t.teacher = v;
             else if (k == "distill_alpha") t.distill_alpha = std::stod(v);
             else if (k == "distill_temperature") t.distill_temperature = std::stod(v);
+            else if (k == "distill_weighted") t.distill_weighted = v == "1";
             else if (k == "mix") t.mix = v;
             else if (k == "mix_alpha") t.mix_alpha = std::stod(v);
             else if (k == "mix_prob") t.mix_prob = std::stod(v);
@@ -507,6 +509,8 @@ train_result train(train_options opts, bool resume) {
     if (weights.defined()) {
         loss_opts = loss_opts.weight(weights.to(device));
     }
+    // --distill-weighted: the class weights on the teachers' term too (none with --class-weights none)
+    const torch::Tensor soft_weights = opts.distill_weighted && weights.defined() ? weights.to(device) : torch::Tensor();
 
     const int64_t steps_per_epoch = (static_cast<int64_t>(train_set.size()) + opts.batch - 1) / opts.batch;
     const int64_t total_steps = steps_per_epoch * opts.epochs;
@@ -570,6 +574,13 @@ train_result train(train_options opts, bool resume) {
                     if (!targets_all.defined() || opts.distill_alpha <= 0) {
                         return hard;
                     }
+                    if (soft_weights.defined()) {  // --distill-weighted: normalised by the class weights too
+                        const torch::Tensor soft =
+                            distillation_loss(logits, targets_all.narrow(0, share.first, rows), opts.distill_temperature,
+                                              soft_weights.index_select(0, labels));
+                        return opts.distill_alpha * soft * (weight_of(labels) / weight_of(labels_all)) +
+                               (1 - opts.distill_alpha) * hard;
+                    }
                     const torch::Tensor soft = distillation_loss(logits, targets_all.narrow(0, share.first, rows),
                                                                  opts.distill_temperature);
                     return opts.distill_alpha * soft * (static_cast<double>(rows) / static_cast<double>(n)) +
@@ -605,7 +616,7 @@ train_result train(train_options opts, bool resume) {
                 torch::Tensor t = b.t.defined() ? b.t.to(device) : torch::Tensor();
                 auto objective = [&](const torch::Tensor & targets, const torch::Tensor & labels) {
                     return targets.defined() ? distillation_objective(logits, targets, labels, opts.distill_alpha,
-                                                                      opts.distill_temperature, loss_opts)
+                                                                      opts.distill_temperature, loss_opts, soft_weights)
                                              : torch::nn::functional::cross_entropy(logits, labels, loss_opts);
                 };
                 torch::Tensor loss = objective(t, y);

@@ -41,6 +41,7 @@ struct train_options {
     std::string teacher;
     double distill_alpha = 0.7;        // weight of the soft term
     double distill_temperature = 4.0;  // T
+    bool distill_weighted = false;     // the soft term weighs each face by its class's loss weight too
     std::string mix = "none";          // none | mixup | cutmix (train/mix.h)
     double mix_alpha = 1.0;            // lambda ~ Beta(alpha, alpha)
     double mix_prob = 0.5;             // share of batches mixed

@@ -47,6 +47,7 @@ int cmd_train(int argc, char ** argv) {
                                           "loss = alpha T^2 KL(teacher_T || student_T) + (1 - alpha) CE");
     a.option("distill-alpha", "X", "alpha, the weight of the teachers' term", "0.7");
     a.option("distill-temperature", "X", "T, the softening temperature", "4");
+    a.flag("distill-weighted", "weigh the teachers' term per face by its class's loss weight too (--class-weights)");
     a.option("threads", "N", "libtorch threads", std::to_string(d.threads));
     a.option("workers", "N", "batch-preparation threads", std::to_string(d.workers));
     a.option("seed", "N", "random seed (runs are deterministic for a seed and thread count)", "1");
@@ -93,6 +94,7 @@ int cmd_train(int argc, char ** argv) {
     o.teacher = a.get("teacher");
     o.distill_alpha = a.get_double("distill-alpha");
     o.distill_temperature = a.get_double("distill-temperature");
+    o.distill_weighted = a.enabled("distill-weighted");
     o.threads = a.get_int("threads");
     o.workers = a.get_int("workers");
     o.seed = a.get_int("seed");
