@@ -287,9 +287,6 @@ void fer_dwconv2d_s8__wasm128(const conv_params & p, const quant_params & q, con
     }
 }
 
-// 16 values a step: divide, round half away from zero (truncate, then one step
-// away from zero when the exact fraction is at least a half), NaN to 0, clamp
-// to the int8 range, add the zero point.
 void fer_scale_add_u8__wasm128(size_t n, const uint8_t * x, float w, bool first, float * acc) {
     const v128_t wv = wasm_f32x4_splat(w);
     // A byte's float as (2^23 + x) - 2^23: its bits or-ed into 2^23's mantissa, then one exact subtraction.
@@ -313,6 +310,9 @@ void fer_scale_add_u8__wasm128(size_t n, const uint8_t * x, float w, bool first,
     fer_scale_add_u8__ref(n - i, x + i, w, first, acc + i);
 }
 
+// 16 values a step: divide, round half away from zero (truncate, then one step
+// away from zero when the exact fraction is at least a half), NaN to 0, clamp
+// to the int8 range, add the zero point.
 void fer_quantize_s8__wasm128(size_t n, float scale, int32_t zp, const float * in, int8_t * out) {
     const v128_t vscale = wasm_f32x4_splat(scale);
     const v128_t lo = wasm_f32x4_splat(static_cast<float>(-128 - zp)), hi = wasm_f32x4_splat(static_cast<float>(127 - zp));
