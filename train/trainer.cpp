@@ -574,17 +574,14 @@ train_result train(train_options opts, bool resume) {
                     if (!targets_all.defined() || opts.distill_alpha <= 0) {
                         return hard;
                     }
-                    if (soft_weights.defined()) {  // --distill-weighted: normalised by the class weights too
-                        const torch::Tensor soft =
-                            distillation_loss(logits, targets_all.narrow(0, share.first, rows), opts.distill_temperature,
-                                              soft_weights.index_select(0, labels));
-                        return opts.distill_alpha * soft * (weight_of(labels) / weight_of(labels_all)) +
-                               (1 - opts.distill_alpha) * hard;
-                    }
-                    const torch::Tensor soft = distillation_loss(logits, targets_all.narrow(0, share.first, rows),
-                                                                 opts.distill_temperature);
-                    return opts.distill_alpha * soft * (static_cast<double>(rows) / static_cast<double>(n)) +
-                           (1 - opts.distill_alpha) * hard;
+                    // --distill-weighted: each face's soft term weighted by its class, the share by weights too
+                    const bool weighted = soft_weights.defined();
+                    const torch::Tensor soft =
+                        distillation_loss(logits, targets_all.narrow(0, share.first, rows), opts.distill_temperature,
+                                          weighted ? soft_weights.index_select(0, labels) : torch::Tensor());
+                    const double soft_share = weighted ? weight_of(labels) / weight_of(labels_all)
+                                                       : static_cast<double>(rows) / static_cast<double>(n);
+                    return opts.distill_alpha * soft * soft_share + (1 - opts.distill_alpha) * hard;
                 };
                 torch::Tensor loss = objective(t_all, y_all);
                 if (b.mix.active) {
