@@ -34,6 +34,27 @@ inline v128_t round_small(v128_t f) {
     return wasm_i32x4_sub(wasm_f32x4_add(f, magic), magic);
 }
 
+// The reference's requantisation of four int32 sums: times the per-channel
+// scale, clamped to [lo, hi] (the activation bounds less the output zero
+// point), rounded half to even and plus the zero point, the zero point folded
+// into round_small's subtraction: the bits of f + 1.5 x 2^23 minus (the
+// constant's bits - zp) are round(f) + zp. One helper for the convolution's
+// 4-lane stores and the depthwise kernel's 8-channel ones.
+struct requant_bounds {
+    v128_t lo, hi, magic, magic_zp;
+    requant_bounds(float lo_, float hi_, int32_t zp)
+        : lo(wasm_f32x4_splat(lo_)), hi(wasm_f32x4_splat(hi_)), magic(wasm_f32x4_splat(12582912.0f)),
+          magic_zp(wasm_i32x4_sub(magic, wasm_i32x4_splat(zp))) {}
+};
+
+inline v128_t requantize4(v128_t acc, const float * scale, const requant_bounds & b) {
+    v128_t f = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(acc), wasm_v128_load(scale));
+    // pmin/pmax (one minps/maxps each in V8; min/max spend several more on NaN and -0 rules that
+    // cannot arise here: f is a product of an integer and a positive scale)
+    f = wasm_f32x4_pmin(wasm_f32x4_pmax(f, b.lo), b.hi);
+    return wasm_i32x4_sub(wasm_f32x4_add(f, b.magic), b.magic_zp);
+}
+
 struct isa_wasm128 {
     using vec = v128_t;
     static constexpr int lanes = 4;
@@ -53,11 +74,7 @@ struct isa_wasm128 {
     static vec load(const void * p) { return wasm_v128_load(p); }
     static vec dot(vec acc, vec x, vec w) { return wasm_i32x4_add(acc, wasm_i32x4_dot_i16x8(x, w)); }
     static void requantize_store(vec acc, const float * scale, float lo, float hi, int32_t zp, int8_t * out, int n) {
-        v128_t f = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(acc), wasm_v128_load(scale));
-        // pmin/pmax (one minps/maxps each in V8; min/max spend several more on NaN and -0 rules that
-        // cannot arise here: f is a product of an integer and a positive scale)
-        f = wasm_f32x4_pmin(wasm_f32x4_pmax(f, wasm_f32x4_splat(lo)), wasm_f32x4_splat(hi));
-        const v128_t r = wasm_i32x4_add(round_small(f), wasm_i32x4_splat(zp));
+        const v128_t r = requantize4(acc, scale, requant_bounds(lo, hi, zp));
         // in int8 range after the clamp: the saturating narrows change nothing
         const v128_t r16 = wasm_i16x8_narrow_i32x4(r, r);
         const v128_t r8 = wasm_i8x16_narrow_i16x8(r16, r16);
@@ -73,25 +90,17 @@ struct isa_wasm128 {
     }
 };
 
-// 8 channels' int32 sums (channels 0-3 in lo, 4-7 in hi) requantised as
-// requantize_store does and stored as 8 bytes: both halves narrowed together
-// (one pair of narrows and one 8-byte store instead of two of each), and the
-// output zero point folded into round_small's subtraction: the bits of
-// f + 1.5 x 2^23 minus (the constant's bits - zp) are round(f) + zp.
+// 8 channels' int32 sums (channels 0-3 in lo, 4-7 in hi) requantised and
+// stored as 8 bytes: both halves narrowed together (one pair of narrows and
+// one 8-byte store instead of two of each).
 struct requant8 {
-    v128_t lo, hi, magic, magic_zp;
-    requant8(const quant_params & q)
-        : lo(wasm_f32x4_splat(static_cast<float>(q.act_min - q.out_zp))),
-          hi(wasm_f32x4_splat(static_cast<float>(q.act_max - q.out_zp))), magic(wasm_f32x4_splat(12582912.0f)),
-          magic_zp(wasm_i32x4_sub(magic, wasm_i32x4_splat(q.out_zp))) {}
-    v128_t four(v128_t acc, const float * scale) const {
-        v128_t f = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(acc), wasm_v128_load(scale));
-        f = wasm_f32x4_pmin(wasm_f32x4_pmax(f, lo), hi);
-        return wasm_i32x4_sub(wasm_f32x4_add(f, magic), magic_zp);
-    }
+    requant_bounds bounds;
+    explicit requant8(const quant_params & q)
+        : bounds(static_cast<float>(q.act_min - q.out_zp), static_cast<float>(q.act_max - q.out_zp), q.out_zp) {}
     void store(v128_t acc_lo, v128_t acc_hi, const float * scale, int8_t * out) const {
         // in int8 range after the clamp: the saturating narrows change nothing
-        const v128_t r16 = wasm_i16x8_narrow_i32x4(four(acc_lo, scale), four(acc_hi, scale + 4));
+        const v128_t r16 =
+            wasm_i16x8_narrow_i32x4(requantize4(acc_lo, scale, bounds), requantize4(acc_hi, scale + 4, bounds));
         wasm_v128_store64_lane(out, wasm_i8x16_narrow_i16x8(r16, r16), 0);
     }
 };
