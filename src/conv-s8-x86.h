@@ -21,6 +21,11 @@ struct isa_x86_256 {
     static constexpr int tile_px(int nv) { return nv >= 4 ? 3 : 4; }
     static vec splat(int32_t word) { return _mm256_set1_epi32(word); }
     static vec load(const void * p) { return _mm256_loadu_si256(static_cast<const __m256i *>(p)); }
+    // for the Winograd kernel (conv-s8-winograd.h)
+    static void store(void * p, vec a) { _mm256_storeu_si256(static_cast<__m256i *>(p), a); }
+    static vec add32(vec a, vec b) { return _mm256_add_epi32(a, b); }
+    static vec sub32(vec a, vec b) { return _mm256_sub_epi32(a, b); }
+    static vec quarter(vec a) { return _mm256_srai_epi32(a, 2); }
     static void requantize_store(vec acc, const float * scale, float lo, float hi, int32_t zp, int8_t * out, int n) {
         __m256 f = _mm256_mul_ps(_mm256_cvtepi32_ps(acc), _mm256_loadu_ps(scale));
         f = _mm256_min_ps(_mm256_max_ps(f, _mm256_set1_ps(lo)), _mm256_set1_ps(hi));

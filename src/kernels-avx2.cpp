@@ -4,6 +4,7 @@
 // kernels-ref.cpp and a test comparing the two (tests/test-runtime.cpp,
 // Kernels.Avx2MatchesReference).
 #include "conv-f32-narrow.h"
+#include "conv-s8-winograd.h"
 #include "conv-s8-x86.h"
 #include "kernels.h"
 
@@ -131,6 +132,13 @@ struct isa_avx2 : isa_x86_256 {
 void fer_conv2d_s8__avx2(const conv_params & p, const quant_params & q, const int8_t * in, const int16_t * w_packed,
                          const int32_t * bias_padded, const float * scale_padded, int8_t * out, int32_t * scratch) {
     conv_s8<isa_avx2>(p, q, in, reinterpret_cast<const int32_t *>(w_packed), bias_padded, scale_padded, out, scratch);
+}
+
+void fer_conv2d_s8_winograd__avx2(const conv_params & p, const quant_params & q, const int8_t * in,
+                                  const int16_t * u_packed, const int32_t * bias_padded, const float * scale_padded,
+                                  int8_t * out, int32_t * scratch) {
+    conv_s8_winograd<isa_avx2>(p, q, in, reinterpret_cast<const int32_t *>(u_packed), bias_padded, scale_padded, out,
+                               scratch);
 }
 
 void fer_fc_f32__avx2(int batch, int n_in, int n_out, const float * in, const float * w, const float * bias, int act,

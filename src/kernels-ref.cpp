@@ -1,5 +1,6 @@
 #include "kernels.h"
 
+#include <algorithm>
 #include <cfloat>
 #include <cmath>
 #include <cstring>
@@ -241,6 +242,69 @@ size_t fer_conv2d_s8_scratch(const conv_params & p, int channels_per_word) {
     fer_conv2d_s8_window(p, &rows, &cols);
     return static_cast<size_t>(rows) * static_cast<size_t>(cols) *
            static_cast<size_t>((p.in_c + channels_per_word - 1) / channels_per_word);
+}
+
+bool fer_conv2d_s8_winograd_fits(const conv_params & p) {
+    return p.k_h == 3 && p.k_w == 3 && p.stride_h == 1 && p.stride_w == 1 && p.dil_h == 1 && p.dil_w == 1 &&
+           p.in_c >= 8 && p.in_c <= fer_conv2d_s8_winograd_max_in_c;
+}
+
+fer_winograd_geometry fer_conv2d_s8_winograd_geometry(const conv_params & p) {
+    fer_winograd_geometry g{};
+    g.words = (p.in_c + 1) / 2;
+    g.tiles_h = (p.out_h + 1) / 2;
+    g.tiles_w = (p.out_w + 1) / 2;
+    g.rows = 2 * g.tiles_h + 2;
+    g.cols = 2 * g.tiles_w + 2;
+    // bands of whole tile rows whose transformed inputs take about 128 KiB
+    const size_t row_words = static_cast<size_t>(16) * static_cast<size_t>(g.tiles_w) * static_cast<size_t>(g.words);
+    const size_t band_rows = std::max<size_t>(1, (size_t{128} << 10) / 4 / row_words);
+    g.band_tiles = static_cast<int>(std::min<size_t>(band_rows, static_cast<size_t>(g.tiles_h))) * g.tiles_w;
+    g.window_words = static_cast<size_t>(g.rows) * static_cast<size_t>(g.cols) * static_cast<size_t>(g.words);
+    g.band_words = static_cast<size_t>(16) * static_cast<size_t>(g.band_tiles) * static_cast<size_t>(g.words);
+    g.products_words = static_cast<size_t>(fer_conv2d_s8_winograd_block_tiles) * 16 * fer_conv2d_s8_winograd_max_block;
+    return g;
+}
+
+size_t fer_conv2d_s8_winograd_scratch(const conv_params & p) {
+    const fer_winograd_geometry g = fer_conv2d_s8_winograd_geometry(p);
+    return g.window_words + g.band_words + g.products_words;
+}
+
+void fer_conv2d_pack_s8_winograd(const conv_params & p, const int8_t * w_ohwi, const int32_t * bias,
+                                 const float * scale, std::vector<int16_t> * u_packed,
+                                 std::vector<int32_t> * bias_padded, std::vector<float> * scale_padded) {
+    const int oc_pad = conv_padded_channels(p.out_c), words = (p.in_c + 1) / 2;
+    static const int gp[4][3] = {{2, 0, 0}, {1, 1, 1}, {1, -1, 1}, {0, 0, 2}};  // G' = 2 G
+    u_packed->assign(static_cast<size_t>(16) * static_cast<size_t>(words) * static_cast<size_t>(oc_pad) * 2, 0);
+    for (int oc = 0; oc < p.out_c; ++oc) {
+        for (int ic = 0; ic < p.in_c; ++ic) {
+            int g[3][3];
+            for (int ky = 0; ky < 3; ++ky) {
+                for (int kx = 0; kx < 3; ++kx) {
+                    g[ky][kx] = w_ohwi[((static_cast<size_t>(oc) * 3 + ky) * 3 + kx) * p.in_c + ic];
+                }
+            }
+            for (int i = 0; i < 4; ++i) {
+                for (int j = 0; j < 4; ++j) {
+                    int u = 0;  // (G' g G'^T)[i][j], at most 9 x 128 in magnitude
+                    for (int ky = 0; ky < 3; ++ky) {
+                        for (int kx = 0; kx < 3; ++kx) {
+                            u += gp[i][ky] * g[ky][kx] * gp[j][kx];
+                        }
+                    }
+                    const size_t at = ((static_cast<size_t>(4 * i + j) * words + ic / 2) * oc_pad + oc) * 2 + ic % 2;
+                    (*u_packed)[at] = static_cast<int16_t>(u);
+                }
+            }
+        }
+    }
+    bias_padded->assign(static_cast<size_t>(oc_pad), 0);
+    scale_padded->assign(static_cast<size_t>(oc_pad), 0.0f);
+    for (int oc = 0; oc < p.out_c; ++oc) {
+        (*bias_padded)[oc] = bias ? bias[oc] : 0;
+        (*scale_padded)[oc] = scale[oc];
+    }
 }
 
 void fer_maxpool2d_f32__ref(const pool_params & p, const float * in, float * out) { pool<true>(p, in, out); }

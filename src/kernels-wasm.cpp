@@ -12,6 +12,7 @@
 
 #include "conv-f32-narrow.h"
 #include "conv-s8-tiles.h"
+#include "conv-s8-winograd.h"
 #include "kernels.h"
 
 #include <wasm_simd128.h>
@@ -72,6 +73,11 @@ struct isa_wasm128 {
     static int32_t pad_word(int) { return 0; }
     static vec splat(int32_t word) { return wasm_i32x4_splat(word); }
     static vec load(const void * p) { return wasm_v128_load(p); }
+    // for the Winograd kernel (conv-s8-winograd.h)
+    static void store(void * p, vec a) { wasm_v128_store(p, a); }
+    static vec add32(vec a, vec b) { return wasm_i32x4_add(a, b); }
+    static vec sub32(vec a, vec b) { return wasm_i32x4_sub(a, b); }
+    static vec quarter(vec a) { return wasm_i32x4_shr(a, 2); }
     static vec dot(vec acc, vec x, vec w) { return wasm_i32x4_add(acc, wasm_i32x4_dot_i16x8(x, w)); }
     static void requantize_store(vec acc, const float * scale, float lo, float hi, int32_t zp, int8_t * out, int n) {
         const v128_t r = requantize4(acc, scale, requant_bounds(lo, hi, zp));
@@ -573,6 +579,13 @@ void fer_conv2d_s8__wasm128(const conv_params & p, const quant_params & q, const
                             const int32_t * bias_padded, const float * scale_padded, int8_t * out, int32_t * scratch) {
     conv_s8<isa_wasm128>(p, q, in, reinterpret_cast<const int32_t *>(w_packed), bias_padded, scale_padded, out,
                          scratch);
+}
+
+void fer_conv2d_s8_winograd__wasm128(const conv_params & p, const quant_params & q, const int8_t * in,
+                                     const int16_t * u_packed, const int32_t * bias_padded,
+                                     const float * scale_padded, int8_t * out, int32_t * scratch) {
+    conv_s8_winograd<isa_wasm128>(p, q, in, reinterpret_cast<const int32_t *>(u_packed), bias_padded, scale_padded,
+                                  out, scratch);
 }
 
 }  // namespace fer_rt

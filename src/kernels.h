@@ -275,6 +275,37 @@ void fer_conv2d_s8_window(const conv_params & p, int * rows, int * cols);
 size_t fer_conv2d_s8_scratch(const conv_params & p, int channels_per_word);
 void fer_conv2d_s8__avx2(const conv_params & p, const quant_params & q, const int8_t * in, const int16_t * w_packed,
                          const int32_t * bias_padded, const float * scale_padded, int8_t * out, int32_t * scratch);
+// int8 3x3 stride-1 convolutions as Winograd F(2x2, 3x3) in exact integer
+// arithmetic (src/conv-s8-winograd.h says why it is exact): 16 instead of 36
+// multiply-accumulates per 2x2 outputs and input channel, bit-identical to
+// fer_conv2d_s8__ref. For the int16-pair kernels (AVX2, WASM SIMD128); with
+// AVX-VNNI's four products a lane the direct kernel stays (its 2.25x fewer
+// products would be spent at half the products per instruction).
+// Fits: 3x3, stride 1, dilation 1, 8 <= in_c <= max_in_c (under 8 input
+// channels the pairs are mostly padding: the direct kernel's row runs win).
+constexpr int fer_conv2d_s8_winograd_max_in_c = 1024;  // 4 x the sum fits int32 (conv-s8-winograd.h)
+constexpr int fer_conv2d_s8_winograd_max_block = 32;    // output channels per block, any policy
+constexpr int fer_conv2d_s8_winograd_block_tiles = 12;  // tiles whose products are transformed together
+bool fer_conv2d_s8_winograd_fits(const conv_params & p);
+// Where the kernel's scratch goes (int32 words), per image: the input window
+// (rows x cols pixels of `words` int16 pairs, even sizes so every tile's 4x4
+// patch is inside), one band of whole tile rows transformed at a time (its
+// 16 x band_tiles x words stay in L2), the products of one block of tiles.
+struct fer_winograd_geometry {
+    int words, tiles_h, tiles_w, rows, cols, band_tiles;
+    size_t window_words, band_words, products_words;
+};
+fer_winograd_geometry fer_conv2d_s8_winograd_geometry(const conv_params & p);
+size_t fer_conv2d_s8_winograd_scratch(const conv_params & p);
+// The weights transformed (U = G' g G'^T, G' = 2 G: integers) and packed
+// [16][ceil(in_c/2)][oc_pad][2] int16, zeros in the padding; bias and scales
+// padded to oc_pad.
+void fer_conv2d_pack_s8_winograd(const conv_params & p, const int8_t * w_ohwi, const int32_t * bias,
+                                 const float * scale, std::vector<int16_t> * u_packed,
+                                 std::vector<int32_t> * bias_padded, std::vector<float> * scale_padded);
+void fer_conv2d_s8_winograd__avx2(const conv_params & p, const quant_params & q, const int8_t * in,
+                                  const int16_t * u_packed, const int32_t * bias_padded, const float * scale_padded,
+                                  int8_t * out, int32_t * scratch);
 // AVX-VNNI int8 convolution (_mm256_dpbusd_avx_epi32: four unsigned x signed
 // byte products per lane): weights packed [k_h][k_w][ceil(in_c/4)][oc_pad][4]
 // int8, the input as unsigned bytes x + 128, so the bias absorbs
@@ -306,6 +337,10 @@ void fer_dwconv2d_f32__wasm128(const conv_params & p, const float * in, const fl
 // (fer_conv2d_s8_scratch(p, 2) words), bit-identical to fer_conv2d_s8__ref.
 void fer_conv2d_s8__wasm128(const conv_params & p, const quant_params & q, const int8_t * in, const int16_t * w_packed,
                             const int32_t * bias_padded, const float * scale_padded, int8_t * out, int32_t * scratch);
+// fer_conv2d_s8_winograd__avx2 at 128 bits: same packed weights and scratch.
+void fer_conv2d_s8_winograd__wasm128(const conv_params & p, const quant_params & q, const int8_t * in,
+                                     const int16_t * u_packed, const int32_t * bias_padded,
+                                     const float * scale_padded, int8_t * out, int32_t * scratch);
 // fer_dwconv2d_s8__avx2 at 128 bits (depth multiplier 1, at most
 // k_dw_max_taps taps): bit-identical to fer_dwconv2d_s8__ref.
 void fer_dwconv2d_s8__wasm128(const conv_params & p, const quant_params & q, const int8_t * in, const int8_t * w,

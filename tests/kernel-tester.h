@@ -26,6 +26,8 @@ namespace fer_kernel_test {
 struct conv_s8_case {
     int out_c, in_c, k, stride, dil, n;
     bool same;
+    int min_hw = 0;        // > 0: input sides in [min_hw, min_hw + 12] instead of about 6-12
+    bool extreme = false;  // inputs, weights and zero points at the ends of their ranges
 };
 
 // What a variant needs to run one case: the convolution, its requantisation,
@@ -37,6 +39,7 @@ struct conv_s8_variant {
     int channels_per_word;  // 2: int16 pairs (AVX2, NEON, WASM SIMD128); 4: byte quads (AVX-VNNI)
     void (*run)(const fer_rt::conv_params & p, const fer_rt::quant_params & q, const int8_t * x, const int8_t * w,
                 const int32_t * bias, const float * scale, int8_t * out, int32_t * scratch);
+    size_t (*scratch_words)(const fer_rt::conv_params & p) = nullptr;  // default fer_conv2d_s8_scratch
 };
 
 // Cases run_int16_pairs ran as row runs (fer_conv2d_s8_row_runs): a test
@@ -76,8 +79,8 @@ inline bool run_case(const conv_s8_variant & v, const conv_s8_case & c, std::mt1
     std::uniform_int_distribution<int> q8(-128, 127), w8(-127, 127), b32(-20000, 20000), zp(-20, 20);
     fer_rt::conv_params p;
     p.n = c.n;
-    p.in_h = 7 + static_cast<int>(rng() % 6);
-    p.in_w = 6 + static_cast<int>(rng() % 7);
+    p.in_h = c.min_hw > 0 ? c.min_hw + static_cast<int>(rng() % 13) : 7 + static_cast<int>(rng() % 6);
+    p.in_w = c.min_hw > 0 ? c.min_hw + static_cast<int>(rng() % 13) : 6 + static_cast<int>(rng() % 7);
     p.in_c = c.in_c;
     p.out_c = c.out_c;
     p.k_h = p.k_w = c.k;
@@ -92,13 +95,13 @@ inline bool run_case(const conv_s8_variant & v, const conv_s8_case & c, std::mt1
     std::vector<int8_t> w(static_cast<size_t>(p.out_c * p.k_h * p.k_w * p.in_c));
     std::vector<int32_t> b(static_cast<size_t>(p.out_c));
     std::vector<float> sc(static_cast<size_t>(p.out_c));
-    for (auto & e : x) e = static_cast<int8_t>(q8(rng));
-    for (auto & e : w) e = static_cast<int8_t>(w8(rng));
+    for (auto & e : x) e = static_cast<int8_t>(c.extreme ? (rng() % 8 ? -128 : 127) : q8(rng));
+    for (auto & e : w) e = static_cast<int8_t>(c.extreme ? (rng() % 8 ? 127 : -128) : w8(rng));
     for (auto & e : b) e = b32(rng);
     // Scales that bring the sums into and past the int8 range, so the clamp matters too.
     for (size_t i = 0; i < sc.size(); ++i) sc[i] = 0.00002f * static_cast<float>(1 + (i * 7 + static_cast<size_t>(c.in_c)) % 40);
     fer_rt::quant_params q;
-    q.in_zp = zp(rng);
+    q.in_zp = c.extreme ? 127 : zp(rng);  // x - zp = -255 for most inputs: the largest sums
     q.out_zp = zp(rng);
     const bool relu = (c.out_c + c.k) % 3 == 0;
     q.act_min = relu ? q.out_zp : -128;  // a fused ReLU
@@ -106,7 +109,8 @@ inline bool run_case(const conv_s8_variant & v, const conv_s8_case & c, std::mt1
     q.scale = sc.data();
 
     const size_t n_out = static_cast<size_t>(p.n * p.out_h * p.out_w * p.out_c);
-    const size_t n_scratch = fer_rt::fer_conv2d_s8_scratch(p, v.channels_per_word);
+    const size_t n_scratch =
+        v.scratch_words ? v.scratch_words(p) : fer_rt::fer_conv2d_s8_scratch(p, v.channels_per_word);
     std::vector<int8_t> ref(n_out + k_canary_len, k_out_canary), got(n_out + k_canary_len, k_out_canary);
     std::vector<int32_t> scratch(n_scratch + k_canary_len, k_scratch_canary);
     fer_rt::fer_conv2d_s8__ref(p, q, x.data(), w.data(), b.data(), ref.data());
@@ -156,6 +160,52 @@ inline int check_conv_s8(const conv_s8_variant & v) {
         }
     }
     std::printf("[ %s ] %d int8 conv cases, %d differ from the reference\n", v.name, n_cases, n_failed);
+    return n_failed;
+}
+
+// ---- int8 3x3 convolution as Winograd F(2x2, 3x3) ----
+
+// Packed as the runtime packs it (src/ops/op-conv-2d.cpp).
+template <void (*Kernel)(const fer_rt::conv_params &, const fer_rt::quant_params &, const int8_t *, const int16_t *,
+                         const int32_t *, const float *, int8_t *, int32_t *)>
+void run_winograd(const fer_rt::conv_params & p, const fer_rt::quant_params & q, const int8_t * x, const int8_t * w,
+                  const int32_t * bias, const float * scale, int8_t * out, int32_t * scratch) {
+    std::vector<int16_t> u;
+    std::vector<int32_t> bp;
+    std::vector<float> sp;
+    fer_rt::fer_conv2d_pack_s8_winograd(p, w, bias, scale, &u, &bp, &sp);
+    Kernel(p, q, x, u.data(), bp.data(), sp.data(), out, scratch);
+}
+
+// The shapes the Winograd kernel takes (3x3, stride 1, 8 or more input
+// channels): odd and even sides (a last tile half outside), SAME and VALID,
+// channel counts around the pairs and the 16/32-channel blocks, inputs wide
+// enough for several bands and blocks of tiles, fernet's widest layer (192
+// inputs), and the largest sums (inputs 255 from the zero point, weights at
+// +-127/-128) where the transforms' int16 and int32 ranges are tightest.
+inline int check_conv_s8_winograd(const conv_s8_variant & v) {
+    std::mt19937 rng(20261207);
+    int n_cases = 0, n_failed = 0;
+    for (int out_c : {1, 5, 8, 16, 17, 33, 64, 70}) {
+        for (int in_c : {8, 9, 17, 32, 64, 192}) {
+            for (int variant = 0; variant < 3; ++variant) {
+                conv_s8_case c;
+                c.out_c = out_c;
+                c.in_c = in_c;
+                c.k = 3;
+                c.stride = c.dil = 1;
+                c.same = (in_c + out_c + variant) % 2 == 0;
+                c.n = variant == 1 && out_c % 2 ? 2 : 1;
+                c.min_hw = variant == 2 ? 20 + (in_c % 7) : 0;
+                c.extreme = (in_c + out_c + variant) % 4 == 1;
+                ++n_cases;
+                if (!run_case(v, c, rng)) {
+                    ++n_failed;
+                }
+            }
+        }
+    }
+    std::printf("[ %s ] %d int8 Winograd conv cases, %d differ from the reference\n", v.name, n_cases, n_failed);
     return n_failed;
 }
 

@@ -343,6 +343,52 @@ TEST(Kernels, Int8ConvTwinsMatchReference) {
     }
 }
 
+// The Winograd F(2x2, 3x3) int8 convolution against the reference: exact
+// integer arithmetic, so bit-identical (tests/kernel-tester.h has the cases).
+TEST(Kernels, Int8WinogradMatchesReference) {
+#ifdef FER_HAVE_AVX2
+    if (!fer_rt::fer_cpu_has_avx2_fma()) {
+        GTEST_SKIP() << "the CPU lacks AVX2";
+    }
+    fer_kernel_test::conv_s8_variant v = {"avx2 winograd", 2,
+                                          fer_kernel_test::run_winograd<fer_rt::fer_conv2d_s8_winograd__avx2>};
+    v.scratch_words = fer_rt::fer_conv2d_s8_winograd_scratch;
+    EXPECT_EQ(fer_kernel_test::check_conv_s8_winograd(v), 0);
+#else
+    GTEST_SKIP() << "built without the AVX2 kernels";
+#endif
+}
+
+// Which convolutions the Winograd kernel takes, and its scratch plan for
+// fernet's first 3x3 layer worked out by hand.
+TEST(Kernels, WinogradTakesThreeByThreeStrideOne) {
+    fer_rt::conv_params p;
+    p.in_h = p.in_w = p.out_h = p.out_w = 48, p.in_c = p.out_c = 32;
+    p.k_h = p.k_w = 3, p.pad_top = p.pad_left = 1;
+    EXPECT_TRUE(fer_rt::fer_conv2d_s8_winograd_fits(p));
+    const fer_rt::fer_winograd_geometry g = fer_rt::fer_conv2d_s8_winograd_geometry(p);
+    EXPECT_EQ(g.words, 16);
+    EXPECT_EQ(g.tiles_h, 24);
+    EXPECT_EQ(g.tiles_w, 24);
+    EXPECT_EQ(g.rows, 50);
+    EXPECT_EQ(g.band_tiles, 5 * 24);  // 16 x 24 tiles x 16 words = 24 KiB a tile row: 5 rows in 128 KiB
+    fer_rt::conv_params q = p;
+    q.stride_h = q.stride_w = 2;
+    EXPECT_FALSE(fer_rt::fer_conv2d_s8_winograd_fits(q));
+    q = p;
+    q.in_c = 1;  // fernet's grey stem stays direct
+    EXPECT_FALSE(fer_rt::fer_conv2d_s8_winograd_fits(q));
+    q = p;
+    q.k_h = q.k_w = 5;
+    EXPECT_FALSE(fer_rt::fer_conv2d_s8_winograd_fits(q));
+    q = p;
+    q.dil_h = 2;
+    EXPECT_FALSE(fer_rt::fer_conv2d_s8_winograd_fits(q));
+    q = p;
+    q.in_c = fer_rt::fer_conv2d_s8_winograd_max_in_c + 1;
+    EXPECT_FALSE(fer_rt::fer_conv2d_s8_winograd_fits(q));
+}
+
 // Which int8 convolutions take the row-run rewrite (fer_conv2d_s8_row_runs):
 // YuNet's RGB stem (3x3, stride 2, padded by its own PAD op) does, with the
 // geometry worked out by hand; a grey stem at stride 1 and odd padding do not.

@@ -83,7 +83,11 @@ int check_scale_add_u8(const char * name, void (*kernel)(size_t, const uint8_t *
 int main() {
     const fer_kernel_test::conv_s8_variant wasm = {
         "wasm128", 2, fer_kernel_test::run_int16_pairs<fer_rt::fer_conv2d_s8__wasm128>};
-    const int conv_failed = fer_kernel_test::check_conv_s8(wasm);
+    int conv_failed = fer_kernel_test::check_conv_s8(wasm);
+    fer_kernel_test::conv_s8_variant wino = {
+        "wasm128 winograd", 2, fer_kernel_test::run_winograd<fer_rt::fer_conv2d_s8_winograd__wasm128>};
+    wino.scratch_words = fer_rt::fer_conv2d_s8_winograd_scratch;
+    conv_failed += fer_kernel_test::check_conv_s8_winograd(wino);
     const int dw_failed = fer_kernel_test::check_dw_s8("wasm128", fer_rt::fer_dwconv2d_s8__wasm128);
     const int pool_failed = fer_kernel_test::check_maxpool_s8("wasm128", fer_rt::fer_maxpool2d_s8__wasm128);
     const int quantize_failed = fer_kernel_test::check_quantize_s8("wasm128", fer_rt::fer_quantize_s8__wasm128);
