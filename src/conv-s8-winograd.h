@@ -81,40 +81,37 @@ inline void wino_input(const int16_t * __restrict window, int cols, int words, i
 }
 
 // PX tiles from tile t (of the band) x NV vectors of output channels from
-// oc0, for the 16 elements of the transform: the products summed over the
-// input words into m[tile][e][lane] (block channels a row).
+// oc0, element e of the transform: the products summed over the input words
+// into m[tile][e][lane] (block channels a row).
 template <class Isa, int NV, int PX>
-void wino_tiles(int words, int n_band, int oc_pad, int oc0, const int32_t * v, const int32_t * u, int t, int block,
-                int32_t * m) {
+void wino_tiles(int words, int n_band, int oc_pad, int oc0, const int32_t * v, const int32_t * u, int e, int t,
+                int block, int32_t * m) {
     using vec = typename Isa::vec;
     constexpr int L = Isa::lanes;
-    const size_t plane = static_cast<size_t>(n_band) * static_cast<size_t>(words);
-    for (int e = 0; e < 16; ++e) {
-        vec acc[PX][NV];
-        for (int px = 0; px < PX; ++px) {
-            for (int j = 0; j < NV; ++j) {
-                acc[px][j] = Isa::splat(0);
-            }
+    vec acc[PX][NV];
+    for (int px = 0; px < PX; ++px) {
+        for (int j = 0; j < NV; ++j) {
+            acc[px][j] = Isa::splat(0);
         }
-        const int32_t * x = v + e * plane + static_cast<size_t>(t) * static_cast<size_t>(words);
-        const int32_t * w = u + static_cast<size_t>(e) * static_cast<size_t>(words) * oc_pad + oc0;
-        for (int k = 0; k < words; ++k, w += oc_pad) {
-            vec xv[PX];
+    }
+    const int32_t * x = v + (static_cast<size_t>(e) * n_band + static_cast<size_t>(t)) * static_cast<size_t>(words);
+    const int32_t * w = u + static_cast<size_t>(e) * static_cast<size_t>(words) * oc_pad + oc0;
+    for (int k = 0; k < words; ++k, w += oc_pad) {
+        vec xv[PX];
+        for (int px = 0; px < PX; ++px) {
+            xv[px] = Isa::splat(x[px * words + k]);
+        }
+        for (int j = 0; j < NV; ++j) {
+            const vec wv = Isa::load(w + L * j);
             for (int px = 0; px < PX; ++px) {
-                xv[px] = Isa::splat(x[px * words + k]);
-            }
-            for (int j = 0; j < NV; ++j) {
-                const vec wv = Isa::load(w + L * j);
-                for (int px = 0; px < PX; ++px) {
-                    acc[px][j] = Isa::dot(acc[px][j], xv[px], wv);
-                }
+                acc[px][j] = Isa::dot(acc[px][j], xv[px], wv);
             }
         }
-        for (int px = 0; px < PX; ++px) {
-            int32_t * r = m + (static_cast<size_t>(px) * 16 + e) * block;
-            for (int j = 0; j < NV; ++j) {
-                Isa::store(r + L * j, acc[px][j]);
-            }
+    }
+    for (int px = 0; px < PX; ++px) {
+        int32_t * r = m + (static_cast<size_t>(px) * 16 + e) * block;
+        for (int j = 0; j < NV; ++j) {
+            Isa::store(r + L * j, acc[px][j]);
         }
     }
 }
@@ -174,14 +171,16 @@ void wino_block(const conv_params & p, const quant_params & q, int words, int n_
     constexpr int block = fer_conv2d_s8_winograd_max_block;
     for (int t0 = 0; t0 < n_band; t0 += fer_conv2d_s8_winograd_block_tiles) {
         const int n = n_band - t0 < fer_conv2d_s8_winograd_block_tiles ? n_band - t0 : fer_conv2d_s8_winograd_block_tiles;
-        int t = 0;
-        for (; t + px <= n; t += px) {
-            wino_tiles<Isa, NV, px>(words, n_band, oc_pad, oc0, v, u, t0 + t, block,
-                                    m + static_cast<size_t>(t) * 16 * block);
-        }
-        for (; t < n; ++t) {
-            wino_tiles<Isa, NV, 1>(words, n_band, oc_pad, oc0, v, u, t0 + t, block,
-                                   m + static_cast<size_t>(t) * 16 * block);
+        for (int e = 0; e < 16; ++e) {  // element by element: its weights stay in L1 across the tiles
+            int t = 0;
+            for (; t + px <= n; t += px) {
+                wino_tiles<Isa, NV, px>(words, n_band, oc_pad, oc0, v, u, e, t0 + t, block,
+                                        m + static_cast<size_t>(t) * 16 * block);
+            }
+            for (; t < n; ++t) {
+                wino_tiles<Isa, NV, 1>(words, n_band, oc_pad, oc0, v, u, e, t0 + t, block,
+                                       m + static_cast<size_t>(t) * 16 * block);
+            }
         }
         wino_output<Isa>(p, q, NV, oc0, bias, scale, m, block, tiles_w, t_band + t0, n, out);
     }
