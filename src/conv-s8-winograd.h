@@ -30,6 +30,20 @@
 #include "conv-s8-tiles.h"
 #include "kernels.h"
 
+// Loops kept rolled: unrolled copies buy nothing measurable here and cost the
+// web app's download (the 16 transform elements unrolled tripled the
+// SIMD128 kernel's code).
+#if defined(__clang__)
+#define FER_WINO_ROLLED _Pragma("clang loop unroll(disable)")
+#define FER_WINO_ONE_VECTOR _Pragma("clang loop interleave_count(1)")
+#elif defined(__GNUC__)
+#define FER_WINO_ROLLED _Pragma("GCC unroll 1")
+#define FER_WINO_ONE_VECTOR
+#else
+#define FER_WINO_ROLLED
+#define FER_WINO_ONE_VECTOR
+#endif
+
 namespace fer_rt {
 namespace {
 
@@ -53,9 +67,11 @@ inline void wino_input(const int16_t * __restrict window, int cols, int words, i
         int16_t * __restrict o = v + static_cast<size_t>(t - t0) * ch;
         for (size_t k0 = 0; k0 < ch; k0 += chunk) {
             const size_t n = ch - k0 < chunk ? ch - k0 : chunk;
+            FER_WINO_ROLLED
             for (int c = 0; c < 4; ++c) {
                 const int16_t * __restrict d0 = d + c * ch + k0;
                 const int16_t *d1 = d0 + row, *d2 = d0 + 2 * row, *d3 = d0 + 3 * row;
+                FER_WINO_ONE_VECTOR
                 for (size_t k = 0; k < n; ++k) {
                     s[c][k] = static_cast<int16_t>(d0[k] - d2[k]);
                     s[4 + c][k] = static_cast<int16_t>(d1[k] + d2[k]);
@@ -63,12 +79,14 @@ inline void wino_input(const int16_t * __restrict window, int cols, int words, i
                     s[12 + c][k] = static_cast<int16_t>(d1[k] - d3[k]);
                 }
             }
+            FER_WINO_ROLLED
             for (int r = 0; r < 4; ++r) {  // (B^T d) B: the columns combined
                 const int16_t *a = s[4 * r], *b = s[4 * r + 1], *c = s[4 * r + 2], *e = s[4 * r + 3];
                 int16_t * __restrict o0 = o + static_cast<size_t>(4 * r) * plane + k0;
                 int16_t * __restrict o1 = o0 + plane;
                 int16_t * __restrict o2 = o1 + plane;
                 int16_t * __restrict o3 = o2 + plane;
+                FER_WINO_ONE_VECTOR
                 for (size_t k = 0; k < n; ++k) {
                     o0[k] = static_cast<int16_t>(a[k] - c[k]);
                     o1[k] = static_cast<int16_t>(b[k] + c[k]);
@@ -168,18 +186,20 @@ void wino_block(const conv_params & p, const quant_params & q, int words, int n_
                 int oc_pad, int oc0, const int32_t * v, const int32_t * u, const int32_t * bias, const float * scale,
                 int32_t * m, int8_t * out) {
     constexpr int px = Isa::tile_px(NV);
+    static_assert(px <= fer_conv2d_s8_winograd_max_tile_px && fer_conv2d_s8_winograd_block_tiles % px == 0,
+                  "a last group of tiles stays inside m and the band's spare words");
     constexpr int block = fer_conv2d_s8_winograd_max_block;
     for (int t0 = 0; t0 < n_band; t0 += fer_conv2d_s8_winograd_block_tiles) {
         const int n = n_band - t0 < fer_conv2d_s8_winograd_block_tiles ? n_band - t0 : fer_conv2d_s8_winograd_block_tiles;
+        FER_WINO_ROLLED
         for (int e = 0; e < 16; ++e) {  // element by element: its weights stay in L1 across the tiles
-            int t = 0;
-            for (; t + px <= n; t += px) {
+            // whole groups of px tiles, the last one past n when px does not divide it: its extra
+            // tiles read the words after the band's (the next element's tiles, or the scratch's
+            // spare words after the last) and their products land in m's spare rows (px divides
+            // block_tiles), never stored: one kernel per width, no one-tile tails
+            for (int t = 0; t < n; t += px) {
                 wino_tiles<Isa, NV, px>(words, n_band, oc_pad, oc0, v, u, e, t0 + t, block,
                                         m + static_cast<size_t>(t) * 16 * block);
-            }
-            for (; t < n; ++t) {
-                wino_tiles<Isa, NV, 1>(words, n_band, oc_pad, oc0, v, u, e, t0 + t, block,
-                                       m + static_cast<size_t>(t) * 16 * block);
             }
         }
         wino_output<Isa>(p, q, NV, oc0, bias, scale, m, block, tiles_w, t_band + t0, n, out);

@@ -261,7 +261,11 @@ fer_winograd_geometry fer_conv2d_s8_winograd_geometry(const conv_params & p) {
     const size_t band_rows = std::max<size_t>(1, (size_t{128} << 10) / 4 / row_words);
     g.band_tiles = static_cast<int>(std::min<size_t>(band_rows, static_cast<size_t>(g.tiles_h))) * g.tiles_w;
     g.window_words = static_cast<size_t>(g.rows) * static_cast<size_t>(g.cols) * static_cast<size_t>(g.words);
-    g.band_words = static_cast<size_t>(16) * static_cast<size_t>(g.band_tiles) * static_cast<size_t>(g.words);
+    // and the words of fer_conv2d_s8_winograd_max_tile_px - 1 spare tiles after the last element's,
+    // which a last group of tiles may read (conv-s8-winograd.h, wino_block)
+    g.band_words = (static_cast<size_t>(16) * static_cast<size_t>(g.band_tiles) +
+                    static_cast<size_t>(fer_conv2d_s8_winograd_max_tile_px - 1)) *
+                   static_cast<size_t>(g.words);
     g.products_words = static_cast<size_t>(fer_conv2d_s8_winograd_block_tiles) * 16 * fer_conv2d_s8_winograd_max_block;
     return g;
 }

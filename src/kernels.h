@@ -286,6 +286,7 @@ void fer_conv2d_s8__avx2(const conv_params & p, const quant_params & q, const in
 constexpr int fer_conv2d_s8_winograd_max_in_c = 1024;  // 4 x the sum fits int32 (conv-s8-winograd.h)
 constexpr int fer_conv2d_s8_winograd_max_block = 32;    // output channels per block, any policy
 constexpr int fer_conv2d_s8_winograd_block_tiles = 12;  // tiles whose products are transformed together
+constexpr int fer_conv2d_s8_winograd_max_tile_px = 4;   // tiles per kernel call (a policy's tile_px), dividing 12
 bool fer_conv2d_s8_winograd_fits(const conv_params & p);
 // Where the kernel's scratch goes (int32 words), per image: the input window
 // (rows x cols pixels of `words` int16 pairs, even sizes so every tile's 4x4

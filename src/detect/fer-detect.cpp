@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 #include <new>
+#include <numeric>
 #include <string>
 
 struct fer_detector {
@@ -182,13 +183,27 @@ fer_detect_status fer_detector_save_binary(const fer_detector * det, void * out,
 namespace {
 
 void sort_and_copy(std::vector<fer_box> & out, fer_box * boxes, int32_t max_boxes, int32_t * n_boxes) {
-    std::stable_sort(out.begin(), out.end(), [](const fer_box & a, const fer_box & b) {
+    // largest first, then top to bottom, left to right; equal keys keep the detector's order
+    // (std::sort on indices with the index as the last key: the order std::stable_sort gives,
+    // without the merge code it adds to the web app's download)
+    std::vector<size_t> order(out.size());
+    std::iota(order.begin(), order.end(), size_t(0));
+    std::sort(order.begin(), order.end(), [&](size_t i, size_t j) {
+        const fer_box &a = out[i], &b = out[j];
         const int64_t aa = int64_t(a.width) * a.height, ba = int64_t(b.width) * b.height;
         if (aa != ba) {
             return aa > ba;
         }
-        return a.y != b.y ? a.y < b.y : a.x < b.x;
+        if (a.y != b.y) {
+            return a.y < b.y;
+        }
+        return a.x != b.x ? a.x < b.x : i < j;
     });
+    std::vector<fer_box> sorted(out.size());
+    for (size_t k = 0; k < order.size(); ++k) {
+        sorted[k] = out[order[k]];
+    }
+    out.swap(sorted);
     const size_t n_out = std::min(out.size(), size_t(max_boxes));
     for (size_t i = 0; i < n_out; ++i) {
         boxes[i] = out[i];

@@ -273,8 +273,11 @@ float yunet_iou(const yunet_face & a, const yunet_face & b) {
 void yunet_nms(std::vector<yunet_face> & faces, float iou_threshold, size_t top_k) {
     std::vector<size_t> order(faces.size());
     std::iota(order.begin(), order.end(), size_t(0));
-    std::stable_sort(order.begin(), order.end(),
-                     [&](size_t a, size_t b) { return faces[a].score > faces[b].score; });
+    // highest score first, equal scores in the decoder's order (std::sort with the index as the
+    // last key: std::stable_sort's order without its merge code in the web app's download)
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+        return faces[a].score != faces[b].score ? faces[a].score > faces[b].score : a < b;
+    });
     std::vector<yunet_face> kept;
     for (size_t i : order) {
         bool keep = true;
