@@ -624,4 +624,22 @@ void fer_quantize_s8__avx2(size_t n, float scale, int32_t zp, const float * in, 
     fer_quantize_s8__ref(n - i, scale, zp, in + i, out + i);
 }
 
+void fer_scale_add_u8__avx2(size_t n, const uint8_t * x, float w, bool first, float * acc) {
+    const __m256 vw = _mm256_set1_ps(w);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m128i b = _mm_loadl_epi64(reinterpret_cast<const __m128i *>(x + i));
+        __m256 p = _mm256_mul_ps(vw, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(b)));
+        // the product rounded, then the sum rounded: the reference's two roundings. GCC contracts a
+        // product and a sum into one FMA under -mfma (its C++ default is -ffp-contract=fast; caught
+        // by Kernels.ScaleAddTwinsMatchReference), so the product goes through an empty asm first.
+        __asm__("" : "+x"(p));
+        if (!first) {
+            p = _mm256_add_ps(_mm256_loadu_ps(acc + i), p);
+        }
+        _mm256_storeu_ps(acc + i, p);
+    }
+    fer_scale_add_u8__ref(n - i, x + i, w, first, acc + i);
+}
+
 }  // namespace fer_rt

@@ -467,5 +467,8 @@ void fer_add_s8__avx2(size_t n, const add_params & p, const int8_t * a, const in
 void fer_add_s8__wasm128(size_t n, const add_params & p, const int8_t * a, const int8_t * b, int8_t * out);
 void fer_maxpool2d_s8__avx2(const pool_params & p, int32_t act_min, int32_t act_max, const int8_t * in, int8_t * out);
 void fer_quantize_s8__avx2(size_t n, float scale, int32_t zp, const float * in, int8_t * out);
+// Bit-identical to fer_scale_add_u8__ref (a product, then a sum: no FMA), 8
+// bytes a step (YuNet's input resampling: the plain loop gets SSE2's 4).
+void fer_scale_add_u8__avx2(size_t n, const uint8_t * x, float w, bool first, float * acc);
 
 }  // namespace fer_rt

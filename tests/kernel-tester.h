@@ -18,6 +18,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -206,6 +207,33 @@ inline int check_conv_s8_winograd(const conv_s8_variant & v) {
         }
     }
     std::printf("[ %s ] %d int8 Winograd conv cases, %d differ from the reference\n", v.name, n_cases, n_failed);
+    return n_failed;
+}
+
+// ---- YuNet's input resampling: acc (+)= w * x over bytes ----
+
+// Lengths 0-40 and 300 (every tail of a 16-byte step), weights with exact and
+// inexact products, first (=) and later (+=) rows; a canary past the end.
+inline int check_scale_add_u8(const char * name, void (*kernel)(size_t, const uint8_t *, float, bool, float *)) {
+    std::vector<uint8_t> x(300);
+    for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<uint8_t>(i * 37 + 11);
+    int n_cases = 0, n_failed = 0;
+    for (const float w : {1.0f, 0.5f, 1.0f / 3.0f, 0.8125f, 0.0703125f}) {
+        for (size_t n = 0; n <= 40; ++n) {
+            for (const bool first : {true, false}) {
+                const size_t len = n == 40 ? x.size() : n;
+                std::vector<float> ref(len + 4, 3.25f), got(len + 4, 3.25f);  // a canary past the end
+                fer_rt::fer_scale_add_u8__ref(len, x.data(), w, first, ref.data());
+                kernel(len, x.data(), w, first, got.data());
+                ++n_cases;
+                if (std::memcmp(ref.data(), got.data(), ref.size() * sizeof(float)) != 0) {
+                    ++n_failed;
+                    std::printf("FAIL %s scale_add_u8: w %g n %zu first %d\n", name, static_cast<double>(w), len, first);
+                }
+            }
+        }
+    }
+    std::printf("[ %s ] %d scale-add cases, %d differ from the reference\n", name, n_cases, n_failed);
     return n_failed;
 }
 

@@ -359,6 +359,18 @@ TEST(Kernels, Int8WinogradMatchesReference) {
 #endif
 }
 
+// YuNet's input resampling kernel against the reference, bit for bit.
+TEST(Kernels, ScaleAddTwinsMatchReference) {
+#ifdef FER_HAVE_AVX2
+    if (!fer_rt::fer_cpu_has_avx2_fma()) {
+        GTEST_SKIP() << "the CPU lacks AVX2";
+    }
+    EXPECT_EQ(fer_kernel_test::check_scale_add_u8("avx2", fer_rt::fer_scale_add_u8__avx2), 0);
+#else
+    GTEST_SKIP() << "built without the AVX2 kernels";
+#endif
+}
+
 // Which convolutions the Winograd kernel takes, and its scratch plan for
 // fernet's first 3x3 layer worked out by hand.
 TEST(Kernels, WinogradTakesThreeByThreeStrideOne) {

@@ -133,6 +133,9 @@ void prepare_input(const uint8_t * px, int width, int height, size_t stride, pix
     // every source byte's column, summed over the output row's source rows (+1: resample_row reads a BGR
     // row's last pixel as 4 floats)
     std::vector<float> column_sum(n + 1);
+#ifdef FER_HAVE_AVX2
+    const bool avx2 = fer_rt::fer_cpu_has_avx2_fma();  // bit-identical either way: speed only
+#endif
     for (int y = 0; y < ch; ++y) {
         for (int k = 0; k < ty.count[static_cast<size_t>(y)]; ++k) {
             const size_t tk = static_cast<size_t>(ty.start[static_cast<size_t>(y)] + k);
@@ -140,6 +143,12 @@ void prepare_input(const uint8_t * px, int width, int height, size_t stride, pix
 #ifdef __wasm_simd128__
             fer_rt::fer_scale_add_u8__wasm128(n, row, ty.weight[tk], k == 0, column_sum.data());
 #else
+#ifdef FER_HAVE_AVX2
+            if (avx2) {
+                fer_rt::fer_scale_add_u8__avx2(n, row, ty.weight[tk], k == 0, column_sum.data());
+                continue;
+            }
+#endif
             fer_rt::fer_scale_add_u8__ref(n, row, ty.weight[tk], k == 0, column_sum.data());  // vectorised as is
 #endif
         }

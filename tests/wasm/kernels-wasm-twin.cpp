@@ -57,29 +57,6 @@ static int check_add_s8_random(const char * name, fer_kernel_test::add_s8_kernel
 
 // Every byte value, lengths with every tail, both modes, weights of the
 // resamplings (1, box filters' 1/k, bilinear fractions).
-int check_scale_add_u8(const char * name, void (*kernel)(size_t, const uint8_t *, float, bool, float *)) {
-    std::vector<uint8_t> x(300);
-    for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<uint8_t>(i * 37 + 11);
-    int n_cases = 0, n_failed = 0;
-    for (const float w : {1.0f, 0.5f, 1.0f / 3.0f, 0.8125f, 0.0703125f}) {
-        for (size_t n = 0; n <= 40; ++n) {
-            for (const bool first : {true, false}) {
-                const size_t len = n == 40 ? x.size() : n;
-                std::vector<float> ref(len + 4, 3.25f), got(len + 4, 3.25f);  // a canary past the end
-                fer_rt::fer_scale_add_u8__ref(len, x.data(), w, first, ref.data());
-                kernel(len, x.data(), w, first, got.data());
-                ++n_cases;
-                if (std::memcmp(ref.data(), got.data(), ref.size() * sizeof(float)) != 0) {
-                    ++n_failed;
-                    std::printf("FAIL %s scale_add_u8: w %g n %zu first %d\n", name, static_cast<double>(w), len, first);
-                }
-            }
-        }
-    }
-    std::printf("[ %s ] %d scale-add cases, %d differ from the reference\n", name, n_cases, n_failed);
-    return n_failed;
-}
-
 int main() {
     const fer_kernel_test::conv_s8_variant wasm = {
         "wasm128", 2, fer_kernel_test::run_int16_pairs<fer_rt::fer_conv2d_s8__wasm128>};
@@ -95,7 +72,7 @@ int main() {
                            fer_kernel_test::check_add_s8("wasm128", fer_rt::fer_add_s8__wasm128) +
                            check_add_s8_random("wasm128", fer_rt::fer_add_s8__wasm128);
     const int conv_f32_failed = fer_kernel_test::check_conv_f32("wasm128", fer_rt::fer_conv2d_f32__wasm128);
-    const int scale_add_failed = check_scale_add_u8("wasm128", fer_rt::fer_scale_add_u8__wasm128);
+    const int scale_add_failed = fer_kernel_test::check_scale_add_u8("wasm128", fer_rt::fer_scale_add_u8__wasm128);
     const int dw_f32_failed = fer_kernel_test::check_dw_f32("wasm128", fer_rt::fer_dwconv2d_f32__wasm128, true);
     return conv_failed || dw_failed || pool_failed || quantize_failed || add_failed || conv_f32_failed ||
                    dw_f32_failed || scale_add_failed
