@@ -179,6 +179,8 @@ size_t fer_model_arena_size(const fer_model * model) {
 
 const char * fer_model_kernels(const fer_model * model) {
     const kernel_set * ks = model ? &model->kernels : nullptr;
+    // each build names only the sets it can run (the web app's SIMD module downloads no x86 text)
+#ifdef FER_HAVE_AVX2
     if (ks && ks->vnni) {
         return "avx2+fma (float32 conv, depthwise and fully connected, int8 depthwise, add, max pooling and quantize), "
                "avx-vnni (int8 conv), reference (others)";
@@ -187,9 +189,12 @@ const char * fer_model_kernels(const fer_model * model) {
         return "avx2+fma (float32 conv, depthwise and fully connected, int8 conv, depthwise, add, max pooling and quantize), "
                "reference (others)";
     }
+#endif
+#ifdef __aarch64__
     if (ks && ks->neon) {
         return "neon (int8 conv), lookup tables (int8 add), reference (others)";
     }
+#endif
     return ks && ks->wasm128
                ? "wasm simd128 (float32 conv and depthwise, int8 conv, depthwise, add, max pooling and quantize), "
                  "reference (others)"
