@@ -35,13 +35,10 @@
 // SIMD128 kernel's code).
 #if defined(__clang__)
 #define FER_WINO_ROLLED _Pragma("clang loop unroll(disable)")
-#define FER_WINO_ONE_VECTOR _Pragma("clang loop interleave_count(1)")
 #elif defined(__GNUC__)
 #define FER_WINO_ROLLED _Pragma("GCC unroll 1")
-#define FER_WINO_ONE_VECTOR
 #else
 #define FER_WINO_ROLLED
-#define FER_WINO_ONE_VECTOR
 #endif
 
 namespace fer_rt {
@@ -71,7 +68,6 @@ inline void wino_input(const int16_t * __restrict window, int cols, int words, i
             for (int c = 0; c < 4; ++c) {
                 const int16_t * __restrict d0 = d + c * ch + k0;
                 const int16_t *d1 = d0 + row, *d2 = d0 + 2 * row, *d3 = d0 + 3 * row;
-                FER_WINO_ONE_VECTOR
                 for (size_t k = 0; k < n; ++k) {
                     s[c][k] = static_cast<int16_t>(d0[k] - d2[k]);
                     s[4 + c][k] = static_cast<int16_t>(d1[k] + d2[k]);
@@ -86,7 +82,6 @@ inline void wino_input(const int16_t * __restrict window, int cols, int words, i
                 int16_t * __restrict o1 = o0 + plane;
                 int16_t * __restrict o2 = o1 + plane;
                 int16_t * __restrict o3 = o2 + plane;
-                FER_WINO_ONE_VECTOR
                 for (size_t k = 0; k < n; ++k) {
                     o0[k] = static_cast<int16_t>(a[k] - c[k]);
                     o1[k] = static_cast<int16_t>(b[k] + c[k]);

@@ -132,6 +132,20 @@ void fer_conv2d_pack_f32(const conv_params & p, const float * w_ohwi, const floa
     }
 }
 
+namespace {
+
+// The int8 packings' bias (or zeros) and requantisation scales, padded with
+// zeros to oc_pad output channels.
+void pad_bias_and_scales(int out_c, int oc_pad, const int32_t * bias, const float * scale, int32_t * bias_padded,
+                         float * scale_padded) {
+    for (int oc = 0; oc < oc_pad; ++oc) {
+        bias_padded[oc] = (bias && oc < out_c) ? bias[oc] : 0;
+        scale_padded[oc] = oc < out_c ? scale[oc] : 0.0f;
+    }
+}
+
+}  // namespace
+
 void fer_conv2d_pack_s8(const conv_params & p, const int8_t * w_ohwi, const int32_t * bias, const float * scale,
                         int16_t * w_packed, int32_t * bias_padded, float * scale_padded) {
     const int oc_pad = conv_padded_channels(p.out_c), n_icp = (p.in_c + 1) / 2;
@@ -150,10 +164,7 @@ void fer_conv2d_pack_s8(const conv_params & p, const int8_t * w_ohwi, const int3
             }
         }
     }
-    for (int oc = 0; oc < oc_pad; ++oc) {
-        bias_padded[oc] = (bias && oc < p.out_c) ? bias[oc] : 0;
-        scale_padded[oc] = oc < p.out_c ? scale[oc] : 0.0f;
-    }
+    pad_bias_and_scales(p.out_c, oc_pad, bias, scale, bias_padded, scale_padded);
 }
 
 void fer_conv2d_pack_s8_vnni(const conv_params & p, int in_zp, const int8_t * w_ohwi, const int32_t * bias,
@@ -303,12 +314,9 @@ void fer_conv2d_pack_s8_winograd(const conv_params & p, const int8_t * w_ohwi, c
             }
         }
     }
-    bias_padded->assign(static_cast<size_t>(oc_pad), 0);
-    scale_padded->assign(static_cast<size_t>(oc_pad), 0.0f);
-    for (int oc = 0; oc < p.out_c; ++oc) {
-        (*bias_padded)[oc] = bias ? bias[oc] : 0;
-        (*scale_padded)[oc] = scale[oc];
-    }
+    bias_padded->resize(static_cast<size_t>(oc_pad));
+    scale_padded->resize(static_cast<size_t>(oc_pad));
+    pad_bias_and_scales(p.out_c, oc_pad, bias, scale, bias_padded->data(), scale_padded->data());
 }
 
 void fer_maxpool2d_f32__ref(const pool_params & p, const float * in, float * out) { pool<true>(p, in, out); }
