@@ -100,12 +100,10 @@ struct narrow_f32_avx2 {
     static vec load(const float * p) { return _mm256_loadu_ps(p); }
     static vec madd(vec acc, vec x, vec k) { return _mm256_fmadd_ps(x, k, acc); }
     static float madd1(float acc, float x, float k) { return std::fma(x, k, acc); }
-    static float sum(vec a, vec b) {
-        const __m256 s8 = _mm256_add_ps(a, b);
-        __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(s8), _mm256_extractf128_ps(s8, 1));
-        s4 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
-        s4 = _mm_add_ss(s4, _mm_movehdup_ps(s4));
-        return _mm_cvtss_f32(s4);
+    static void sums4(const vec * a, float * s) {
+        // pairwise within lanes, then the two 128-bit halves: {a0, a1, a2, a3} summed
+        const __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(a[0], a[1]), _mm256_hadd_ps(a[2], a[3]));
+        _mm_storeu_ps(s, _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1)));
     }
 };
 
@@ -294,13 +292,13 @@ namespace {
 
 // 16 int32 sums, in two vectors holding channels {0-3, 8-11} and {4-7, 12-15}
 // (the lane order of unpacklo/unpackhi), plus bias, requantised and stored as
-// 16 int8 in channel order.
+// 16 int8 in channel order. bias and scale come in the sums' lane order
+// (dw_s8_lane_order), so no lane crosses before the packs, which restore the
+// channel order by themselves: packs_epi32(a, b) puts {0-3, 4-7 | 8-11, 12-15}.
 inline void dw_s8_store16(__m256i acc_a, __m256i acc_b, const int32_t * bias, const float * scale, __m256 vlo,
                           __m256 vhi, __m256i ozp, int8_t * o) {
-    __m256i s0 = _mm256_permute2x128_si256(acc_a, acc_b, 0x20);  // channels 0-7
-    __m256i s1 = _mm256_permute2x128_si256(acc_a, acc_b, 0x31);  // channels 8-15
-    s0 = _mm256_add_epi32(s0, _mm256_loadu_si256(reinterpret_cast<const __m256i *>(bias)));
-    s1 = _mm256_add_epi32(s1, _mm256_loadu_si256(reinterpret_cast<const __m256i *>(bias + 8)));
+    const __m256i s0 = _mm256_add_epi32(acc_a, _mm256_loadu_si256(reinterpret_cast<const __m256i *>(bias)));
+    const __m256i s1 = _mm256_add_epi32(acc_b, _mm256_loadu_si256(reinterpret_cast<const __m256i *>(bias + 8)));
     __m256 f0 = _mm256_mul_ps(_mm256_cvtepi32_ps(s0), _mm256_loadu_ps(scale));
     __m256 f1 = _mm256_mul_ps(_mm256_cvtepi32_ps(s1), _mm256_loadu_ps(scale + 8));
     f0 = _mm256_min_ps(_mm256_max_ps(f0, vlo), vhi);
@@ -308,9 +306,23 @@ inline void dw_s8_store16(__m256i acc_a, __m256i acc_b, const int32_t * bias, co
     const __m256i r0 = _mm256_add_epi32(_mm256_cvtps_epi32(f0), ozp);  // nearest even, as lrintf
     const __m256i r1 = _mm256_add_epi32(_mm256_cvtps_epi32(f1), ozp);
     // In int8 range after the clamp: the saturating packs change nothing.
-    const __m256i w16 = _mm256_permute4x64_epi64(_mm256_packs_epi32(r0, r1), 0xD8);  // channels 0-15 as int16
+    const __m256i w16 = _mm256_packs_epi32(r0, r1);  // channels 0-15 as int16
     const __m128i b8 = _mm_packs_epi16(_mm256_castsi256_si128(w16), _mm256_extracti128_si256(w16, 1));
     _mm_storeu_si128(reinterpret_cast<__m128i *>(o), b8);
+}
+
+// Per-channel values of the first c16 channels into the lane order of
+// dw_s8_store16's sums: in each block of 16, channels 4-7 and 8-11 swap.
+template <class T>
+void dw_s8_lane_order(const T * v, int c16, T * out) {
+    for (int c = 0; c < c16; c += 16) {
+        for (int i = 0; i < 4; ++i) {
+            out[c + i] = v[c + i];
+            out[c + 4 + i] = v[c + 8 + i];
+            out[c + 8 + i] = v[c + 4 + i];
+            out[c + 12 + i] = v[c + 12 + i];
+        }
+    }
 }
 
 // The general path of one output pixel's channels [c_begin, C) (c_begin a
@@ -376,6 +388,46 @@ inline void dw_s8_3x3_sums(const int8_t * x, size_t dx, size_t dy, const __m256i
     pair(tap(2 * dy + 2 * dx), _mm256_setzero_si256(), wp + 4 * step);
 }
 
+// The interior run of one output row, 3x3 with stride 1 along x, 16 channels
+// from x (the first window's top-left input pixel) for n outputs: each input
+// column's three rows are widened and paired once (rows 0 and 1 as one pair,
+// row 2 with zeros) and serve the three windows that hold the column, a third
+// of the conversions and interleaves of dw_s8_3x3_sums. wp: the column
+// layout's six pairs (column k of rows 0-1 at k, row 2 at 3 + k), step apart.
+inline void dw_s8_3x3_columns(const int8_t * x, size_t dx, size_t dy, int n, const __m256i * wp, size_t step,
+                              const int32_t * bias, const float * scale, __m256 vlo, __m256 vhi, __m256i ozp,
+                              int8_t * o, size_t o_step) {
+    struct column {
+        __m256i p_lo, p_hi, r_lo, r_hi;  // rows 0-1 paired, row 2 with zeros; unpacklo and unpackhi halves
+    };
+    const __m256i zero = _mm256_setzero_si256();
+    auto load = [&](const int8_t * c) {
+        const __m256i r0 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(c)));
+        const __m256i r1 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(c + dy)));
+        const __m256i r2 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(c + 2 * dy)));
+        return column{_mm256_unpacklo_epi16(r0, r1), _mm256_unpackhi_epi16(r0, r1), _mm256_unpacklo_epi16(r2, zero),
+                      _mm256_unpackhi_epi16(r2, zero)};
+    };
+    auto madd = [&](__m256i a, size_t k, int half) {
+        return _mm256_madd_epi16(a, _mm256_load_si256(wp + k * step + half));
+    };
+    column c0 = load(x), c1 = load(x + dx);
+    for (int i = 0; i < n; ++i, x += dx, o += o_step) {
+        const column c2 = load(x + 2 * dx);
+        const __m256i a = _mm256_add_epi32(
+            _mm256_add_epi32(_mm256_add_epi32(madd(c0.p_lo, 0, 0), madd(c1.p_lo, 1, 0)),
+                             _mm256_add_epi32(madd(c2.p_lo, 2, 0), madd(c0.r_lo, 3, 0))),
+            _mm256_add_epi32(madd(c1.r_lo, 4, 0), madd(c2.r_lo, 5, 0)));
+        const __m256i b = _mm256_add_epi32(
+            _mm256_add_epi32(_mm256_add_epi32(madd(c0.p_hi, 0, 1), madd(c1.p_hi, 1, 1)),
+                             _mm256_add_epi32(madd(c2.p_hi, 2, 1), madd(c0.r_hi, 3, 1))),
+            _mm256_add_epi32(madd(c1.r_hi, 4, 1), madd(c2.r_hi, 5, 1)));
+        dw_s8_store16(a, b, bias, scale, vlo, vhi, ozp, o);
+        c0 = c1;
+        c1 = c2;
+    }
+}
+
 // Working memory of the fast path, on the stack (a kernel allocates nothing):
 // interleaved weights and folded biases of up to this many int16 / int32.
 constexpr int k_dw_s8_weight_words = 8192;
@@ -388,27 +440,38 @@ void fer_dwconv2d_s8__avx2(const conv_params & p, const quant_params & q, const 
     const int C = p.out_c, c16 = C / 16 * 16, taps = p.k_h * p.k_w, pairs = (taps + 1) / 2;
     const int8_t * xs[k_dw_max_taps];
     int ts[k_dw_max_taps];
+    // 3x3, stride 1 along x: the column walk (dw_s8_3x3_columns), whose six
+    // weight pairs per block are rows 0 and 1 of each column, then row 2 alone.
+    const bool k3x3 = p.k_h == 3 && p.k_w == 3 && p.dil_h == 1 && p.dil_w == 1;
+    const bool columns = k3x3 && p.stride_w == 1 && c16 > 0 && 6 * 2 * c16 <= k_dw_s8_weight_words;
     // The fast path's interleaved weights: pair j, block c: two vectors, the
-    // unpacklo and unpackhi of taps 2j and 2j + 1 (zeros for a missing tap).
+    // unpacklo and unpackhi of the pair's taps (zeros for a missing tap):
+    // taps 2j and 2j + 1, or the column walk's (j, j + 3) then (j + 3, none).
     alignas(32) int16_t wi[k_dw_s8_weight_words];
-    alignas(32) int32_t folded[k_dw_s8_max_channels];
+    alignas(32) int32_t folded_c[k_dw_s8_max_channels];
+    alignas(32) int32_t folded[k_dw_s8_max_channels];  // folded_c in dw_s8_store16's lane order
+    alignas(32) float scale[k_dw_s8_max_channels];     // q.scale in that order
     int offset[k_dw_max_taps];
-    const bool fast = c16 > 0 && pairs * 2 * c16 <= k_dw_s8_weight_words && C <= k_dw_s8_max_channels;
+    const int n_pairs = columns ? 6 : pairs;
+    const bool fast = c16 > 0 && n_pairs * 2 * c16 <= k_dw_s8_weight_words && C <= k_dw_s8_max_channels;
     if (fast) {
-        for (int j = 0; j < pairs; ++j) {
+        for (int j = 0; j < n_pairs; ++j) {
+            const int ta = columns ? (j < 3 ? j : j + 3) : 2 * j;
+            const int tb = columns ? (j < 3 ? j + 3 : -1) : (2 * j + 1 < taps ? 2 * j + 1 : -1);
             for (int c = 0; c < c16; c += 16) {
                 const __m256i wa = _mm256_cvtepi8_epi16(
-                    _mm_loadu_si128(reinterpret_cast<const __m128i *>(w + static_cast<size_t>(2 * j) * C + c)));
-                const __m256i wb = 2 * j + 1 < taps
-                                       ? _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(
-                                             w + static_cast<size_t>(2 * j + 1) * C + c)))
-                                       : _mm256_setzero_si256();
+                    _mm_loadu_si128(reinterpret_cast<const __m128i *>(w + static_cast<size_t>(ta) * C + c)));
+                const __m256i wb = tb >= 0 ? _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(
+                                                 w + static_cast<size_t>(tb) * C + c)))
+                                           : _mm256_setzero_si256();
                 __m256i * d = reinterpret_cast<__m256i *>(wi + (static_cast<size_t>(j) * c16 + c) * 2);
                 _mm256_store_si256(d, _mm256_unpacklo_epi16(wa, wb));
                 _mm256_store_si256(d + 1, _mm256_unpackhi_epi16(wa, wb));
             }
         }
-        dw_s8_fold_and_offsets(p, q.in_zp, w, bias, folded, offset);
+        dw_s8_fold_and_offsets(p, q.in_zp, w, bias, folded_c, offset);
+        dw_s8_lane_order(folded_c, c16, folded);
+        dw_s8_lane_order(q.scale, c16, scale);
     }
     int y_lo = 0, y_hi = 0, x_lo = 0, x_hi = 0;
     dw_full_range(p.out_h, p.in_h, p.k_h, p.stride_h, p.dil_h, p.pad_top, &y_lo, &y_hi);
@@ -421,37 +484,50 @@ void fer_dwconv2d_s8__avx2(const conv_params & p, const quant_params & q, const 
     const __m256i ozp = _mm256_set1_epi32(q.out_zp);
     const __m256 vlo = _mm256_set1_ps(static_cast<float>(q.act_min - q.out_zp));
     const __m256 vhi = _mm256_set1_ps(static_cast<float>(q.act_max - q.out_zp));
-    const bool k3x3 = fast && p.k_h == 3 && p.k_w == 3 && p.dil_h == 1 && p.dil_w == 1;
+    int pair_a[k_dw_max_taps], pair_b[k_dw_max_taps];  // each weight pair's taps (-1: none), as wi was packed
+    for (int j = 0; j < n_pairs; ++j) {
+        pair_a[j] = columns ? (j < 3 ? j : j + 3) : 2 * j;
+        pair_b[j] = columns ? (j < 3 ? j + 3 : -1) : (2 * j + 1 < taps ? 2 * j + 1 : -1);
+    }
+    const size_t wstep = static_cast<size_t>(c16 / 8);  // __m256i from one pair's weights to the next
     for (int b = 0; b < p.n; ++b) {
         for (int oy = 0; oy < p.out_h; ++oy) {
             const bool row_full = oy >= y_lo && oy < y_hi;
             for (int ox = 0; ox < p.out_w; ++ox) {
                 int8_t * o = out + ((static_cast<size_t>(b) * p.out_h + oy) * p.out_w + ox) * C;
-                if (k3x3 && row_full && ox >= x_lo && ox < x_hi) {
+                if (fast && k3x3 && row_full && ox >= x_lo && ox < x_hi) {
                     // the row's interior run, 3x3: every window inside the input
                     const size_t dx = static_cast<size_t>(C), dy = static_cast<size_t>(p.in_w) * C;
                     const size_t step_in = static_cast<size_t>(p.stride_w) * C;
                     const int8_t * x0 = in + ((static_cast<size_t>(b) * p.in_h + (oy * p.stride_h - p.pad_top)) *
                                                   p.in_w + (ox * p.stride_w - p.pad_left)) * C;
-                    const size_t wstep = static_cast<size_t>(c16 / 8);
-                    if (c16 == C) {  // two pixels a step: two independent chains for the CPU to overlap
+                    if (columns) {
+                        for (int c = 0; c < c16; c += 16) {
+                            dw_s8_3x3_columns(x0 + c, dx, dy, x_hi - ox,
+                                              reinterpret_cast<const __m256i *>(wi + static_cast<size_t>(c) * 2), wstep,
+                                              folded + c, scale + c, vlo, vhi, ozp, o + c, static_cast<size_t>(C));
+                        }
+                    } else if (c16 == C) {  // two pixels a step: two independent chains for the CPU to overlap
                         for (; ox + 1 < x_hi; ox += 2, x0 += 2 * step_in, o += 2 * C) {
                             for (int c = 0; c < c16; c += 16) {
                                 const __m256i * wc = reinterpret_cast<const __m256i *>(wi + static_cast<size_t>(c) * 2);
                                 __m256i a0, b0, a1, b1;
                                 dw_s8_3x3_sums(x0 + c, dx, dy, wc, wstep, a0, b0);
                                 dw_s8_3x3_sums(x0 + step_in + c, dx, dy, wc, wstep, a1, b1);
-                                dw_s8_store16(a0, b0, folded + c, q.scale + c, vlo, vhi, ozp, o + c);
-                                dw_s8_store16(a1, b1, folded + c, q.scale + c, vlo, vhi, ozp, o + C + c);
+                                dw_s8_store16(a0, b0, folded + c, scale + c, vlo, vhi, ozp, o + c);
+                                dw_s8_store16(a1, b1, folded + c, scale + c, vlo, vhi, ozp, o + C + c);
                             }
                         }
                     }
                     for (; ox < x_hi; ++ox, x0 += step_in, o += C) {
-                        for (int c = 0; c < c16; c += 16) {
-                            __m256i acc_a, acc_b;
-                            dw_s8_3x3_sums(x0 + c, dx, dy, reinterpret_cast<const __m256i *>(wi + static_cast<size_t>(c) * 2),
-                                           wstep, acc_a, acc_b);
-                            dw_s8_store16(acc_a, acc_b, folded + c, q.scale + c, vlo, vhi, ozp, o + c);
+                        if (!columns) {
+                            for (int c = 0; c < c16; c += 16) {
+                                __m256i acc_a, acc_b;
+                                dw_s8_3x3_sums(x0 + c, dx, dy,
+                                               reinterpret_cast<const __m256i *>(wi + static_cast<size_t>(c) * 2), wstep,
+                                               acc_a, acc_b);
+                                dw_s8_store16(acc_a, acc_b, folded + c, scale + c, vlo, vhi, ozp, o + c);
+                            }
                         }
                         if (c16 < C) {  // the last channels, general path
                             const int n = window_taps(p, in, b, oy, ox, xs, ts);
@@ -471,19 +547,19 @@ void fer_dwconv2d_s8__avx2(const conv_params & p, const quant_params & q, const 
                     for (int c = 0; c < c16; c += 16) {
                         __m256i acc_a = _mm256_setzero_si256(), acc_b = _mm256_setzero_si256();
                         const __m256i * wp = reinterpret_cast<const __m256i *>(wi + static_cast<size_t>(c) * 2);
-                        for (int j = 0; j < pairs; ++j, wp += c16 / 8) {
-                            const __m256i xa =
-                                _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i *>(row(2 * j) + c)));
-                            const __m256i xb = 2 * j + 1 < taps
+                        for (int j = 0; j < n_pairs; ++j, wp += wstep) {
+                            const __m256i xa = _mm256_cvtepi8_epi16(
+                                _mm_loadu_si128(reinterpret_cast<const __m128i *>(row(pair_a[j]) + c)));
+                            const __m256i xb = pair_b[j] >= 0
                                                    ? _mm256_cvtepi8_epi16(_mm_loadu_si128(
-                                                         reinterpret_cast<const __m128i *>(row(2 * j + 1) + c)))
+                                                         reinterpret_cast<const __m128i *>(row(pair_b[j]) + c)))
                                                    : _mm256_setzero_si256();
                             acc_a = _mm256_add_epi32(acc_a, _mm256_madd_epi16(_mm256_unpacklo_epi16(xa, xb),
                                                                               _mm256_load_si256(wp)));
                             acc_b = _mm256_add_epi32(acc_b, _mm256_madd_epi16(_mm256_unpackhi_epi16(xa, xb),
                                                                               _mm256_load_si256(wp + 1)));
                         }
-                        dw_s8_store16(acc_a, acc_b, folded + c, q.scale + c, vlo, vhi, ozp, o + c);
+                        dw_s8_store16(acc_a, acc_b, folded + c, scale + c, vlo, vhi, ozp, o + c);
                     }
                 };
                 if (row_full && ox >= x_lo && ox < x_hi) {

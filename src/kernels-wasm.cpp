@@ -559,10 +559,11 @@ struct narrow_f32_wasm128 {
     static vec load(const float * p) { return wasm_v128_load(p); }
     static vec madd(vec acc, vec x, vec k) { return wasm_f32x4_add(acc, wasm_f32x4_mul(x, k)); }
     static float madd1(float acc, float x, float k) { return acc + x * k; }
-    static float sum(vec a, vec b) {
-        const v128_t s = wasm_f32x4_add(a, b);
-        return (wasm_f32x4_extract_lane(s, 0) + wasm_f32x4_extract_lane(s, 1)) +
-               (wasm_f32x4_extract_lane(s, 2) + wasm_f32x4_extract_lane(s, 3));
+    static void sums4(const vec * a, float * s) {
+        // a 4x4 transpose folded into the adds: pairs of lanes, then pairs of pairs
+        const v128_t p01 = wasm_f32x4_add(wasm_i32x4_shuffle(a[0], a[1], 0, 4, 2, 6), wasm_i32x4_shuffle(a[0], a[1], 1, 5, 3, 7));
+        const v128_t p23 = wasm_f32x4_add(wasm_i32x4_shuffle(a[2], a[3], 0, 4, 2, 6), wasm_i32x4_shuffle(a[2], a[3], 1, 5, 3, 7));
+        wasm_v128_store(s, wasm_f32x4_add(wasm_i32x4_shuffle(p01, p23, 0, 1, 4, 5), wasm_i32x4_shuffle(p01, p23, 2, 3, 6, 7)));
     }
 };
 

@@ -262,7 +262,10 @@ inline std::vector<dw_shape> dw_shapes() {
             {11, 9, 35, 3, 1, 1, true, fer_rt::act_none}, {10, 9, 32, 1, 1, 1, false, fer_rt::act_none},
             {16, 16, 48, 3, 2, 1, false, fer_rt::act_relu}, {13, 12, 16, 5, 1, 1, true, fer_rt::act_none},
             {9, 8, 8, 3, 1, 1, true, fer_rt::act_relu}, {8, 10, 12, 3, 1, 1, true, fer_rt::act_none},
-            {6, 7, 24, 3, 2, 1, true, fer_rt::act_relu6}, {5, 5, 7, 3, 1, 1, true, fer_rt::act_none}};
+            {6, 7, 24, 3, 2, 1, true, fer_rt::act_relu6}, {5, 5, 7, 3, 1, 1, true, fer_rt::act_none},
+            // the AVX2 column walk: a long run, one-output runs, none, and 16k + tail channels
+            {6, 21, 64, 3, 1, 1, false, fer_rt::act_relu}, {4, 3, 48, 3, 1, 1, false, fer_rt::act_none},
+            {5, 2, 16, 3, 1, 1, true, fer_rt::act_none}, {7, 9, 50, 3, 1, 1, true, fer_rt::act_relu6}};
 }
 
 // The convolution parameters of a case (TFLite's SAME/VALID geometry).
