@@ -3,7 +3,7 @@
 // instead of output channels, whose blocks would be mostly padding there. The
 // file's OHWI weights as they are (each tap's input channels are contiguous in
 // the input and in the weights). Four output channels at a time share each
-// input load and give four independent add chains; their four vectors are
+// input load and give eight independent add chains (two per channel); their four vectors are
 // reduced together (one lane-crossing tree, not four). A last group of fewer
 // channels repeats the last channel's weights and stores only its own. One
 // loop for every ISA: kernels-avx2.cpp and kernels-wasm.cpp instantiate it
@@ -11,6 +11,7 @@
 //   vec, lanes              the vector type and its float count
 //   zero(), load(p)         an all-zero vector, an unaligned load
 //   madd(acc, x, k)         acc + x * k (fused where the ISA has it)
+//   add(a, b)               a + b
 //   sums4(a, s)             s[j] = the sum of a[j]'s lanes, j < 4
 //   madd1(acc, x, k)        acc + x * k for one float (the tail of input channels)
 // The result differs from fer_conv2d_f32__ref by float rounding only.
@@ -25,7 +26,7 @@ namespace {
 template <class Isa>
 void conv_f32_narrow(const conv_params & p, const float * in, const float * w, const float * bias, float * out) {
     constexpr int L = Isa::lanes;
-    const int ic_vec = p.in_c / L * L, taps = p.k_h * p.k_w;
+    const int ic_vec = p.in_c / (2 * L) * (2 * L), taps = p.k_h * p.k_w;
     const size_t oc_stride = static_cast<size_t>(taps) * static_cast<size_t>(p.in_c);
     for (int b = 0; b < p.n; ++b) {
         for (int oy = 0; oy < p.out_h; ++oy) {
@@ -36,14 +37,19 @@ void conv_f32_narrow(const conv_params & p, const float * in, const float * w, c
                     for (int j = 0; j < 4; ++j) {
                         k_oc[j] = w + static_cast<size_t>(oc + j < p.out_c ? oc + j : p.out_c - 1) * oc_stride;
                     }
-                    typename Isa::vec acc[4] = {Isa::zero(), Isa::zero(), Isa::zero(), Isa::zero()};
+                    // two accumulators per channel: eight add chains, half as long
+                    typename Isa::vec acc[4], acc2[4];
+                    for (int j = 0; j < 4; ++j) {
+                        acc[j] = acc2[j] = Isa::zero();
+                    }
                     float tail[4] = {0.0f, 0.0f, 0.0f, 0.0f};
                     for_each_window_tap(p, in, b, oy, ox, [&](const float * x, int t) {
                         const size_t tap_at = static_cast<size_t>(t) * p.in_c;
-                        for (int ic = 0; ic < ic_vec; ic += L) {
-                            const typename Isa::vec xv = Isa::load(x + ic);
+                        for (int ic = 0; ic < ic_vec; ic += 2 * L) {
+                            const typename Isa::vec x0 = Isa::load(x + ic), x1 = Isa::load(x + ic + L);
                             for (int j = 0; j < 4; ++j) {
-                                acc[j] = Isa::madd(acc[j], xv, Isa::load(k_oc[j] + tap_at + ic));
+                                acc[j] = Isa::madd(acc[j], x0, Isa::load(k_oc[j] + tap_at + ic));
+                                acc2[j] = Isa::madd(acc2[j], x1, Isa::load(k_oc[j] + tap_at + ic + L));
                             }
                         }
                         for (int ic = ic_vec; ic < p.in_c; ++ic) {
@@ -52,6 +58,9 @@ void conv_f32_narrow(const conv_params & p, const float * in, const float * w, c
                             }
                         }
                     });
+                    for (int j = 0; j < 4; ++j) {
+                        acc[j] = Isa::add(acc[j], acc2[j]);
+                    }
                     float s[4];
                     Isa::sums4(acc, s);
                     for (int j = 0; j < 4 && oc + j < p.out_c; ++j) {

@@ -100,6 +100,7 @@ struct narrow_f32_avx2 {
     static vec load(const float * p) { return _mm256_loadu_ps(p); }
     static vec madd(vec acc, vec x, vec k) { return _mm256_fmadd_ps(x, k, acc); }
     static float madd1(float acc, float x, float k) { return std::fma(x, k, acc); }
+    static vec add(vec a, vec b) { return _mm256_add_ps(a, b); }
     static void sums4(const vec * a, float * s) {
         // pairwise within lanes, then the two 128-bit halves: {a0, a1, a2, a3} summed
         const __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(a[0], a[1]), _mm256_hadd_ps(a[2], a[3]));

@@ -559,6 +559,7 @@ struct narrow_f32_wasm128 {
     static vec load(const float * p) { return wasm_v128_load(p); }
     static vec madd(vec acc, vec x, vec k) { return wasm_f32x4_add(acc, wasm_f32x4_mul(x, k)); }
     static float madd1(float acc, float x, float k) { return acc + x * k; }
+    static vec add(vec a, vec b) { return wasm_f32x4_add(a, b); }
     static void sums4(const vec * a, float * s) {
         // a 4x4 transpose folded into the adds: pairs of lanes, then pairs of pairs
         const v128_t p01 = wasm_f32x4_add(wasm_i32x4_shuffle(a[0], a[1], 0, 4, 2, 6), wasm_i32x4_shuffle(a[0], a[1], 1, 5, 3, 7));
