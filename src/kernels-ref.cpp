@@ -693,6 +693,27 @@ void fer_add_s8__lut(size_t n, const add_params & p, const int8_t * a, const int
     }
 }
 
+void fer_add_s8_table_init(const add_params & p, int8_t * table) {
+    int32_t s2[256];
+    for (int v = -128; v < 128; ++v) {
+        s2[v + 128] = fer_multiply_by_quantized_multiplier((v - p.in2_zp) * (1 << p.left_shift), p.in2_mult, p.in2_shift);
+    }
+    for (int x = -128; x < 128; ++x) {
+        const int32_t s1 = fer_multiply_by_quantized_multiplier((x - p.in1_zp) * (1 << p.left_shift), p.in1_mult, p.in1_shift);
+        int8_t * row = table + static_cast<size_t>(x + 128) * 256;
+        for (int y = 0; y < 256; ++y) {
+            row[y] = clamp8(fer_multiply_by_quantized_multiplier(s1 + s2[y], p.out_mult, p.out_shift) + p.out_zp,
+                            p.act_min, p.act_max);
+        }
+    }
+}
+
+void fer_add_s8__table(size_t n, const int8_t * table, const int8_t * a, const int8_t * b, int8_t * out) {
+    for (size_t i = 0; i < n; ++i) {
+        out[i] = table[(static_cast<size_t>(static_cast<uint8_t>(a[i]) ^ 0x80u) << 8) | (static_cast<uint8_t>(b[i]) ^ 0x80u)];
+    }
+}
+
 }  // namespace fer_rt
 
 namespace fer_rt {

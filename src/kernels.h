@@ -459,6 +459,12 @@ void fer_add_s8__ref(size_t n, const add_params & p, const int8_t * a, const int
 // 256-entry table built per call: bit-identical, a third of the multiplies.
 // Portable: NEON's ADD kernel (AVX2 and SIMD128 have their own).
 void fer_add_s8__lut(size_t n, const add_params & p, const int8_t * a, const int8_t * b, int8_t * out);
+// The whole int8 ADD as one table of its 65,536 results, row (a + 128), column
+// (b + 128), built once at load by the reference's own arithmetic
+// (fer_add_s8_table_init, k_add_s8_table entries): one load per element.
+constexpr size_t k_add_s8_table = 65536;
+void fer_add_s8_table_init(const add_params & p, int8_t * table);
+void fer_add_s8__table(size_t n, const int8_t * table, const int8_t * a, const int8_t * b, int8_t * out);
 // AVX2 twins of ADD and QUANTIZE (kernels-avx2.cpp), bit-identical to the
 // references: the same fixed-point arithmetic and the same rounding on 8 lanes.
 void fer_add_s8__avx2(size_t n, const add_params & p, const int8_t * a, const int8_t * b, int8_t * out);

@@ -452,6 +452,17 @@ TEST(ElementwiseKernels, AddLookupTablesMatchReference) {
     EXPECT_EQ(fer_kernel_test::check_add_s8("lut", fer_rt::fer_add_s8__lut), 0);
 }
 
+// The whole-ADD table (one entry per pair of inputs, built at load): the
+// check's inputs are every pair, so every entry is compared.
+TEST(ElementwiseKernels, AddTableMatchesReference) {
+    const auto via_table = [](size_t n, const fer_rt::add_params & p, const int8_t * a, const int8_t * b, int8_t * out) {
+        std::vector<int8_t> table(fer_rt::k_add_s8_table);
+        fer_rt::fer_add_s8_table_init(p, table.data());
+        fer_rt::fer_add_s8__table(n, table.data(), a, b, out);
+    };
+    EXPECT_EQ(fer_kernel_test::check_add_s8("table", via_table), 0);
+}
+
 TEST(ElementwiseKernels, Avx2MatchesReference) {
 #ifdef FER_HAVE_AVX2
     EXPECT_EQ(fer_kernel_test::check_add_s8("avx2", fer_rt::fer_add_s8__avx2), 0);

@@ -69,6 +69,7 @@ struct rt_op {
     int32_t in_zp = 0, out_zp = 0, act_min = -128, act_max = 127;
     std::vector<float> scale;  // requantisation scale per output channel
     add_params add;
+    std::vector<int8_t> add_table;  // int8 ADD: every result (fer_add_s8_table_init)
     // weights repacked at load for an optimised kernel
     std::vector<float> packed, bias_padded;  // conv: HWIO weights for fer_conv2d_f32__avx2
     std::vector<int16_t> packed8;            // int8 conv: weights for fer_conv2d_s8__{avx2,neon,wasm128}
