@@ -1,19 +1,24 @@
-// The grey pixels a face crop reads (fer_crop_face), so that a colour frame
-// is converted to grey only where faces are (src/pipeline.cpp). Internal.
+// The pixels a face crop samples (src/pipeline.cpp), so that a colour frame
+// is converted to grey only at the samples the crops read. Internal.
 #pragma once
 
 #include "fer-pipeline.h"
 
 namespace fer::pipeline {
 
-// [x0, x1) x [y0, y1), inside the image.
-struct pixel_rect {
-    int32_t x0, y0, x1, y1;
+// An image as a crop reads it: grey bytes, or BGR / RGBA converted to grey
+// per sample with fer_bgr_to_grey's weights (so a crop of the colour image
+// equals, byte for byte, the crop of its grey conversion).
+struct sample_source {
+    const uint8_t * pixels;
+    int32_t width, height, stride;  // stride in bytes
+    int32_t bytes_per_pixel;        // 1 (grey), 3 (BGR) or 4 (RGBA)
+    int32_t blue, red;              // byte offsets in a colour pixel (green is byte 1)
+    uint32_t at(int32_t x, int32_t y) const;  // the grey value of pixel (x, y), inside the image
 };
 
-// Every pixel fer_crop_face(grey, width, height, ..., &box, &params, ...) can
-// read lies in this rectangle: the same geometry (landmark transform or the
-// box rule), widened by two pixels for the bilinear taps.
-pixel_rect crop_source_rect(const fer_box & box, const fer_pipeline_params & params, int32_t width, int32_t height);
+// fer_crop_face on any sample_source (fer_crop_face is this on grey pixels).
+int crop_face(const sample_source & src, const fer_box * box, const fer_pipeline_params * params,
+              uint8_t out[FER_INPUT_SIZE * FER_INPUT_SIZE], int32_t * crop_x, int32_t * crop_y, int32_t * crop_size);
 
 }  // namespace fer::pipeline

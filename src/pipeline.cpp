@@ -19,6 +19,29 @@ namespace {
 constexpr int k_weight_bits = 11;
 constexpr int k_weight_one = 1 << k_weight_bits;
 
+// OpenCV 4's 8-bit fixed point: weights 0.114/0.587/0.299 in 1/32768
+// (3735 + 19235 + 9798 = 32768), rounded half up. (14-bit weights, as in
+// older OpenCV, differ by one level on about 1% of pixels.)
+inline uint8_t grey_of(uint32_t b, uint32_t g, uint32_t r) {
+    return static_cast<uint8_t>((b * 3735u + g * 19235u + r * 9798u + (1u << 14)) >> 15);
+}
+
+}  // namespace
+
+namespace fer::pipeline {
+
+uint32_t sample_source::at(int32_t x, int32_t y) const {
+    const uint8_t * px = pixels + static_cast<size_t>(y) * static_cast<size_t>(stride) +
+                         static_cast<size_t>(x) * static_cast<size_t>(bytes_per_pixel);
+    return bytes_per_pixel == 1 ? px[0] : grey_of(px[blue], px[1], px[red]);
+}
+
+}  // namespace fer::pipeline
+
+namespace {
+
+using fer::pipeline::sample_source;
+
 // The rule's square: side crop_scale * box side, centred on the box centre
 // moved down by crop_shift_y * box side. Rounded once here, so the crop a
 // caller reports is exactly the square that was sampled.
@@ -59,10 +82,6 @@ void make_taps(int32_t origin, int32_t size, int32_t limit, tap * taps) {
 
 template <int B, int G, int R, int Channels>
 void to_grey(const uint8_t * src, int32_t width, int32_t height, int32_t stride, uint8_t * grey, int32_t grey_stride) {
-    // OpenCV 4's 8-bit fixed point: weights 0.114/0.587/0.299 in 1/32768
-    // (3735 + 19235 + 9798 = 32768), rounded half up. (14-bit weights, as in
-    // older OpenCV, differ by one level on about 1% of pixels.)
-    constexpr uint32_t wb = 3735, wg = 19235, wr = 9798;
     if (!src || !grey || width <= 0 || height <= 0) {
         return;
     }
@@ -70,7 +89,7 @@ void to_grey(const uint8_t * src, int32_t width, int32_t height, int32_t stride,
         const uint8_t * s = src + static_cast<size_t>(y) * static_cast<size_t>(stride);
         uint8_t * d = grey + static_cast<size_t>(y) * static_cast<size_t>(grey_stride);
         for (int32_t x = 0; x < width; ++x, s += Channels) {
-            d[x] = static_cast<uint8_t>((s[B] * wb + s[G] * wg + s[R] * wr + (1u << 14)) >> 15);
+            d[x] = grey_of(s[B], s[G], s[R]);
         }
     }
 }
@@ -85,8 +104,9 @@ void image_of(const float t[4], double u, double v, double * x, double * y) {
     *y = (-b * (u - t[2]) + a * (v - t[3])) / det;
 }
 
-void crop_with_transform(const uint8_t * grey, int32_t width, int32_t height, int32_t stride, const float t[4],
-                         uint8_t * out, int32_t * crop_x, int32_t * crop_y, int32_t * crop_size) {
+void crop_with_transform(const sample_source & src, const float t[4], uint8_t * out, int32_t * crop_x,
+                         int32_t * crop_y, int32_t * crop_size) {
+    const int32_t width = src.width, height = src.height;
     const double det = double(t[0]) * t[0] + double(t[1]) * t[1];
     for (int dy = 0; dy < FER_INPUT_SIZE; ++dy) {
         for (int dx = 0; dx < FER_INPUT_SIZE; ++dx) {
@@ -101,11 +121,10 @@ void crop_with_transform(const uint8_t * grey, int32_t width, int32_t height, in
             };
             const int32_t x0 = clampi(fx, width), x1 = clampi(fx + 1, width);
             const int32_t y0 = clampi(fy, height), y1 = clampi(fy + 1, height);
-            const uint8_t * r0 = grey + static_cast<size_t>(y0) * static_cast<size_t>(stride);
-            const uint8_t * r1 = grey + static_cast<size_t>(y1) * static_cast<size_t>(stride);
             const int32_t wx0 = k_weight_one - wx1, wy0 = k_weight_one - wy1;
-            const int32_t top = r0[x0] * wx0 + r0[x1] * wx1;
-            const int32_t bottom = r1[x0] * wx0 + r1[x1] * wx1;
+            const int32_t top = static_cast<int32_t>(src.at(x0, y0)) * wx0 + static_cast<int32_t>(src.at(x1, y0)) * wx1;
+            const int32_t bottom =
+                static_cast<int32_t>(src.at(x0, y1)) * wx0 + static_cast<int32_t>(src.at(x1, y1)) * wx1;
             const uint32_t v = static_cast<uint32_t>(top * wy0 + bottom * wy1);
             out[dy * FER_INPUT_SIZE + dx] =
                 static_cast<uint8_t>((v + (1u << (2 * k_weight_bits - 1))) >> (2 * k_weight_bits));
@@ -195,15 +214,27 @@ int fer_landmark_transform(const float landmarks[10], int rotate, float transfor
 int fer_crop_face(const uint8_t * grey, int32_t width, int32_t height, int32_t stride, const fer_box * box,
                   const fer_pipeline_params * params, uint8_t out[FER_INPUT_SIZE * FER_INPUT_SIZE],
                   int32_t * crop_x, int32_t * crop_y, int32_t * crop_size) {
-    if (!grey || !box || !params || !out || width <= 0 || height <= 0 || stride < width || box->width <= 0 ||
-        box->height <= 0 || !(params->crop_scale > 0.0f) || !std::isfinite(params->crop_scale) ||
-        !std::isfinite(params->crop_shift_y)) {
+    if (!grey || width <= 0 || height <= 0 || stride < width) {
+        return FER_ERR_INVALID_ARGUMENT;
+    }
+    return fer::pipeline::crop_face({grey, width, height, stride, 1, 0, 0}, box, params, out, crop_x, crop_y,
+                                    crop_size);
+}
+
+}  // extern "C"
+
+namespace fer::pipeline {
+
+int crop_face(const sample_source & src, const fer_box * box, const fer_pipeline_params * params,
+              uint8_t out[FER_INPUT_SIZE * FER_INPUT_SIZE], int32_t * crop_x, int32_t * crop_y, int32_t * crop_size) {
+    if (!box || !params || !out || box->width <= 0 || box->height <= 0 || !(params->crop_scale > 0.0f) ||
+        !std::isfinite(params->crop_scale) || !std::isfinite(params->crop_shift_y)) {
         return FER_ERR_INVALID_ARGUMENT;
     }
     if (box->n_landmarks == 5) {
         float t[4];
         if (fer_landmark_transform(box->landmarks, params->align, t) == FER_OK) {
-            crop_with_transform(grey, width, height, stride, t, out, crop_x, crop_y, crop_size);
+            crop_with_transform(src, t, out, crop_x, crop_y, crop_size);
             return FER_OK;
         }
         // degenerate landmarks: the box rule below
@@ -211,16 +242,17 @@ int fer_crop_face(const uint8_t * grey, int32_t width, int32_t height, int32_t s
     int32_t x0, y0, s;
     crop_square(*box, *params, &x0, &y0, &s);
     tap tx[FER_INPUT_SIZE], ty[FER_INPUT_SIZE];
-    make_taps(x0, s, width, tx);
-    make_taps(y0, s, height, ty);
+    make_taps(x0, s, src.width, tx);
+    make_taps(y0, s, src.height, ty);
     for (int dy = 0; dy < FER_INPUT_SIZE; ++dy) {
-        const uint8_t * r0 = grey + static_cast<size_t>(ty[dy].i0) * static_cast<size_t>(stride);
-        const uint8_t * r1 = grey + static_cast<size_t>(ty[dy].i1) * static_cast<size_t>(stride);
+        const int32_t y0 = ty[dy].i0, y1 = ty[dy].i1;
         const int32_t wy1 = ty[dy].w1, wy0 = k_weight_one - wy1;
         for (int dx = 0; dx < FER_INPUT_SIZE; ++dx) {
             const int32_t wx1 = tx[dx].w1, wx0 = k_weight_one - wx1;
-            const int32_t top = r0[tx[dx].i0] * wx0 + r0[tx[dx].i1] * wx1;
-            const int32_t bottom = r1[tx[dx].i0] * wx0 + r1[tx[dx].i1] * wx1;
+            const int32_t top = static_cast<int32_t>(src.at(tx[dx].i0, y0)) * wx0 +
+                                static_cast<int32_t>(src.at(tx[dx].i1, y0)) * wx1;
+            const int32_t bottom = static_cast<int32_t>(src.at(tx[dx].i0, y1)) * wx0 +
+                                   static_cast<int32_t>(src.at(tx[dx].i1, y1)) * wx1;
             // 8 + 2 * 11 bits: fits in 32 bits.
             const uint32_t v = static_cast<uint32_t>(top * wy0 + bottom * wy1);
             out[dy * FER_INPUT_SIZE + dx] = static_cast<uint8_t>((v + (1u << (2 * k_weight_bits - 1))) >> (2 * k_weight_bits));
@@ -238,66 +270,34 @@ int fer_crop_face(const uint8_t * grey, int32_t width, int32_t height, int32_t s
     return FER_OK;
 }
 
-}  // extern "C"
-
-namespace fer::pipeline {
-
-pixel_rect crop_source_rect(const fer_box & box, const fer_pipeline_params & p, int32_t width, int32_t height) {
-    double lo_x, lo_y, hi_x, hi_y;
-    float t[4];
-    if (box.n_landmarks == 5 && fer_landmark_transform(box.landmarks, p.align, t) == FER_OK) {
-        // the crop square's corners in the image
-        lo_x = lo_y = HUGE_VAL;
-        hi_x = hi_y = -HUGE_VAL;
-        for (const double u : {0.0, double(FER_INPUT_SIZE)}) {
-            for (const double v : {0.0, double(FER_INPUT_SIZE)}) {
-                double x, y;
-                image_of(t, u, v, &x, &y);
-                lo_x = std::min(lo_x, x);
-                hi_x = std::max(hi_x, x);
-                lo_y = std::min(lo_y, y);
-                hi_y = std::max(hi_y, y);
-            }
-        }
-    } else {
-        int32_t x, y, size;
-        crop_square(box, p, &x, &y, &size);
-        lo_x = x;
-        lo_y = y;
-        hi_x = double(x) + size;
-        hi_y = double(y) + size;
-    }
-    // Taps beyond the image read its edge (replicated border), so the
-    // rectangle always keeps at least the nearest row and column.
-    auto clamp = [](double v, int32_t lo, int32_t hi) {
-        return static_cast<int32_t>(v < lo ? lo : (v > hi ? hi : v));
-    };
-    return {clamp(std::floor(lo_x) - 2, 0, width - 1), clamp(std::floor(lo_y) - 2, 0, height - 1),
-            clamp(std::ceil(hi_x) + 2, 1, width), clamp(std::ceil(hi_y) + 2, 1, height)};
-}
-
 }  // namespace fer::pipeline
 
 namespace {
-
-using fer::pipeline::crop_source_rect;
-using fer::pipeline::pixel_rect;
-
 
 // fer_bgr_to_grey or fer_rgba_to_grey, for a colour format.
 decltype(&fer_bgr_to_grey) colour_to_grey(fer_pixel_format format) {
     return format == FER_PIXEL_BGR ? fer_bgr_to_grey : fer_rgba_to_grey;
 }
 
+// The caller's pixels as a crop's samples: grey as they are, colour converted
+// per sample (a 48x48 crop reads 9,216 samples, where converting the region
+// it covers took 10x as many).
+sample_source samples_of(const uint8_t * pixels, int32_t width, int32_t height, int32_t stride,
+                         fer_pixel_format format) {
+    switch (format) {
+    case FER_PIXEL_BGR: return {pixels, width, height, stride, 3, 0, 2};
+    case FER_PIXEL_RGBA: return {pixels, width, height, stride, 4, 2, 0};
+    default: return {pixels, width, height, stride, 1, 0, 0};
+    }
+}
+
 // fer_analyze and fer_analyze_image: detection on the caller's pixels (grey or
-// colour), crops from the grey image. With lazy_grey (the buffer behind
-// `grey`), the colour pixels are converted into it only inside each face's
-// crop_source_rect, as the faces need them: a 12 MP photo with a few faces
-// converts a few of its megapixels.
+// colour; `grey`, when given, the grey image the cascade scans), crops from
+// `crops`.
 int analyze(fer_context * const * members, int32_t n_members, const fer_detector * det, const uint8_t * pixels, fer_pixel_format format,
             const uint8_t * grey, int32_t width, int32_t height, int32_t stride, int32_t grey_stride,
             const fer_pipeline_params * params, fer_face * faces, int32_t max_out, int32_t * n_faces,
-            fer_detect_status * detect_status, uint8_t * lazy_grey = nullptr) {
+            fer_detect_status * detect_status, const sample_source & crops) {
     if (detect_status) {
         *detect_status = FER_DETECT_OK;
     }
@@ -353,18 +353,7 @@ int analyze(fer_context * const * members, int32_t n_members, const fer_detector
         fer_face & f = faces[i];
         std::memset(&f, 0, sizeof f);
         f.box = box;
-        if (lazy_grey) {
-            const pixel_rect r = crop_source_rect(f.box, *params, width, height);
-            const int bpp = format == FER_PIXEL_BGR ? 3 : 4;
-            colour_to_grey(format)(pixels + static_cast<size_t>(r.y0) * static_cast<size_t>(stride) +
-                                       static_cast<size_t>(r.x0) * static_cast<size_t>(bpp),
-                                   r.x1 - r.x0, r.y1 - r.y0, stride,
-                                   lazy_grey + static_cast<size_t>(r.y0) * static_cast<size_t>(grey_stride) +
-                                       static_cast<size_t>(r.x0),
-                                   grey_stride);
-        }
-        int st = fer_crop_face(grey, width, height, grey_stride, &f.box, params, crop, &f.crop_x, &f.crop_y,
-                               &f.crop_size);
+        int st = fer::pipeline::crop_face(crops, &f.box, params, crop, &f.crop_x, &f.crop_y, &f.crop_size);
         if (st == FER_OK) {
             st = n_members == 1 && params->tta == FER_TTA_NONE
                      ? fer_classify(ctx, crop, FER_INPUT_SIZE, &f.result)
@@ -393,7 +382,7 @@ int fer_analyze(fer_context * ctx, const fer_detector * det, const uint8_t * gre
                 int32_t stride, const fer_pipeline_params * params, fer_face * faces, int32_t max_out,
                 int32_t * n_faces, fer_detect_status * detect_status) {
     return analyze(&ctx, 1, det, grey, FER_PIXEL_GREY, grey, width, height, stride, stride, params, faces, max_out,
-                   n_faces, detect_status);
+                   n_faces, detect_status, samples_of(grey, width, height, stride, FER_PIXEL_GREY));
 }
 
 int fer_analyze_image(fer_context * ctx, const fer_detector * det, const uint8_t * pixels, int32_t width,
@@ -407,31 +396,33 @@ int fer_analyze_image_ensemble(fer_context * const * members, int32_t n_members,
                                const uint8_t * pixels, int32_t width, int32_t height, int32_t stride,
                                fer_pixel_format format, const fer_pipeline_params * params, fer_face * faces,
                                int32_t max_out, int32_t * n_faces, fer_detect_status * detect_status) {
+    const sample_source crops = samples_of(pixels, width, height, stride, format);
     if (format == FER_PIXEL_GREY) {
         return analyze(members, n_members, det, pixels, FER_PIXEL_GREY, pixels, width, height, stride, stride, params,
-                       faces, max_out, n_faces, detect_status);
+                       faces, max_out, n_faces, detect_status, crops);
     }
     if (n_faces) {
         *n_faces = 0;
     }
     if (!pixels || width <= 0 || height <= 0 || (format != FER_PIXEL_BGR && format != FER_PIXEL_RGBA) ||
         int64_t(stride) < int64_t(width) * (format == FER_PIXEL_BGR ? 3 : 4) ||
-        int64_t(width) * int64_t(height) > int64_t(FER_DETECT_MAX_PIXELS)) {
-        // the detector reports sizes and arguments with its own status
+        int64_t(width) * int64_t(height) > int64_t(FER_DETECT_MAX_PIXELS) || !det ||
+        fer_detector_get_kind(det) != FER_DETECTOR_HAAR) {
+        // YuNet reads the colour pixels and the crops sample them (no grey
+        // image at all); the detector reports sizes and arguments with its
+        // own status
         return analyze(members, n_members, det, pixels, format, nullptr, width, height, stride, width, params, faces,
-                       max_out, n_faces, detect_status);
+                       max_out, n_faces, detect_status, crops);
     }
-    // Not value-initialised: pages no face reads are never touched.
+    // The cascade scans the whole grey image: made once, the crops read it too.
+    // Not value-initialised: written whole before it is read.
     std::unique_ptr<uint8_t[]> grey(new (std::nothrow) uint8_t[static_cast<size_t>(width) * static_cast<size_t>(height)]);
     if (!grey) {
         return FER_ERR_MEMORY;
     }
-    const bool whole = fer_detector_get_kind(det) == FER_DETECTOR_HAAR;  // the cascade scans the whole grey image
-    if (whole) {
-        colour_to_grey(format)(pixels, width, height, stride, grey.get(), width);
-    }
+    colour_to_grey(format)(pixels, width, height, stride, grey.get(), width);
     return analyze(members, n_members, det, pixels, format, grey.get(), width, height, stride, width, params, faces,
-                   max_out, n_faces, detect_status, whole ? nullptr : grey.get());
+                   max_out, n_faces, detect_status, samples_of(grey.get(), width, height, width, FER_PIXEL_GREY));
 }
 
 void fer_bgr_to_grey(const uint8_t * bgr, int32_t width, int32_t height, int32_t stride, uint8_t * grey,

@@ -165,17 +165,20 @@ TEST(Crop, RejectsBadArguments) {
     EXPECT_EQ(fer_crop_face(img, 4, 4, 4, &box, &p, out, nullptr, nullptr, nullptr), FER_ERR_INVALID_ARGUMENT);
 }
 
-// A colour frame is converted to grey only inside crop_source_rect of each
-// face (src/crop-source.h). Every pixel the crop reads must lie there: a
-// grey image whose pixels outside the rectangle are replaced by another
-// value gives the same crop as the whole image, for box-rule and landmark
-// crops (tilted up to 180 degrees, scaled, cut by the image's edges).
-TEST(Crop, ReadsOnlyItsSourceRectangle) {
+// A colour frame is never converted to grey as a whole for YuNet: the crops
+// sample the colour pixels and convert each sample (src/crop-source.h). That
+// crop must equal, byte for byte, the crop of the frame's grey conversion,
+// for box-rule and landmark crops (tilted up to 180 degrees, scaled, cut by
+// the image's edges), BGR and RGBA.
+TEST(Crop, ColourSamplesGiveTheCropOfTheGreyImage) {
     const int w = 160, h = 120;
-    const cv::Mat grey = random_image(h, w, CV_8U, 7);
+    const cv::Mat bgr = random_image(h, w, CV_8UC3, 7);
+    cv::Mat rgba, grey(h, w, CV_8U);
+    cv::cvtColor(bgr, rgba, cv::COLOR_BGR2RGBA);
+    fer_bgr_to_grey(bgr.data, w, h, static_cast<int32_t>(bgr.step), grey.data, w);
     std::mt19937 rng(11);
     std::uniform_real_distribution<float> pos(-40.0f, 200.0f), size(4.0f, 150.0f), angle(-3.1416f, 3.1416f);
-    int checked = 0;
+    int checked = 0, differing_from_bgr_layout = 0;
     for (int trial = 0; trial < 400; ++trial) {
         fer_pipeline_params p = fer_pipeline_default_params();
         p.align = trial % 3 != 0;
@@ -195,29 +198,27 @@ TEST(Crop, ReadsOnlyItsSourceRectangle) {
                 box.landmarks[2 * k + 1] = cy + sn * u + c * v;
             }
         }
-        const fer::pipeline::pixel_rect r = fer::pipeline::crop_source_rect(box, p, w, h);
-        ASSERT_LE(0, r.x0);
-        ASSERT_LE(r.x1, w);
-        ASSERT_LE(0, r.y0);
-        ASSERT_LE(r.y1, h);
         uint8_t want[FER_INPUT_SIZE * FER_INPUT_SIZE], got[FER_INPUT_SIZE * FER_INPUT_SIZE];
-        ASSERT_EQ(fer_crop_face(grey.data, w, h, w, &box, &p, want, nullptr, nullptr, nullptr), FER_OK);
-        for (const uint8_t outside : {uint8_t(0), uint8_t(255)}) {
-            cv::Mat masked(h, w, CV_8U, cv::Scalar(outside));
-            ASSERT_LT(r.x0, r.x1);
-            ASSERT_LT(r.y0, r.y1);
-            const cv::Rect inside(r.x0, r.y0, r.x1 - r.x0, r.y1 - r.y0);
-            grey(inside).copyTo(masked(inside));
-            ASSERT_EQ(fer_crop_face(masked.data, w, h, w, &box, &p, got, nullptr, nullptr, nullptr), FER_OK);
+        int32_t want_xys[3], got_xys[3];
+        ASSERT_EQ(fer_crop_face(grey.data, w, h, w, &box, &p, want, &want_xys[0], &want_xys[1], &want_xys[2]), FER_OK);
+        const fer::pipeline::sample_source colour[2] = {
+            {bgr.data, w, h, static_cast<int32_t>(bgr.step), 3, 0, 2},
+            {rgba.data, w, h, static_cast<int32_t>(rgba.step), 4, 2, 0}};
+        for (const fer::pipeline::sample_source & src : colour) {
+            ASSERT_EQ(fer::pipeline::crop_face(src, &box, &p, got, &got_xys[0], &got_xys[1], &got_xys[2]), FER_OK);
             ASSERT_EQ(std::memcmp(want, got, sizeof want), 0)
-                << "trial " << trial << ": the crop reads outside [" << r.x0 << "," << r.x1 << ") x [" << r.y0 << ","
-                << r.y1 << ")";
+                << "trial " << trial << ", " << src.bytes_per_pixel << " bytes a pixel: the colour crop differs";
+            ASSERT_EQ(std::memcmp(want_xys, got_xys, sizeof want_xys), 0) << "trial " << trial;
         }
+        // the test can fail: RGBA bytes read as if they were BGR give another crop
+        const fer::pipeline::sample_source swapped = {rgba.data, w, h, static_cast<int32_t>(rgba.step), 4, 0, 2};
+        ASSERT_EQ(fer::pipeline::crop_face(swapped, &box, &p, got, nullptr, nullptr, nullptr), FER_OK);
+        differing_from_bgr_layout += std::memcmp(want, got, sizeof want) != 0;
         ++checked;
     }
     EXPECT_EQ(checked, 400);
+    EXPECT_GT(differing_from_bgr_layout, 300);
 }
-
 // Loaded cascade and model, or a reason to skip.
 struct pipeline_fixture {
     fer_detector * det = nullptr;
@@ -319,8 +320,8 @@ TEST_F(AnalyzeGroup, OneResultPerFaceEqualToClassifyingTheCrop) {
     EXPECT_EQ(faces[0].result.top_class, FER_HAPPY);
 }
 
-// With YuNet a colour frame is converted to grey only where the faces are
-// (crop_source_rect); every face's result must equal classifying its crop
+// With YuNet a colour frame is converted to grey only at the samples the
+// crops read (crop_face on a colour sample_source); every face's result must equal classifying its crop
 // from the whole frame in grey: tilted faces, one cut by the frame's edge,
 // BGR and RGBA.
 TEST(Analyze, ColourFramesGiveTheCropsOfTheWholeGreyFrame) {
