@@ -25,7 +25,11 @@ if awk -v l="$load" 'BEGIN { exit !(l > 0.5) }'; then
   echo "warning: 1-minute load average is $load; timings will be noisy" >&2
 fi
 echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), load $load"
-"$build/bench/bench-face-detectors" --shared ../shared/data --models models "$@"
+# One core for the whole run where taskset exists: a process moving between
+# cores is the largest source of noise on small virtual machines.
+pin=()
+command -v taskset >/dev/null && pin=(taskset -c 0)
+"${pin[@]}" "$build/bench/bench-face-detectors" --shared ../shared/data --models models "$@"
 # The peer of the "network alone" rows: the same ONNX file in onnxruntime (tests/interop's copy).
 if [[ -z "${FER_BENCH_THRESHOLDS:-}" && -d tests/interop/node_modules/onnxruntime-node ]]; then
   echo
