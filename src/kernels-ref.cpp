@@ -662,12 +662,21 @@ void fer_add_params_init(double s1, double s2, double s_out, add_params * p) {
     fer_quantize_multiplier(twice_max / (static_cast<double>(1 << p->left_shift) * s_out), &p->out_mult, &p->out_shift);
 }
 
+namespace {
+
+// One ADD input's value rescaled to the common scale, (v - zp) << left_shift
+// times its multiplier: what every int8 ADD kernel adds (the tables hold it
+// per int8 value).
+int32_t add_input_rescaled(int32_t v, int32_t zp, const add_params & p, int32_t mult, int shift) {
+    return fer_multiply_by_quantized_multiplier((v - zp) * (1 << p.left_shift), mult, shift);
+}
+
+}  // namespace
+
 void fer_add_s8__ref(size_t n, const add_params & p, const int8_t * a, const int8_t * b, int8_t * out) {
     for (size_t i = 0; i < n; ++i) {
-        const int32_t x1 = (static_cast<int32_t>(a[i]) - p.in1_zp) * (1 << p.left_shift);
-        const int32_t x2 = (static_cast<int32_t>(b[i]) - p.in2_zp) * (1 << p.left_shift);
-        const int32_t s1 = fer_multiply_by_quantized_multiplier(x1, p.in1_mult, p.in1_shift);
-        const int32_t s2 = fer_multiply_by_quantized_multiplier(x2, p.in2_mult, p.in2_shift);
+        const int32_t s1 = add_input_rescaled(a[i], p.in1_zp, p, p.in1_mult, p.in1_shift);
+        const int32_t s2 = add_input_rescaled(b[i], p.in2_zp, p, p.in2_mult, p.in2_shift);
         const int32_t v = fer_multiply_by_quantized_multiplier(s1 + s2, p.out_mult, p.out_shift) + p.out_zp;
         out[i] = clamp8(v, p.act_min, p.act_max);
     }
@@ -683,8 +692,8 @@ void fer_add_s8__lut(size_t n, const add_params & p, const int8_t * a, const int
     }
     int32_t s1[256], s2[256];
     for (int v = -128; v < 128; ++v) {
-        s1[v + 128] = fer_multiply_by_quantized_multiplier((v - p.in1_zp) * (1 << p.left_shift), p.in1_mult, p.in1_shift);
-        s2[v + 128] = fer_multiply_by_quantized_multiplier((v - p.in2_zp) * (1 << p.left_shift), p.in2_mult, p.in2_shift);
+        s1[v + 128] = add_input_rescaled(v, p.in1_zp, p, p.in1_mult, p.in1_shift);
+        s2[v + 128] = add_input_rescaled(v, p.in2_zp, p, p.in2_mult, p.in2_shift);
     }
     for (size_t i = 0; i < n; ++i) {
         const int32_t sum = s1[a[i] + 128] + s2[b[i] + 128];
@@ -696,10 +705,10 @@ void fer_add_s8__lut(size_t n, const add_params & p, const int8_t * a, const int
 void fer_add_s8_table_init(const add_params & p, int8_t * table) {
     int32_t s2[256];
     for (int v = -128; v < 128; ++v) {
-        s2[v + 128] = fer_multiply_by_quantized_multiplier((v - p.in2_zp) * (1 << p.left_shift), p.in2_mult, p.in2_shift);
+        s2[v + 128] = add_input_rescaled(v, p.in2_zp, p, p.in2_mult, p.in2_shift);
     }
     for (int x = -128; x < 128; ++x) {
-        const int32_t s1 = fer_multiply_by_quantized_multiplier((x - p.in1_zp) * (1 << p.left_shift), p.in1_mult, p.in1_shift);
+        const int32_t s1 = add_input_rescaled(x, p.in1_zp, p, p.in1_mult, p.in1_shift);
         int8_t * row = table + static_cast<size_t>(x + 128) * 256;
         for (int y = 0; y < 256; ++y) {
             row[y] = clamp8(fer_multiply_by_quantized_multiplier(s1 + s2[y], p.out_mult, p.out_shift) + p.out_zp,
